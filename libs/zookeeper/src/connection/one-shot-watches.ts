@@ -1,0 +1,69 @@
+import { Watcher, WatchEventType } from './zookeeper-types.js';
+
+export type WatchKind = 'data' | 'children';
+
+/**
+ * The one-shot watchers waiting on each server path, as ZooKeeper keeps them: a data watch (set by
+ * exists/get) fires on created, changed and deleted; a child watch (set by getChildren) fires on
+ * children and deleted. Every registration fires exactly once: with the event, or with
+ * SESSION_LOST when the session that held it is gone, so no caller waits forever.
+ */
+export class OneShotWatches {
+  private readonly byKind: Record<WatchKind, Map<string, Set<Watcher>>> = {
+    data: new Map(),
+    children: new Map(),
+  };
+
+  constructor(private readonly onWatcherError: (error: unknown) => void) {}
+
+  /** Registers `watcher`; the returned function withdraws it (when the server set no watch). */
+  add(kind: WatchKind, serverPath: string, watcher: Watcher): () => void {
+    const table = this.byKind[kind];
+    let watchers = table.get(serverPath);
+    if (!watchers) table.set(serverPath, (watchers = new Set()));
+    watchers.add(watcher);
+    return () => {
+      const current = table.get(serverPath);
+      if (current?.delete(watcher) && current.size === 0) table.delete(serverPath);
+    };
+  }
+
+  /** Delivers a server event to the watchers it triggers, and forgets them. */
+  dispatch(type: WatchEventType, serverPath: string, clientPath: string): void {
+    const kinds: WatchKind[] =
+      type === WatchEventType.DELETED ? ['data', 'children'] : type === WatchEventType.CHILDREN ? ['children'] : ['data'];
+    for (const kind of kinds) {
+      const watchers = this.byKind[kind].get(serverPath);
+      if (!watchers) continue;
+      this.byKind[kind].delete(serverPath);
+      for (const watcher of watchers) this.notify(watcher, type, clientPath);
+    }
+  }
+
+  /** The session died: every pending watcher learns that its watch is gone. */
+  loseAll(clientPathOf: (serverPath: string) => string): void {
+    for (const table of Object.values(this.byKind)) {
+      const entries = [...table.entries()];
+      table.clear();
+      for (const [serverPath, watchers] of entries) {
+        for (const watcher of watchers) this.notify(watcher, WatchEventType.SESSION_LOST, clientPathOf(serverPath));
+      }
+    }
+  }
+
+  /** Number of registered watchers (to check that nothing accumulates). */
+  get size(): number {
+    let count = 0;
+    for (const table of Object.values(this.byKind)) for (const watchers of table.values()) count += watchers.size;
+    return count;
+  }
+
+  private notify(watcher: Watcher, type: WatchEventType, path: string): void {
+    // A throwing watcher must neither keep the others from the event nor crash the process.
+    try {
+      watcher({ type, path });
+    } catch (error) {
+      this.onWatcherError(error);
+    }
+  }
+}

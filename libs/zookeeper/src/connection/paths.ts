@@ -1,0 +1,65 @@
+import { InvalidPathError } from '../errors/library-errors.js';
+
+// Characters ZooKeeper's server refuses in a path (PathUtils.validatePath).
+const FORBIDDEN_CHARACTER = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
+
+/**
+ * Throws InvalidPathError naming the broken rule, so a bad path never reaches the driver (where it
+ * would come back as a bare "bad arguments"). `sequential` allows the trailing '/' or empty last
+ * name that a sequential create may use as a prefix.
+ */
+export function validatePath(path: unknown, operation?: string, sequential = false): asserts path is string {
+  const fail = (reason: string): never => {
+    throw new InvalidPathError(String(path), reason, { operation });
+  };
+  if (typeof path !== 'string') fail(`a path must be a string, got ${typeof path}`);
+  const text = path as string;
+  if (text.length === 0) fail('the path is empty; paths start with "/"');
+  if (text[0] !== '/') fail('the path must start with "/"');
+  if (text.length === 1) return;
+  const segments = text.split('/').slice(1);
+  segments.forEach((segment, index) => {
+    const isLast = index === segments.length - 1;
+    if (segment === '' && !(isLast && sequential)) {
+      fail(isLast ? 'the path must not end with "/"' : 'the path has an empty segment ("//")');
+    }
+    if (segment === '.' || segment === '..') fail(`relative segment "${segment}" is not allowed`);
+    const bad = FORBIDDEN_CHARACTER.exec(segment);
+    if (bad) {
+      const codePoint = bad[0].codePointAt(0)!.toString(16).padStart(4, '0');
+      fail(`character U+${codePoint} is not allowed in a path`);
+    }
+  });
+}
+
+/** Joins path segments with single slashes: joinPath('/a', 'b/c') === '/a/b/c'. */
+export function joinPath(base: string, ...names: string[]): string {
+  const parts = [base, ...names].flatMap((part) => part.split('/')).filter((part) => part.length > 0);
+  return `/${parts.join('/')}`;
+}
+
+/** The parent of a path ('/' for top-level nodes). */
+export function parentPath(path: string): string {
+  const index = path.lastIndexOf('/');
+  return index <= 0 ? '/' : path.slice(0, index);
+}
+
+/** The last segment of a path. */
+export function nodeName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** The ten-digit counter ZooKeeper appends to sequential nodes, or undefined if there is none. */
+export function sequenceNumber(name: string): number | undefined {
+  const match = /(\d{10})$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Normalizes a namespace option ('app', '/app/', '/app') to '/app', or '' for none. */
+export function normalizeNamespace(namespace: string | undefined): string {
+  if (!namespace) return '';
+  const normalized = joinPath(namespace);
+  if (normalized === '/') return '';
+  validatePath(normalized, 'namespace');
+  return normalized;
+}

@@ -1,0 +1,162 @@
+import { LoggerService } from '@nestjs/common';
+import { BehaviorSubject, filter, firstValueFrom, Observable, take } from 'rxjs';
+import { ConnectTimeoutError, ConnectionClosedError } from '../errors/library-errors.js';
+import { AuthFailedError } from '../errors/zookeeper-errors.js';
+import { ConnectionState, isConnectedState } from './connection-state.enum.js';
+import { DriverSession, DriverSessionConfig } from './driver-session.js';
+import { WatchEventType } from './zookeeper-types.js';
+
+const AUTH_FAILED_CLOSE_CODE = -113;
+
+export interface SessionLifecycleHooks {
+  /** Runs on every new session before CONNECTED is announced (auth, namespace). */
+  prepareSession(session: DriverSession): Promise<void>;
+  /** A session is gone for good: its watches will never fire. */
+  sessionLost(): void;
+  watchEvent(type: WatchEventType, serverPath: string): void;
+}
+
+/**
+ * Owns the driver sessions of one connection and turns driver events into Curator-like states.
+ * The driver only says 'connecting' when the link drops; like Curator, a connection SUSPENDED for
+ * longer than the negotiated session timeout is declared EXPIRED without waiting for the server to
+ * say so (it cannot while unreachable), the old session is discarded and a new one is opened.
+ */
+export class SessionLifecycle {
+  private readonly stateSubject = new BehaviorSubject<ConnectionState>(ConnectionState.CONNECTING);
+  private current?: DriverSession;
+  private suspendedTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly config: DriverSessionConfig,
+    private readonly hooks: SessionLifecycleHooks,
+    private readonly logger: LoggerService,
+  ) {}
+
+  get state$(): Observable<ConnectionState> {
+    return this.stateSubject.asObservable();
+  }
+
+  get state(): ConnectionState {
+    return this.stateSubject.value;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The session requests go to; while reconnecting, the driver queues them. */
+  session(): DriverSession {
+    if (this.closed || !this.current) throw new ConnectionClosedError();
+    return this.current;
+  }
+
+  /** Opens the first session and resolves once it is connected, or fails at the deadline. */
+  async start(connectTimeoutMs: number): Promise<void> {
+    if (!this.current) this.openSession();
+    const outcome = firstValueFrom(
+      this.state$.pipe(
+        filter((state) => state !== ConnectionState.CONNECTING),
+        take(1),
+      ),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), connectTimeoutMs)));
+    const result = await Promise.race([outcome, deadline]).finally(() => clearTimeout(timer));
+    if (result === 'timeout') {
+      this.close();
+      throw new ConnectTimeoutError(this.config.connectString, connectTimeoutMs);
+    }
+    if (result === ConnectionState.AUTH_FAILED) throw new AuthFailedError({ operation: 'connect' });
+    if (result === ConnectionState.CLOSED) throw new ConnectionClosedError({ operation: 'connect' });
+  }
+
+  /** Resolves when the session is usable (CONNECTED or RECONNECTED); rejects once closed. */
+  async whenConnected(): Promise<void> {
+    const state = await firstValueFrom(
+      this.state$.pipe(filter((s) => isConnectedState(s) || s === ConnectionState.CLOSED || s === ConnectionState.AUTH_FAILED)),
+    );
+    if (!isConnectedState(state)) throw new ConnectionClosedError();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearSuspendedTimer();
+    this.current?.close();
+    this.hooks.sessionLost();
+    this.transition(ConnectionState.CLOSED);
+    this.stateSubject.complete();
+  }
+
+  private openSession(): void {
+    const session = new DriverSession(this.config, {
+      connected: () => void this.onConnected(session),
+      connecting: () => this.onConnecting(session),
+      closed: (code) => this.onSessionClosed(session, code),
+      watch: (type, path) => this.hooks.watchEvent(type, path),
+    });
+    this.current = session;
+    session.open();
+  }
+
+  private connectedOnce = new WeakSet<DriverSession>();
+
+  private async onConnected(session: DriverSession): Promise<void> {
+    if (session !== this.current || this.closed) return;
+    this.clearSuspendedTimer();
+    if (this.connectedOnce.has(session)) {
+      this.transition(ConnectionState.RECONNECTED);
+      return;
+    }
+    this.connectedOnce.add(session);
+    try {
+      await this.hooks.prepareSession(session);
+    } catch (error) {
+      this.logger.error(`could not prepare the new session: ${(error as Error).message}`);
+    }
+    if (session === this.current && !this.closed) this.transition(ConnectionState.CONNECTED);
+  }
+
+  private onConnecting(session: DriverSession): void {
+    if (session !== this.current || this.closed || !isConnectedState(this.state)) return;
+    this.transition(ConnectionState.SUSPENDED);
+    const timeoutMs = session.negotiatedTimeoutMs > 0 ? session.negotiatedTimeoutMs : this.config.sessionTimeoutMs;
+    this.suspendedTimer = setTimeout(() => {
+      this.logger.warn(`no reconnect within the session timeout (${timeoutMs} ms): treating the session as expired`);
+      this.replaceSession(session);
+    }, timeoutMs);
+  }
+
+  private onSessionClosed(session: DriverSession, code: number): void {
+    if (session !== this.current || this.closed) return;
+    if (code === AUTH_FAILED_CLOSE_CODE) {
+      this.clearSuspendedTimer();
+      this.hooks.sessionLost();
+      this.transition(ConnectionState.AUTH_FAILED);
+      return;
+    }
+    this.replaceSession(session);
+  }
+
+  private replaceSession(session: DriverSession): void {
+    this.clearSuspendedTimer();
+    session.close();
+    this.hooks.sessionLost();
+    this.transition(ConnectionState.EXPIRED);
+    if (!this.closed) this.openSession();
+  }
+
+  private transition(state: ConnectionState): void {
+    if (this.stateSubject.value === state && state !== ConnectionState.CONNECTED) return;
+    const log = state === ConnectionState.SUSPENDED || state === ConnectionState.EXPIRED || state === ConnectionState.AUTH_FAILED ? 'warn' : 'log';
+    this.logger[log](`${state} (${this.config.connectString})`);
+    this.stateSubject.next(state);
+  }
+
+  private clearSuspendedTimer(): void {
+    if (this.suspendedTimer) clearTimeout(this.suspendedTimer);
+    this.suspendedTimer = undefined;
+  }
+}

@@ -1,0 +1,400 @@
+import { randomUUID } from 'node:crypto';
+import { Logger, LoggerService } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { createZookeeperError } from '../errors/create-zookeeper-error.js';
+import { ConnectionClosedError, InvalidOptionsError } from '../errors/library-errors.js';
+import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
+import { ZookeeperError } from '../errors/zookeeper.error.js';
+import { NodeExistsError, NoNodeError, SessionExpiredError } from '../errors/zookeeper-errors.js';
+import { ConnectionState } from './connection-state.enum.js';
+import { CreateMode, isEphemeral, isSequential, isTtl } from './create-mode.enum.js';
+import { DriverFailure, DriverSession } from './driver-session.js';
+import { OneShotWatches, WatchKind } from './one-shot-watches.js';
+import { joinPath, nodeName, normalizeNamespace, parentPath, validatePath } from './paths.js';
+import { RetryPolicy } from './retry-policy.js';
+import { SessionLifecycle } from './session-lifecycle.js';
+import { DRIVER_LOG_LEVELS, ZookeeperOptions } from './zookeeper-options.interface.js';
+import { Acl, AuthInfo, SessionCredentials, Stat, Watcher } from './zookeeper-types.js';
+
+export interface CreateOptions {
+  mode?: CreateMode;
+  /** Required with the TTL modes: the node is removed when unchanged and childless this long. */
+  ttlMs?: number;
+  /** ACL set right after the create (the driver can only create with an open ACL). */
+  acl?: readonly Acl[];
+  /** Create missing parents as persistent nodes. */
+  createParents?: boolean;
+  /**
+   * Prefix the name with `_c_<uuid>-` (Curator's protected mode) so a create whose reply was lost
+   * can be found instead of repeated. Default: true for sequential modes, false otherwise.
+   */
+  protected?: boolean;
+}
+
+export interface WatchOptions {
+  /** One-shot watch: called once with the next event on this path, or with SESSION_LOST. */
+  watch?: Watcher;
+}
+
+export interface VersionOptions {
+  /** Expected version for compare-and-set; -1 (default) matches any version. */
+  version?: number;
+}
+
+export interface DeleteOptions extends VersionOptions {
+  /** Delete the children first (not atomic: a concurrent writer can add children meanwhile). */
+  recursive?: boolean;
+}
+
+type Attempt<T> = (session: DriverSession, isRetry: boolean) => Promise<T>;
+
+// Errors after which the same request can be sent again (the same set as Curator's RetryLoop).
+const RETRYABLE = new Set<number>([
+  Code.CONNECTION_LOSS,
+  Code.OPERATION_TIMEOUT,
+  Code.SESSION_MOVED,
+  Code.SESSION_EXPIRED,
+  Code.THROTTLED,
+]);
+const CLOSING_CODES = new Set<number>([Code.CLOSING, Code.INVALID_STATE]);
+
+/**
+ * A ZooKeeper connection over the `zookeeper` driver: a promise API with typed errors, a state$
+ * Observable, retries of idempotent operations, protected sequential creates, and a new session
+ * opened automatically after expiry. Create it with `ZookeeperConnection.connect(options)`, or get
+ * it injected from `ZookeeperModule`.
+ */
+export class ZookeeperConnection {
+  readonly name: string;
+  readonly connectString: string;
+  readonly namespace: string;
+  private readonly options: ZookeeperOptions;
+  private readonly logger: LoggerService;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly lifecycle: SessionLifecycle;
+  private readonly watches: OneShotWatches;
+  private readonly auth: AuthInfo[];
+
+  constructor(options: ZookeeperOptions) {
+    if (!options || typeof options.connectString !== 'string' || options.connectString.trim() === '') {
+      throw new InvalidOptionsError("'connectString' is required, e.g. '127.0.0.1:2181'");
+    }
+    this.options = options;
+    this.name = options.name ?? 'default';
+    this.connectString = options.connectString;
+    this.namespace = normalizeNamespace(options.namespace);
+    this.logger = options.logger ?? new Logger(`Zookeeper:${this.name}`);
+    this.retryPolicy = new RetryPolicy(options.retry);
+    this.auth = [...(options.auth ?? [])];
+    this.watches = new OneShotWatches((error) => this.logger.error(`a watcher threw: ${String(error)}`));
+    this.lifecycle = new SessionLifecycle(
+      {
+        connectString: options.connectString,
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
+        logLevel: DRIVER_LOG_LEVELS[options.driverLogLevel ?? 'off'],
+      },
+      {
+        prepareSession: (session) => this.prepareSession(session),
+        sessionLost: () => this.watches.loseAll((serverPath) => this.toClientPath(serverPath)),
+        watchEvent: (type, serverPath) => this.watches.dispatch(type, serverPath, this.toClientPath(serverPath)),
+      },
+      this.logger,
+    );
+  }
+
+  /** Creates a connection and waits for its first session (see `connectTimeoutMs`). */
+  static async connect(options: ZookeeperOptions): Promise<ZookeeperConnection> {
+    const connection = new ZookeeperConnection(options);
+    await connection.connect();
+    return connection;
+  }
+
+  /** Connects; fails with ConnectTimeoutError naming the ensemble when no server answers in time. */
+  connect(): Promise<void> {
+    return this.lifecycle.start(this.options.connectTimeoutMs ?? 15_000);
+  }
+
+  /** Connection states; replays the current state to new subscribers and completes after CLOSED. */
+  get state$(): Observable<ConnectionState> {
+    return this.lifecycle.state$;
+  }
+
+  get state(): ConnectionState {
+    return this.lifecycle.state;
+  }
+
+  /** Resolves when the session is usable. */
+  whenConnected(): Promise<void> {
+    return this.lifecycle.whenConnected();
+  }
+
+  /** The current session's id and password (hex) and negotiated timeout. */
+  get session(): SessionCredentials {
+    return this.lifecycle.session().credentials;
+  }
+
+  /** Watchers registered and not yet fired (for leak checks). */
+  get pendingWatchCount(): number {
+    return this.watches.size;
+  }
+
+  /** Closes the session at once: its ephemeral nodes disappear now, not after the session timeout. */
+  async close(): Promise<void> {
+    this.lifecycle.close();
+  }
+
+  async create(path: string, data: Buffer | string = Buffer.alloc(0), options: CreateOptions = {}): Promise<string> {
+    const mode = options.mode ?? CreateMode.PERSISTENT;
+    validatePath(path, 'create', isSequential(mode));
+    if (isTtl(mode) !== (options.ttlMs !== undefined)) {
+      throw new InvalidOptionsError(`ttlMs must be given with the TTL create modes, and only with them (${path})`);
+    }
+    const isProtected = options.protected ?? isSequential(mode);
+    const requestedPath = isProtected
+      ? joinPath(parentPath(path), `_c_${randomUUID()}-${nodeName(path)}`)
+      : path;
+    const bytes = toBuffer(data);
+    const acl = options.acl ?? this.options.defaultAcl;
+    const created = await this.execute('create', path, isProtected || !isSequential(mode), async (session, isRetry) => {
+      if (isRetry && isProtected) {
+        const found = await this.findProtected(session, requestedPath);
+        if (found) return found;
+      }
+      try {
+        return await this.createOnce(session, requestedPath, bytes, mode, options);
+      } catch (failure) {
+        if (isRetry && isExistsFailure(failure) && isEphemeral(mode) && !isProtected) {
+          const stat = await session.exists(this.toServerPath(path), false);
+          if (stat.ephemeralOwner === session.credentials.id) return this.toServerPath(path);
+        }
+        throw failure;
+      }
+    });
+    const clientPath = this.toClientPath(created);
+    if (acl) await this.setAcl(clientPath, acl);
+    return clientPath;
+  }
+
+  async get(path: string, options: WatchOptions = {}): Promise<{ data: Buffer; stat: Stat }> {
+    validatePath(path, 'get');
+    return this.watched('data', path, options.watch, 'get', (session, serverPath, watch) =>
+      session.get(serverPath, watch),
+    );
+  }
+
+  /** The node's stat, or undefined when it does not exist (a watch is set in both cases). */
+  async exists(path: string, options: WatchOptions = {}): Promise<Stat | undefined> {
+    validatePath(path, 'exists');
+    const withdraw = options.watch && this.watches.add('data', this.toServerPath(path), options.watch);
+    try {
+      return await this.execute('exists', path, true, (session) => session.exists(this.toServerPath(path), !!options.watch));
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      withdraw?.();
+      throw error;
+    }
+  }
+
+  async getChildren(path: string, options: WatchOptions = {}): Promise<string[]> {
+    return (await this.getChildrenWithStat(path, options)).children;
+  }
+
+  async getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<{ children: string[]; stat: Stat }> {
+    validatePath(path, 'getChildren');
+    return this.watched('children', path, options.watch, 'getChildren', (session, serverPath, watch) =>
+      session.getChildren(serverPath, watch),
+    );
+  }
+
+  /** Writes the node's data; with `version`, only if the node is still at that version (CAS). */
+  async set(path: string, data: Buffer | string, options: VersionOptions = {}): Promise<Stat> {
+    validatePath(path, 'set');
+    const bytes = toBuffer(data);
+    const version = options.version ?? -1;
+    const serverPath = this.toServerPath(path);
+    return this.execute('set', path, true, async (session, isRetry) => {
+      try {
+        return await session.set(serverPath, bytes, version);
+      } catch (failure) {
+        // After a lost reply, a BadVersion may be our own earlier write: check before failing.
+        if (isRetry && version >= 0 && failure instanceof DriverFailure && failure.rc === Code.BAD_VERSION) {
+          const current = await session.get(serverPath, false);
+          if (current.stat.version === version + 1 && current.data.equals(bytes)) return current.stat;
+        }
+        throw failure;
+      }
+    });
+  }
+
+  async delete(path: string, options: DeleteOptions = {}): Promise<void> {
+    validatePath(path, 'delete');
+    if (path === '/') throw new InvalidOptionsError("the root node '/' cannot be deleted");
+    if (options.recursive) {
+      for (const child of await this.getChildren(path).catch(ignoreNoNode([]))) {
+        await this.delete(joinPath(path, child), { recursive: true });
+      }
+    }
+    const serverPath = this.toServerPath(path);
+    await this.execute('delete', path, true, async (session, isRetry) => {
+      try {
+        await session.delete(serverPath, options.version ?? -1);
+      } catch (failure) {
+        // A NoNode on a retry means the first attempt deleted it before its reply was lost.
+        if (!(isRetry && failure instanceof DriverFailure && failure.rc === Code.NO_NODE)) throw failure;
+      }
+    });
+  }
+
+  /** Creates the path and any missing parents as persistent nodes; existing nodes are kept. */
+  async mkdirp(path: string): Promise<void> {
+    validatePath(path, 'mkdirp');
+    const segments = path.split('/').filter(Boolean);
+    for (let depth = 1; depth <= segments.length; depth++) {
+      const ancestor = `/${segments.slice(0, depth).join('/')}`;
+      await this.create(ancestor).catch((error) => {
+        if (!(error instanceof NodeExistsError)) throw error;
+      });
+    }
+  }
+
+  async getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
+    validatePath(path, 'getAcl');
+    return this.execute('getAcl', path, true, (session) => session.getAcl(this.toServerPath(path)));
+  }
+
+  async setAcl(path: string, acl: readonly Acl[], options: VersionOptions = {}): Promise<void> {
+    validatePath(path, 'setAcl');
+    if (!Array.isArray(acl) || acl.length === 0) throw new InvalidOptionsError(`an ACL needs at least one entry (${path})`);
+    await this.execute('setAcl', path, true, (session) => session.setAcl(this.toServerPath(path), acl, options.version ?? -1));
+  }
+
+  /** Adds credentials to this session and to every later session of this connection. */
+  async addAuth(scheme: string, credentials: string): Promise<void> {
+    this.auth.push({ scheme, credentials });
+    await this.execute('addAuth', undefined, true, (session) => session.addAuth(scheme, credentials));
+  }
+
+  /** Makes the server this client talks to catch up with the leader (before a read that must be fresh). */
+  async sync(path = '/'): Promise<void> {
+    validatePath(path, 'sync');
+    await this.execute('sync', path, true, (session) => session.sync(this.toServerPath(path)));
+  }
+
+  /** The path as the server sees it (namespace prepended). */
+  toServerPath(path: string): string {
+    if (!this.namespace) return path;
+    return path === '/' ? this.namespace : this.namespace + path;
+  }
+
+  private toClientPath(serverPath: string): string {
+    if (!this.namespace || !serverPath.startsWith(this.namespace)) return serverPath;
+    return serverPath.slice(this.namespace.length) || '/';
+  }
+
+  private async watched<T>(
+    kind: WatchKind,
+    path: string,
+    watcher: Watcher | undefined,
+    operation: string,
+    request: (session: DriverSession, serverPath: string, watch: boolean) => Promise<T>,
+  ): Promise<T> {
+    const serverPath = this.toServerPath(path);
+    // Registered before the request so an event racing with the reply is not missed.
+    const withdraw = watcher && this.watches.add(kind, serverPath, watcher);
+    try {
+      return await this.execute(operation, path, true, (session) => request(session, serverPath, !!watcher));
+    } catch (error) {
+      withdraw?.();
+      throw error;
+    }
+  }
+
+  private async createOnce(
+    session: DriverSession,
+    path: string,
+    data: Buffer,
+    mode: CreateMode,
+    options: CreateOptions,
+  ): Promise<string> {
+    const serverPath = this.toServerPath(path);
+    try {
+      return await session.create(serverPath, data, mode, options.ttlMs);
+    } catch (failure) {
+      if (!(options.createParents && failure instanceof DriverFailure && failure.rc === Code.NO_NODE)) throw failure;
+      await this.mkdirp(parentPath(path));
+      return session.create(serverPath, data, mode, options.ttlMs);
+    }
+  }
+
+  private async findProtected(session: DriverSession, protectedPath: string): Promise<string | undefined> {
+    const prefix = nodeName(protectedPath);
+    const parent = parentPath(protectedPath);
+    try {
+      const { children } = await session.getChildren(this.toServerPath(parent), false);
+      const match = children.find((child) => child.startsWith(prefix));
+      return match && this.toServerPath(joinPath(parent, match));
+    } catch (failure) {
+      if (failure instanceof DriverFailure && failure.rc === Code.NO_NODE) return undefined;
+      throw failure;
+    }
+  }
+
+  private async prepareSession(session: DriverSession): Promise<void> {
+    await Promise.all(this.auth.map(({ scheme, credentials }) => session.addAuth(scheme, credentials)));
+    if (this.namespace) {
+      const segments = this.namespace.split('/').filter(Boolean);
+      for (let depth = 1; depth <= segments.length; depth++) {
+        await session.create(`/${segments.slice(0, depth).join('/')}`, Buffer.alloc(0), CreateMode.PERSISTENT).catch((failure) => {
+          if (!isExistsFailure(failure)) throw failure;
+        });
+      }
+    }
+  }
+
+  /**
+   * Runs one request with the retry policy. Only requests that are safe to repeat are retried:
+   * a repeated non-idempotent request could apply twice.
+   */
+  private async execute<T>(operation: string, path: string | undefined, idempotent: boolean, attempt: Attempt<T>): Promise<T> {
+    const started = Date.now();
+    for (let retry = 0; ; retry++) {
+      let error: ZookeeperError;
+      try {
+        return await attempt(this.lifecycle.session(), retry > 0);
+      } catch (failure) {
+        error = this.toError(failure, operation, path);
+      }
+      const delay = idempotent && RETRYABLE.has(error.code) ? this.retryPolicy.delayBeforeRetry(retry, Date.now() - started) : undefined;
+      if (delay === undefined) throw error;
+      this.logger.debug?.(`${operation} ${path ?? ''}: ${error.name}, retry ${retry + 1} in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  private toError(failure: unknown, operation: string, path: string | undefined): ZookeeperError {
+    if (failure instanceof ZookeeperError) return failure;
+    if (!(failure instanceof DriverFailure)) throw failure;
+    if (CLOSING_CODES.has(failure.rc)) {
+      return this.lifecycle.isClosed ? new ConnectionClosedError({ operation, path }) : new SessionExpiredError({ operation, path });
+    }
+    return createZookeeperError(failure.rc, failure.message, { operation, path });
+  }
+}
+
+function toBuffer(data: Buffer | string): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  throw new InvalidOptionsError(`node data must be a Buffer or a string, got ${typeof data}`);
+}
+
+function isExistsFailure(failure: unknown): boolean {
+  return failure instanceof DriverFailure && failure.rc === Code.NODE_EXISTS;
+}
+
+function ignoreNoNode<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof NoNodeError) return fallback;
+    throw error;
+  };
+}
+
