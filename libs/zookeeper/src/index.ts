@@ -1,2 +1,3 @@
 export * from './connection/index.js';
 export * from './errors/index.js';
+export * from './module/index.js';

@@ -259,7 +259,14 @@ export class ZookeeperConnection {
 
   async getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
     validatePath(path, 'getAcl');
-    return this.execute('getAcl', path, true, (session) => session.getAcl(this.toServerPath(path)));
+    const serverPath = this.toServerPath(path);
+    return this.execute('getAcl', path, true, async (session) => {
+      // The driver (7.3.0) crashes the process on a failed getAcl reply (it frees a null ACL
+      // vector), so the usual failures, NoNode and NoAuth (3.8 needs READ), are found by a read
+      // first. A node deleted or a connection lost between the two calls can still hit the bug.
+      await session.get(serverPath, false);
+      return session.getAcl(serverPath);
+    });
   }
 
   async setAcl(path: string, acl: readonly Acl[], options: VersionOptions = {}): Promise<void> {

@@ -1,0 +1,9 @@
+import { DEFAULT_CONNECTION_NAME } from './zookeeper.constants.js';
+
+/**
+ * The injection token of the ZookeeperConnection named `name` (the default connection when
+ * omitted), for `moduleRef.get(...)` or custom providers' `inject`.
+ */
+export function getZookeeperToken(name: string = DEFAULT_CONNECTION_NAME): string {
+  return name === DEFAULT_CONNECTION_NAME ? 'ZookeeperConnection' : `ZookeeperConnection:${name}`;
+}

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { filter, firstValueFrom, skip, takeWhile, toArray } from 'rxjs';
+import { ConnectionState, ZookeeperConnection, ZookeeperOptions } from 'nestjs-zookeeper';
+
+/** The ensemble the whole test run uses (started by global-setup, or ZK_CONNECT). */
+export function testConnectString(): string {
+  const connectString = process.env.ZK_TEST_CONNECT;
+  if (!connectString) throw new Error('ZK_TEST_CONNECT is not set: run the tests with `npm test`');
+  return connectString;
+}
+
+/**
+ * A namespace of its own for each test file (`/tests/<label>-<uuid>`), so files running in
+ * parallel against the shared server never see each other's znodes.
+ */
+export function testNamespace(label: string): string {
+  return `/tests/${label}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Connections opened by a test file, closed by `closeAll` in afterAll. */
+export class TestConnections {
+  private readonly opened: ZookeeperConnection[] = [];
+
+  constructor(readonly namespace: string) {}
+
+  async open(options: Partial<ZookeeperOptions> = {}): Promise<ZookeeperConnection> {
+    const connection = new ZookeeperConnection({
+      connectString: testConnectString(),
+      namespace: this.namespace,
+      sessionTimeoutMs: 4000,
+      connectTimeoutMs: 10_000,
+      logger: silentLogger,
+      ...options,
+    });
+    this.opened.push(connection);
+    await connection.connect();
+    return connection;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.opened.map((connection) => connection.close()));
+  }
+}
+
+/** Keeps expected state-change warnings out of the test output. */
+export const silentLogger = {
+  log: () => undefined,
+  warn: () => undefined,
+  error: (message: unknown) => console.error(message),
+  debug: () => undefined,
+  verbose: () => undefined,
+};
+
+/** Resolves with the first state matching `state` emitted from now on. */
+export function nextState(connection: ZookeeperConnection, state: ConnectionState): Promise<ConnectionState> {
+  return firstValueFrom(connection.state$.pipe(filter((s) => s === state)));
+}
+
+/** Collects the states a connection goes through from now until `last` (inclusive). */
+export function statesUntil(connection: ZookeeperConnection, last: ConnectionState): Promise<ConnectionState[]> {
+  return firstValueFrom(
+    connection.state$.pipe(
+      skip(1),
+      takeWhile((state) => state !== last, true),
+      toArray(),
+    ),
+  );
+}
