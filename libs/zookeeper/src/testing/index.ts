@@ -1,0 +1,35 @@
+export {
+  ZookeeperTestingServer,
+  ZookeeperServerStartError,
+  type ZookeeperTestingServerOptions,
+  type ZookeeperJvmSettings,
+  type ZookeeperLogLevel,
+  type ZookeeperConfigValue,
+} from './zookeeper-testing-server.js';
+export {
+  ZookeeperTestingCluster,
+  ZookeeperTestingClusterNode,
+  type ZookeeperTestingClusterOptions,
+} from './zookeeper-testing-cluster.js';
+export {
+  locateZookeeper,
+  findZookeeperInstallation,
+  parseJavaVersion,
+  ZookeeperInstallationError,
+  type ZookeeperInstallation,
+  type LocateZookeeperOptions,
+} from './zookeeper-installation.js';
+export {
+  fourLetterWord,
+  isServerOk,
+  getServerMode,
+  parseServerMode,
+  parseSrvr,
+  parseMntr,
+  type FourLetterWord,
+  type ZookeeperServerMode,
+  type SrvrInfo,
+} from './four-letter-word.js';
+export { getFreePort, getFreePorts, isPortFree } from './free-port.js';
+export { JavaProcess, type JavaProcessOptions, type JavaExit } from './java-process.js';
+export * from './expire-session.js';
