@@ -1,3 +1,4 @@
 export * from './connection/index.js';
 export * from './errors/index.js';
 export * from './module/index.js';
+export * from './storage/index.js';

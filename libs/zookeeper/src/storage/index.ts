@@ -1,0 +1,5 @@
+export * from './serializers.js';
+export * from './storage-errors.js';
+export * from './storage-key.js';
+export * from './storage-options.interface.js';
+export * from './zookeeper-storage.js';

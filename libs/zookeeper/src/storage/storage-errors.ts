@@ -1,0 +1,74 @@
+import { ZookeeperError } from '../errors/zookeeper.error.js';
+
+/** Codes of the storage layer's own errors (the library's range, below -1000). */
+export enum StorageErrorCode {
+  INVALID_KEY = -1101,
+  VALUE_TOO_LARGE = -1102,
+  SERIALIZATION = -1103,
+  UPDATE_CONFLICT = -1104,
+  CORRUPT_VALUE = -1105,
+  INVALID_VALUE = -1106,
+}
+
+/** A key broke one of the key rules; `rule` names which. */
+export class InvalidKeyError extends ZookeeperError {
+  constructor(
+    readonly key: string,
+    readonly rule: string,
+  ) {
+    super(StorageErrorCode.INVALID_KEY, `invalid storage key ${JSON.stringify(key)}: ${rule}`);
+  }
+}
+
+/** The serialized value is larger than a znode may hold and chunking is disabled. */
+export class ValueTooLargeError extends ZookeeperError {
+  constructor(
+    readonly key: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      StorageErrorCode.VALUE_TOO_LARGE,
+      `value of ${JSON.stringify(key)} is ${size} bytes, above the ${limit}-byte limit of one znode: ` +
+        'enable chunking (storage option chunking: true) or store less',
+      { operation: 'set' },
+    );
+  }
+}
+
+/** The serializer could not turn the value into bytes, or the bytes back into a value. */
+export class SerializationError extends ZookeeperError {
+  constructor(key: string, direction: 'serialize' | 'deserialize', cause: unknown) {
+    super(
+      StorageErrorCode.SERIALIZATION,
+      `could not ${direction} the value of ${JSON.stringify(key)}: ${(cause as Error)?.message ?? String(cause)}`,
+      { operation: direction, cause },
+    );
+  }
+}
+
+/** `update` kept losing the compare-and-set race to other writers. */
+export class UpdateConflictError extends ZookeeperError {
+  constructor(key: string, attempts: number) {
+    super(
+      StorageErrorCode.UPDATE_CONFLICT,
+      `update of ${JSON.stringify(key)} lost the compare-and-set race ${attempts} times: ` +
+        'too many concurrent writers; raise `retries` or reduce contention',
+      { operation: 'update' },
+    );
+  }
+}
+
+/** The stored value cannot be used as asked (e.g. increment of a non-number). */
+export class InvalidValueError extends ZookeeperError {
+  constructor(key: string, message: string) {
+    super(StorageErrorCode.INVALID_VALUE, `${JSON.stringify(key)}: ${message}`);
+  }
+}
+
+/** A chunked value failed its size or checksum check (it was changed by something else). */
+export class CorruptValueError extends ZookeeperError {
+  constructor(key: string, message: string) {
+    super(StorageErrorCode.CORRUPT_VALUE, `chunked value of ${JSON.stringify(key)} is corrupt: ${message}`);
+  }
+}

@@ -1,0 +1,325 @@
+import { Logger } from '@nestjs/common';
+import { CreateMode } from '../connection/create-mode.enum.js';
+import { joinPath } from '../connection/paths.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { Stat } from '../connection/zookeeper-types.js';
+import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
+import { ChunkManifest, decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
+import { ChunkStore, InterruptedGenerationError, StaleGenerationError } from './chunk-store.js';
+import { EphemeralKeys } from './ephemeral-keys.js';
+import { JsonSerializer, Serializer } from './serializers.js';
+import { InvalidValueError, SerializationError, UpdateConflictError, ValueTooLargeError } from './storage-errors.js';
+import { isReservedName, keySegments, normalizeKey } from './storage-key.js';
+import { SetOptions, StorageDeleteOptions, ZookeeperStorageOptions } from './storage-options.interface.js';
+
+/** A stored value with the version to use for compare-and-set. */
+export interface StorageEntry<T> {
+  key: string;
+  value: T;
+  version: number;
+  stat: Stat;
+}
+
+/** What a write returns. */
+export interface WriteResult {
+  version: number;
+  stat: Stat;
+}
+
+const DEFAULT_MAX_NODE_BYTES = 1_000_000;
+const MAX_STALE_READS = 10;
+
+/**
+ * Keys mapped to znodes under a root, values through a serializer (JSON by default).
+ *
+ * Guarantees: writes are linearizable (ZooKeeper's); `set` with `expectedVersion`, `update` and
+ * `increment` are compare-and-set on the key's znode, so concurrent updaters never lose an update;
+ * a value larger than one znode is written as an immutable chunk generation and made visible by
+ * one compare-and-set of the key's head, so readers see the old or the new value, never a mix,
+ * and a writer that dies mid-way leaves nothing visible (its generation is collected later).
+ * Not guaranteed: atomicity across keys (the driver has no multi-op transactions; `setMany` is
+ * many independent writes), and a recursive delete racing with writers of child keys.
+ */
+export class ZookeeperStorage {
+  readonly root: string;
+  private readonly serializer: Serializer;
+  private readonly maxNodeBytes: number;
+  private readonly chunks: ChunkStore;
+  private readonly ephemerals: EphemeralKeys;
+
+  constructor(
+    readonly connection: ZookeeperConnection,
+    private readonly options: ZookeeperStorageOptions = {},
+  ) {
+    this.root = joinPath(options.root ?? '/storage');
+    this.serializer = options.serializer ?? new JsonSerializer();
+    this.maxNodeBytes = options.maxNodeBytes ?? DEFAULT_MAX_NODE_BYTES;
+    this.chunks = new ChunkStore(connection, joinPath(this.root, '__chunks'), this.maxNodeBytes);
+    this.ephemerals = new EphemeralKeys(
+      connection,
+      (key, bytes) => this.setBytes(key, bytes, { ephemeral: true }),
+      new Logger(`ZookeeperStorage:${connection.name}`),
+      options.recreateEphemeralsOnExpiry ?? true,
+    );
+  }
+
+  /** A storage over a sub-tree: `storage.scope('orders').set('42', ...)` writes `orders/42`. */
+  scope(prefix: string): ZookeeperStorage {
+    return new ZookeeperStorage(this.connection, { ...this.options, root: joinPath(this.root, ...keySegments(prefix)) });
+  }
+
+  /** The znode path of a key. */
+  pathOf(key: string): string {
+    return joinPath(this.root, ...keySegments(key));
+  }
+
+  async get<T = unknown>(key: string): Promise<StorageEntry<T> | undefined> {
+    return (await this.readEntry<T>(normalizeKey(key)))?.entry;
+  }
+
+  async getValue<T = unknown>(key: string): Promise<T | undefined> {
+    return (await this.get<T>(key))?.value;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.connection.exists(this.pathOf(key))) !== undefined;
+  }
+
+  /** Writes a value, creating the key and its parents when missing. */
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<WriteResult> {
+    const canonical = normalizeKey(key);
+    return this.setBytes(canonical, this.encode(canonical, value), options);
+  }
+
+  /** Creates a key; NodeExistsError when it exists. */
+  async create(key: string, value: unknown, options: Omit<SetOptions, 'expectedVersion'> = {}): Promise<WriteResult> {
+    const canonical = normalizeKey(key);
+    const bytes = this.encode(canonical, value);
+    if (this.needsChunks(canonical, bytes)) {
+      if (await this.has(canonical)) throw new NodeExistsError({ operation: 'create', path: this.pathOf(canonical) });
+      return this.setChunked(canonical, bytes, { ...options, expectedVersion: -2 });
+    }
+    if (options.ephemeral) this.ephemerals.remember(canonical, bytes);
+    return this.createNode(canonical, bytes, options);
+  }
+
+  async delete(key: string, options: StorageDeleteOptions = {}): Promise<void> {
+    const canonical = normalizeKey(key);
+    if (options.recursive) {
+      for (const child of await this.list(canonical)) await this.delete(child, { recursive: true });
+    }
+    this.ephemerals.forget(canonical);
+    await this.connection.delete(this.pathOf(canonical), { version: options.expectedVersion });
+    await this.chunks.collect(canonical, async () => undefined);
+  }
+
+  /**
+   * Read, apply `fn`, write back with the read version; on a concurrent change, read again and
+   * retry. `fn` gets undefined when the key does not exist, and may run more than once.
+   */
+  async update<T>(key: string, fn: (current: T | undefined) => T, options: { retries?: number } = {}): Promise<StorageEntry<T>> {
+    const canonical = normalizeKey(key);
+    const attempts = options.retries ?? this.options.updateRetries ?? 100;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const current = await this.readEntry<T>(canonical);
+      const next = fn(current?.entry.value);
+      const bytes = this.encode(canonical, next);
+      try {
+        const written = current
+          ? await this.setBytes(canonical, bytes, { expectedVersion: current.entry.version }, current.head)
+          : await this.create(canonical, next);
+        return { key: canonical, value: next, version: written.version, stat: written.stat };
+      } catch (error) {
+        if (!(error instanceof BadVersionError || error instanceof NodeExistsError || error instanceof NoNodeError)) throw error;
+      }
+    }
+    throw new UpdateConflictError(canonical, attempts);
+  }
+
+  /** Atomic counter on the same compare-and-set loop; a missing key counts from 0. */
+  async increment(key: string, delta = 1): Promise<number> {
+    if (!Number.isFinite(delta)) throw new InvalidValueError(String(key), `increment needs a finite number, got ${delta}`);
+    const entry = await this.update<number>(key, (current) => {
+      if (current !== undefined && typeof current !== 'number') {
+        throw new InvalidValueError(String(key), `cannot increment a ${typeof current} value`);
+      }
+      return (current ?? 0) + delta;
+    });
+    return entry.value;
+  }
+
+  /** Child keys of `prefix` (the root when omitted), sorted. */
+  async list(prefix?: string): Promise<string[]> {
+    const base = prefix === undefined ? undefined : normalizeKey(prefix);
+    const path = base === undefined ? this.root : this.pathOf(base);
+    const names = await this.connection.getChildren(path).catch((error) => {
+      if (error instanceof NoNodeError) return [] as string[];
+      throw error;
+    });
+    return names
+      .filter((name) => !isReservedName(name))
+      .sort()
+      .map((name) => (base === undefined ? name : `${base}/${name}`));
+  }
+
+  /** Child keys of `prefix` with their entries (read in parallel). */
+  async entries<T = unknown>(prefix?: string): Promise<StorageEntry<T>[]> {
+    const entries = await this.getMany<T>(await this.list(prefix));
+    return entries.filter((entry): entry is StorageEntry<T> => entry !== undefined);
+  }
+
+  /** Reads many keys with all requests in flight at once. */
+  getMany<T = unknown>(keys: readonly string[]): Promise<Array<StorageEntry<T> | undefined>> {
+    return Promise.all(keys.map((key) => this.get<T>(key)));
+  }
+
+  /** Writes many keys with all requests in flight at once (not a transaction: each key is its own write). */
+  setMany(entries: Iterable<readonly [string, unknown]> | Record<string, unknown>): Promise<WriteResult[]> {
+    const pairs = Symbol.iterator in Object(entries) ? [...(entries as Iterable<readonly [string, unknown]>)] : Object.entries(entries);
+    return Promise.all(pairs.map(([key, value]) => this.set(key, value)));
+  }
+
+  /** Collects chunk generations no head refers to (left by writers that died mid-way). */
+  async gc(): Promise<{ keys: number; generationsRemoved: number }> {
+    const keys = await this.chunks.keysWithChunks();
+    let generationsRemoved = 0;
+    for (const key of keys) generationsRemoved += await this.chunks.collect(key, () => this.headGeneration(key));
+    return { keys: keys.length, generationsRemoved };
+  }
+
+  /** Stops re-creating ephemeral keys (called on module destroy). */
+  close(): void {
+    this.ephemerals.close();
+  }
+
+  onModuleDestroy(): void {
+    this.close();
+  }
+
+  /** `previousHead`: the head bytes the caller read, when known (saves a collector round trip). */
+  private async setBytes(key: string, bytes: Buffer, options: SetOptions, previousHead?: Buffer): Promise<WriteResult> {
+    if (options.ephemeral) this.ephemerals.remember(key, bytes);
+    if (this.needsChunks(key, bytes)) return this.setChunked(key, bytes, options);
+    const path = this.pathOf(key);
+    if (options.expectedVersion !== undefined) return this.replaceHead(key, path, bytes, options.expectedVersion, previousHead);
+    for (;;) {
+      const current = await this.readHead(path);
+      try {
+        return current
+          ? await this.replaceHead(key, path, bytes, current.stat.version, current.data)
+          : await this.createNode(key, bytes, options);
+      } catch (error) {
+        if (!(error instanceof BadVersionError || error instanceof NodeExistsError || error instanceof NoNodeError)) throw error;
+      }
+    }
+  }
+
+  private async readEntry<T>(key: string): Promise<{ entry: StorageEntry<T>; head: Buffer } | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.readHead(this.pathOf(key));
+      if (!head) return undefined;
+      try {
+        const value = await this.decode<T>(key, head.data);
+        return { entry: { key, value, version: head.stat.version, stat: head.stat }, head: head.data };
+      } catch (error) {
+        // The head moved on and its old chunks were collected while we read them: read again.
+        if (!(error instanceof StaleGenerationError) || attempt >= MAX_STALE_READS) throw error;
+      }
+    }
+  }
+
+  private async setChunked(key: string, bytes: Buffer, options: SetOptions): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const manifest = await this.chunks.write(key, bytes).catch((error) => {
+        if (error instanceof InterruptedGenerationError && attempt < 3) return undefined;
+        throw error;
+      });
+      if (!manifest) continue;
+      try {
+        await this.chunks.assertIntact(key, manifest);
+        const result = await this.switchHead(key, encodeManifest(manifest), options);
+        await this.chunks.finish(key, manifest);
+        await this.chunks.collect(key, () => this.headGeneration(key));
+        return result;
+      } catch (error) {
+        // Our generation will never be the head's: it is collected now, not by the next writer.
+        await this.chunks.finish(key, manifest).catch(() => undefined);
+        await this.chunks.collect(key, () => this.headGeneration(key)).catch(() => undefined);
+        if (error instanceof InterruptedGenerationError && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  // expectedVersion -2 means "must not exist" (create), undefined means "whatever is there".
+  private async switchHead(key: string, head: Buffer, options: SetOptions): Promise<WriteResult> {
+    const path = this.pathOf(key);
+    if (options.expectedVersion === -2) return this.createNode(key, head, options);
+    if (options.expectedVersion !== undefined) return this.replaceHead(key, path, head, options.expectedVersion, Buffer.alloc(0));
+    for (;;) {
+      const current = await this.connection.exists(path);
+      try {
+        // The caller collects after dropping its marker, so replaceHead must not (empty `previous`).
+        return current
+          ? await this.replaceHead(key, path, head, current.version, Buffer.alloc(0))
+          : await this.createNode(key, head, options);
+      } catch (error) {
+        if (!(error instanceof BadVersionError || error instanceof NodeExistsError || error instanceof NoNodeError)) throw error;
+      }
+    }
+  }
+
+  private async replaceHead(key: string, path: string, bytes: Buffer, version: number, previous?: Buffer): Promise<WriteResult> {
+    const stat = await this.connection.set(path, bytes, { version });
+    // A small value replacing a chunked one leaves the old generation behind: collect it now.
+    if (previous === undefined || isManifest(previous)) await this.chunks.collect(key, () => this.headGeneration(key));
+    return { version: stat.version, stat };
+  }
+
+  private async createNode(key: string, bytes: Buffer, options: Omit<SetOptions, 'expectedVersion'>): Promise<WriteResult> {
+    const path = this.pathOf(key);
+    const mode = options.ephemeral
+      ? CreateMode.EPHEMERAL
+      : options.ttlMs !== undefined
+        ? CreateMode.PERSISTENT_WITH_TTL
+        : CreateMode.PERSISTENT;
+    await this.connection.create(path, bytes, { mode, ttlMs: options.ttlMs, createParents: true });
+    const stat = await this.connection.exists(path);
+    return { version: stat?.version ?? 0, stat: stat! };
+  }
+
+  private async readHead(path: string): Promise<{ data: Buffer; stat: Stat } | undefined> {
+    return this.connection.get(path).catch((error) => {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    });
+  }
+
+  private async headGeneration(key: string): Promise<string | undefined> {
+    const head = await this.readHead(this.pathOf(key));
+    return head && isManifest(head.data) ? decodeManifest(head.data).generation : undefined;
+  }
+
+  private needsChunks(key: string, bytes: Buffer): boolean {
+    if (bytes.length <= this.maxNodeBytes && !isManifest(bytes)) return false;
+    if (this.options.chunking === false) throw new ValueTooLargeError(key, bytes.length, this.maxNodeBytes);
+    return true;
+  }
+
+  private encode(key: string, value: unknown): Buffer {
+    try {
+      return this.serializer.serialize(value);
+    } catch (error) {
+      throw new SerializationError(key, 'serialize', error);
+    }
+  }
+
+  private async decode<T>(key: string, data: Buffer): Promise<T> {
+    const bytes = isManifest(data) ? await this.chunks.read(key, decodeManifest(data) as ChunkManifest) : data;
+    try {
+      return this.serializer.deserialize(bytes) as T;
+    } catch (error) {
+      throw new SerializationError(key, 'deserialize', error);
+    }
+  }
+}
