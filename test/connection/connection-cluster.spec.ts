@@ -16,14 +16,20 @@ afterAll(async () => {
 
 describe('connection to a 3-node ensemble', () => {
   it('keeps its session and keeps serving when the node it is connected to is killed', async () => {
-    zk = await ZookeeperConnection.connect({ connectString: cluster.connectString, sessionTimeoutMs: 10_000, logger: silentLogger });
+    zk = await ZookeeperConnection.connect({
+      connectString: cluster.connectString,
+      sessionTimeoutMs: 10_000,
+      logger: silentLogger,
+    });
     await zk.create('/ensemble', 'v0');
     await zk.create('/ensemble/eph', '', { mode: CreateMode.EPHEMERAL });
     const sessionId = zk.session.id;
 
     // The `cons` four-letter word lists each server's client connections by session id.
     const served = await Promise.all(
-      cluster.nodes.map(async (node) => (await fourLetterWord('127.0.0.1', node.port, 'cons')).includes(`sid=0x${sessionId}`)),
+      cluster.nodes.map(async (node) =>
+        (await fourLetterWord('127.0.0.1', node.port, 'cons')).includes(`sid=0x${sessionId}`),
+      ),
     );
     expect(served.filter(Boolean)).toHaveLength(1);
     const victim = cluster.nodes[served.indexOf(true)];

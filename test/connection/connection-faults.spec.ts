@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConnectionState, CreateMode, NoNodeError, SessionExpiredError, WatchEventType, ZookeeperConnection } from 'nestjs-zookeeper';
+import {
+  ConnectionState,
+  CreateMode,
+  NoNodeError,
+  SessionExpiredError,
+  WatchEventType,
+  ZookeeperConnection,
+} from 'nestjs-zookeeper';
 import { expireSession, ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
 import { nextState, silentLogger, statesUntil } from '../support/connect.js';
 
@@ -55,10 +62,11 @@ describe('connection faults (real server)', () => {
 
     await expireSession(zk);
 
-    expect((await states).filter((s) => s === ConnectionState.EXPIRED || s === ConnectionState.CONNECTED)).toEqual([
-      ConnectionState.EXPIRED,
-      ConnectionState.CONNECTED,
-    ]);
+    expect(
+      (await states).filter(
+        (s) => s === ConnectionState.EXPIRED || s === ConnectionState.CONNECTED,
+      ),
+    ).toEqual([ConnectionState.EXPIRED, ConnectionState.CONNECTED]);
     expect(zk.session.id).not.toBe(oldSession);
     expect(watchEvents).toEqual([WatchEventType.SESSION_LOST]);
     expect(zk.pendingWatchCount).toBe(0);
@@ -95,7 +103,9 @@ describe('connection faults (real server)', () => {
     try {
       const error = await zk.exists('/anything').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
-      expect((error as { isRetryable?: boolean }).isRetryable || error instanceof SessionExpiredError).toBe(true);
+      expect(
+        (error as { isRetryable?: boolean }).isRetryable || error instanceof SessionExpiredError,
+      ).toBe(true);
     } finally {
       await server.restart();
     }

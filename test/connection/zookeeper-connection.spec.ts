@@ -28,7 +28,11 @@ beforeAll(async () => {
 });
 afterAll(() => connections.closeAll());
 
-function nextWatchEvent(): { watcher: (event: WatchEvent) => void; fired: Promise<WatchEvent>; count: () => number } {
+function nextWatchEvent(): {
+  watcher: (event: WatchEvent) => void;
+  fired: Promise<WatchEvent>;
+  count: () => number;
+} {
   let calls = 0;
   let resolve!: (event: WatchEvent) => void;
   const fired = new Promise<WatchEvent>((r) => (resolve = r));
@@ -87,31 +91,46 @@ describe('ZookeeperConnection operations', () => {
       expect(error).toBeInstanceOf(InvalidPathError);
       expect((error as InvalidPathError).reason).toContain(reason);
     }
-    await expect(zk.create('/bad', 42 as unknown as string)).rejects.toBeInstanceOf(InvalidOptionsError);
+    await expect(zk.create('/bad', 42 as unknown as string)).rejects.toBeInstanceOf(
+      InvalidOptionsError,
+    );
     expect(() => new ZookeeperConnection({ connectString: '' })).toThrow(InvalidOptionsError);
   });
 
   it('creates sequential nodes with protected names, in order', async () => {
     await zk.create('/seq');
     const created: string[] = [];
-    for (let i = 0; i < 5; i++) created.push(await zk.create('/seq/item-', `n${i}`, { mode: CreateMode.PERSISTENT_SEQUENTIAL }));
+    for (let i = 0; i < 5; i++)
+      created.push(
+        await zk.create('/seq/item-', `n${i}`, { mode: CreateMode.PERSISTENT_SEQUENTIAL }),
+      );
     expect(created).toHaveLength(5);
     for (const path of created) expect(path).toMatch(/^\/seq\/_c_[0-9a-f-]{36}-item-\d{10}$/);
     const sequences = created.map((path) => sequenceNumber(path)!);
     expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
     expect(new Set(sequences).size).toBe(5);
-    const plain = await zk.create('/seq/plain-', '', { mode: CreateMode.PERSISTENT_SEQUENTIAL, protected: false });
+    const plain = await zk.create('/seq/plain-', '', {
+      mode: CreateMode.PERSISTENT_SEQUENTIAL,
+      protected: false,
+    });
     expect(plain).toMatch(/^\/seq\/plain-\d{10}$/);
     expect(await zk.getChildren('/seq')).toHaveLength(6);
   });
 
   it('creates ephemeral, container and TTL nodes, and parents on demand', async () => {
-    const ephemeral = await zk.create('/modes/eph', 'x', { mode: CreateMode.EPHEMERAL, createParents: true });
+    const ephemeral = await zk.create('/modes/eph', 'x', {
+      mode: CreateMode.EPHEMERAL,
+      createParents: true,
+    });
     expect((await zk.exists(ephemeral))!.ephemeralOwner).toBe(zk.session.id);
     await zk.create('/modes/container', '', { mode: CreateMode.CONTAINER });
     await zk.create('/modes/ttl', 'x', { mode: CreateMode.PERSISTENT_WITH_TTL, ttlMs: 60_000 });
-    expect(await zk.getChildren('/modes')).toEqual(expect.arrayContaining(['eph', 'container', 'ttl']));
-    await expect(zk.create('/modes/ttl2', 'x', { mode: CreateMode.PERSISTENT_WITH_TTL })).rejects.toBeInstanceOf(InvalidOptionsError);
+    expect(await zk.getChildren('/modes')).toEqual(
+      expect.arrayContaining(['eph', 'container', 'ttl']),
+    );
+    await expect(
+      zk.create('/modes/ttl2', 'x', { mode: CreateMode.PERSISTENT_WITH_TTL }),
+    ).rejects.toBeInstanceOf(InvalidOptionsError);
   });
 
   it('fires a one-shot data watch exactly once and keeps no watcher afterwards', async () => {
@@ -171,7 +190,9 @@ describe('ZookeeperConnection operations', () => {
     await expect(zk.getAcl('/secret')).rejects.toBeInstanceOf(NoAuthError);
     await expect(zk.getAcl('/no-such-node')).rejects.toBeInstanceOf(NoNodeError);
 
-    const authorized = await connections.open({ auth: [{ scheme: 'digest', credentials: 'app:s3cret' }] });
+    const authorized = await connections.open({
+      auth: [{ scheme: 'digest', credentials: 'app:s3cret' }],
+    });
     expect((await authorized.get('/secret')).data.toString()).toBe('classified');
     expect((await authorized.getAcl('/secret')).acl).toEqual([digestAcl('app', 's3cret')]);
 
@@ -182,7 +203,11 @@ describe('ZookeeperConnection operations', () => {
 
   it('fails to connect to a dead port with a clear error within the deadline', async () => {
     const started = Date.now();
-    const connection = new ZookeeperConnection({ connectString: '127.0.0.1:1', connectTimeoutMs: 1500, logger: silentLogger });
+    const connection = new ZookeeperConnection({
+      connectString: '127.0.0.1:1',
+      connectTimeoutMs: 1500,
+      logger: silentLogger,
+    });
     const error = await connection.connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectTimeoutError);
     expect((error as Error).message).toContain("'127.0.0.1:1'");

@@ -3,9 +3,21 @@ import { Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import { ConnectionState, CreateMode, getZookeeperToken, InjectZookeeper, ZookeeperConnection, ZookeeperModule } from 'nestjs-zookeeper';
+import {
+  ConnectionState,
+  CreateMode,
+  getZookeeperToken,
+  InjectZookeeper,
+  ZookeeperConnection,
+  ZookeeperModule,
+} from 'nestjs-zookeeper';
 import { ZookeeperHealthIndicator } from 'nestjs-zookeeper/health';
-import { silentLogger, TestConnections, testConnectString, testNamespace } from '../support/connect.js';
+import {
+  silentLogger,
+  TestConnections,
+  testConnectString,
+  testNamespace,
+} from '../support/connect.js';
 
 const namespace = testNamespace('module');
 const observer = new TestConnections(namespace);
@@ -23,7 +35,13 @@ class OrdersService {
   imports: [
     ConfigModule.forRoot({
       ignoreEnvFile: true,
-      load: [() => ({ ZK_CONNECT: testConnectString(), ZK_SESSION_TIMEOUT_MS: '5000', ZK_NAMESPACE: namespace })],
+      load: [
+        () => ({
+          ZK_CONNECT: testConnectString(),
+          ZK_SESSION_TIMEOUT_MS: '5000',
+          ZK_NAMESPACE: namespace,
+        }),
+      ],
     }),
     ZookeeperModule.forRootAsync({
       imports: [ConfigModule],
@@ -35,7 +53,12 @@ class OrdersService {
         logger: silentLogger,
       }),
     }),
-    ZookeeperModule.forRoot({ name: 'audit', connectString: testConnectString(), namespace: `${namespace}/audit`, logger: silentLogger }),
+    ZookeeperModule.forRoot({
+      name: 'audit',
+      connectString: testConnectString(),
+      namespace: `${namespace}/audit`,
+      logger: silentLogger,
+    }),
     TerminusModule,
   ],
   providers: [OrdersService, ZookeeperHealthIndicator, HealthIndicatorService],
@@ -88,8 +111,16 @@ describe('ZookeeperModule', () => {
 
   it('fails the app start with a clear error when the ensemble is unreachable', async () => {
     const moduleRef = Test.createTestingModule({
-      imports: [ZookeeperModule.forRoot({ connectString: '127.0.0.1:1', connectTimeoutMs: 1000, logger: silentLogger })],
+      imports: [
+        ZookeeperModule.forRoot({
+          connectString: '127.0.0.1:1',
+          connectTimeoutMs: 1000,
+          logger: silentLogger,
+        }),
+      ],
     });
-    await expect(moduleRef.compile()).rejects.toThrow("could not connect to ZooKeeper at '127.0.0.1:1' within 1000 ms");
+    await expect(moduleRef.compile()).rejects.toThrow(
+      "could not connect to ZooKeeper at '127.0.0.1:1' within 1000 ms",
+    );
   });
 });

@@ -31,9 +31,15 @@ describe('ZookeeperStorage', () => {
   it('stores JSON values readable by any ZooKeeper client, with versions', async () => {
     const first = await storage.set('config/app', { maxOrders: 10, regions: ['eu', 'us'] });
     expect(first.version).toBe(0);
-    expect((await zk.get('/storage/config/app')).data.toString()).toBe('{"maxOrders":10,"regions":["eu","us"]}');
+    expect((await zk.get('/storage/config/app')).data.toString()).toBe(
+      '{"maxOrders":10,"regions":["eu","us"]}',
+    );
     const entry = await storage.get<{ maxOrders: number }>('config/app');
-    expect(entry).toMatchObject({ key: 'config/app', value: { maxOrders: 10, regions: ['eu', 'us'] }, version: 0 });
+    expect(entry).toMatchObject({
+      key: 'config/app',
+      value: { maxOrders: 10, regions: ['eu', 'us'] },
+      version: 0,
+    });
     expect((await storage.set('config/app', { maxOrders: 20 })).version).toBe(1);
     expect(await storage.getValue('config/app')).toEqual({ maxOrders: 20 });
     expect(await storage.get('config/missing')).toBeUndefined();
@@ -48,18 +54,26 @@ describe('ZookeeperStorage', () => {
 
   it('compare-and-set: expectedVersion, create, delete with version', async () => {
     const { version } = await storage.set('cas', 1);
-    await expect(storage.set('cas', 2, { expectedVersion: version + 1 })).rejects.toBeInstanceOf(BadVersionError);
+    await expect(storage.set('cas', 2, { expectedVersion: version + 1 })).rejects.toBeInstanceOf(
+      BadVersionError,
+    );
     expect((await storage.set('cas', 2, { expectedVersion: version })).version).toBe(version + 1);
     await expect(storage.create('cas', 3)).rejects.toBeInstanceOf(NodeExistsError);
-    await expect(storage.delete('cas', { expectedVersion: 0 })).rejects.toBeInstanceOf(BadVersionError);
+    await expect(storage.delete('cas', { expectedVersion: 0 })).rejects.toBeInstanceOf(
+      BadVersionError,
+    );
     await storage.delete('cas', { expectedVersion: 1 });
     expect(await storage.has('cas')).toBe(false);
     expect((await storage.create('cas', 'again')).version).toBe(0);
   });
 
   it('update retries on conflicts and increment counts from zero', async () => {
-    expect((await storage.update<number[]>('list', (items) => [...(items ?? []), 1])).value).toEqual([1]);
-    expect((await storage.update<number[]>('list', (items) => [...(items ?? []), 2])).value).toEqual([1, 2]);
+    expect(
+      (await storage.update<number[]>('list', (items) => [...(items ?? []), 1])).value,
+    ).toEqual([1]);
+    expect(
+      (await storage.update<number[]>('list', (items) => [...(items ?? []), 2])).value,
+    ).toEqual([1, 2]);
     expect(await storage.increment('counter')).toBe(1);
     expect(await storage.increment('counter', 41)).toBe(42);
     await storage.set('not-a-number', 'x');
@@ -90,7 +104,11 @@ describe('ZookeeperStorage', () => {
       ['c', 3],
       ['d', 4],
     ]);
-    expect((await scoped.getMany(['a', 'zz', 'c'])).map((entry) => entry?.value)).toEqual([1, undefined, 3]);
+    expect((await scoped.getMany(['a', 'zz', 'c'])).map((entry) => entry?.value)).toEqual([
+      1,
+      undefined,
+      3,
+    ]);
     await storage.delete('orders', { recursive: true });
     expect(await storage.list('orders')).toEqual([]);
   });
@@ -113,7 +131,11 @@ describe('ZookeeperStorage', () => {
       expect((error as InvalidKeyError).rule).toContain(rule);
     }
 
-    const strict = new ZookeeperStorage(zk, { root: '/strict', chunking: false, maxNodeBytes: 1000 });
+    const strict = new ZookeeperStorage(zk, {
+      root: '/strict',
+      chunking: false,
+      maxNodeBytes: 1000,
+    });
     const tooLarge = await strict.set('big', 'x'.repeat(5000)).catch((e: unknown) => e);
     expect(tooLarge).toBeInstanceOf(ValueTooLargeError);
     expect(tooLarge).toMatchObject({ size: 5002, limit: 1000 });
@@ -124,9 +146,9 @@ describe('ZookeeperStorage', () => {
     await expect(storage.set('bad-value', circular)).rejects.toBeInstanceOf(SerializationError);
     await expect(storage.set('bad-value', 10n)).rejects.toBeInstanceOf(SerializationError);
     await expect(storage.set('bad-value', undefined)).rejects.toBeInstanceOf(SerializationError);
-    await expect(new ZookeeperStorage(zk, { serializer: new BufferSerializer() }).set('x', 'not bytes')).rejects.toBeInstanceOf(
-      SerializationError,
-    );
+    await expect(
+      new ZookeeperStorage(zk, { serializer: new BufferSerializer() }).set('x', 'not bytes'),
+    ).rejects.toBeInstanceOf(SerializationError);
     expect(await storage.has('bad-value')).toBe(false);
 
     await zk.create('/storage/protected', '"secret"', { acl: [digestAcl('admin', 'pw')] });
@@ -142,7 +164,9 @@ describe('ZookeeperStorage', () => {
     expect(await storage.getValue('session-cache')).toEqual({ user: 1 });
     await storage.set('long-lived', { user: 2 }, { ttlMs: 600_000 });
     // The testing server reaps expired TTL nodes every second; the deletion is watched, not slept on.
-    const deleted = new Promise((resolve) => void zk.exists('/storage/session-cache', { watch: resolve }));
+    const deleted = new Promise(
+      (resolve) => void zk.exists('/storage/session-cache', { watch: resolve }),
+    );
     expect(await deleted).toMatchObject({ type: 'deleted' });
     expect(await storage.has('session-cache')).toBe(false);
     expect(await storage.getValue('long-lived')).toEqual({ user: 2 });

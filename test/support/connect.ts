@@ -52,12 +52,18 @@ export const silentLogger = {
 };
 
 /** Resolves with the first state matching `state` emitted from now on. */
-export function nextState(connection: ZookeeperConnection, state: ConnectionState): Promise<ConnectionState> {
+export function nextState(
+  connection: ZookeeperConnection,
+  state: ConnectionState,
+): Promise<ConnectionState> {
   return firstValueFrom(connection.state$.pipe(filter((s) => s === state)));
 }
 
 /** Collects the states a connection goes through from now until `last` (inclusive). */
-export function statesUntil(connection: ZookeeperConnection, last: ConnectionState): Promise<ConnectionState[]> {
+export function statesUntil(
+  connection: ZookeeperConnection,
+  last: ConnectionState,
+): Promise<ConnectionState[]> {
   return firstValueFrom(
     connection.state$.pipe(
       skip(1),

@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import { Acl, Permission } from './zookeeper-types.js';
 
 /** Anyone may do anything (ZooKeeper's OPEN_ACL_UNSAFE, the driver's default for every create). */
-export const OPEN_ACL_UNSAFE: readonly Acl[] = [{ perms: Permission.ALL, scheme: 'world', id: 'anyone' }];
+export const OPEN_ACL_UNSAFE: readonly Acl[] = [
+  { perms: Permission.ALL, scheme: 'world', id: 'anyone' },
+];
 
 /** Anyone may read. */
-export const READ_ACL_UNSAFE: readonly Acl[] = [{ perms: Permission.READ, scheme: 'world', id: 'anyone' }];
+export const READ_ACL_UNSAFE: readonly Acl[] = [
+  { perms: Permission.READ, scheme: 'world', id: 'anyone' },
+];
 
 /** Full rights for the identities the session authenticated with (ZooKeeper's CREATOR_ALL_ACL). */
 export const CREATOR_ALL_ACL: readonly Acl[] = [{ perms: Permission.ALL, scheme: 'auth', id: '' }];

@@ -24,5 +24,7 @@ export function isEphemeral(mode: CreateMode): boolean {
 }
 
 export function isTtl(mode: CreateMode): boolean {
-  return mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL;
+  return (
+    mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL
+  );
 }

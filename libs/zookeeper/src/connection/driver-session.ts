@@ -44,6 +44,7 @@ interface NativeHandle {
   readonly timeout: number;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the driver's callback results are untyped
 type Callback = (rc: number, message: string, ...results: any[]) => void;
 interface DriverAcl {
   perm?: number;
@@ -53,6 +54,7 @@ interface DriverAcl {
 }
 
 const ZOK = 0;
+const RESPONSE_COUNTER_LIMIT = 1_000_000;
 // Returned synchronously by the driver when its handle is gone (ZINVALIDSTATE).
 const INVALID_STATE = -9;
 
@@ -84,14 +86,22 @@ export class DriverSession {
       timeout: config.sessionTimeoutMs,
       debug_level: config.logLevel,
       host_order_deterministic: false,
-      ...(config.session ? { client_id: config.session.id, client_password: config.session.password } : {}),
+      // The driver declares the session expired after this many socket wake-ups that complete no
+      // reply; receiving one large (~1 MB) reply takes more than its default of 10.
+      response_counter_limit: RESPONSE_COUNTER_LIMIT,
+      ...(config.session
+        ? { client_id: config.session.id, client_password: config.session.password }
+        : {}),
     });
     this.native = this.client.native as NativeHandle;
     this.client.on('connect', () => this.ended || this.listener.connected());
     this.client.on('connecting', () => this.ended || this.listener.connecting());
     this.client.on('close', (_client: unknown, code: number) => this.onClose(code));
     for (const [event, type] of WATCH_EVENTS) {
-      this.client.on(event, (_client: unknown, path: string) => this.ended || this.listener.watch(type, path));
+      this.client.on(
+        event,
+        (_client: unknown, path: string) => this.ended || this.listener.watch(type, path),
+      );
     }
   }
 
@@ -105,7 +115,11 @@ export class DriverSession {
   }
 
   get credentials(): { id: string; password: string; timeoutMs: number } {
-    return { id: this.native.client_id, password: this.native.client_password, timeoutMs: this.native.timeout };
+    return {
+      id: this.native.client_id,
+      password: this.native.client_password,
+      timeoutMs: this.native.timeout,
+    };
   }
 
   /** The session timeout the server granted (it clamps the requested one to its limits). */
@@ -161,11 +175,22 @@ export class DriverSession {
       (cb) => this.native.a_get_acl(path, cb),
       (acl, stat) => [acl ?? [], stat],
     );
-    return { acl: driverAcl.map((entry) => ({ perms: entry.perms ?? 0, scheme: entry.scheme, id: entry.auth })), stat };
+    return {
+      acl: driverAcl.map((entry) => ({
+        perms: entry.perms ?? 0,
+        scheme: entry.scheme,
+        id: entry.auth,
+      })),
+      stat,
+    };
   }
 
   setAcl(path: string, acl: readonly Acl[], version: number): Promise<void> {
-    const driverAcl = acl.map((entry) => ({ perm: entry.perms, scheme: entry.scheme, auth: entry.id }));
+    const driverAcl = acl.map((entry) => ({
+      perm: entry.perms,
+      scheme: entry.scheme,
+      auth: entry.id,
+    }));
     return this.call((cb) => this.native.a_set_acl(path, version, driverAcl, cb));
   }
 
@@ -177,7 +202,11 @@ export class DriverSession {
     return this.call((cb) => this.native.a_sync(path, cb));
   }
 
-  private call<T>(invoke: (cb: Callback) => number, pick: (...results: any[]) => T = (first) => first): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see Callback
+  private call<T>(
+    invoke: (cb: Callback) => number,
+    pick: (...results: any[]) => T = (first) => first,
+  ): Promise<T> {
     if (this.ended) return Promise.reject(new DriverFailure(INVALID_STATE, 'session closed'));
     return new Promise<T>((resolve, reject) => {
       const rc = invoke((code, message, ...results) => {

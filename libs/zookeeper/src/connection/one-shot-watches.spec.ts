@@ -6,7 +6,8 @@ describe('OneShotWatches', () => {
   it('routes events like ZooKeeper: data watches on created/changed/deleted, child watches on children/deleted', () => {
     const watches = new OneShotWatches(() => undefined);
     const seen: string[] = [];
-    const record = (label: string) => (event: WatchEvent) => seen.push(`${label}:${event.type}:${event.path}`);
+    const record = (label: string) => (event: WatchEvent) =>
+      seen.push(`${label}:${event.type}:${event.path}`);
     watches.add('data', '/ns/a', record('data'));
     watches.add('children', '/ns/a', record('kids'));
     watches.dispatch(WatchEventType.CHANGED, '/ns/a', '/a');

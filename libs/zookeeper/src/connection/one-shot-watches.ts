@@ -31,7 +31,11 @@ export class OneShotWatches {
   /** Delivers a server event to the watchers it triggers, and forgets them. */
   dispatch(type: WatchEventType, serverPath: string, clientPath: string): void {
     const kinds: WatchKind[] =
-      type === WatchEventType.DELETED ? ['data', 'children'] : type === WatchEventType.CHILDREN ? ['children'] : ['data'];
+      type === WatchEventType.DELETED
+        ? ['data', 'children']
+        : type === WatchEventType.CHILDREN
+          ? ['children']
+          : ['data'];
     for (const kind of kinds) {
       const watchers = this.byKind[kind].get(serverPath);
       if (!watchers) continue;
@@ -46,7 +50,8 @@ export class OneShotWatches {
       const entries = [...table.entries()];
       table.clear();
       for (const [serverPath, watchers] of entries) {
-        for (const watcher of watchers) this.notify(watcher, WatchEventType.SESSION_LOST, clientPathOf(serverPath));
+        for (const watcher of watchers)
+          this.notify(watcher, WatchEventType.SESSION_LOST, clientPathOf(serverPath));
       }
     }
   }
@@ -54,7 +59,8 @@ export class OneShotWatches {
   /** Number of registered watchers (to check that nothing accumulates). */
   get size(): number {
     let count = 0;
-    for (const table of Object.values(this.byKind)) for (const watchers of table.values()) count += watchers.size;
+    for (const table of Object.values(this.byKind))
+      for (const watchers of table.values()) count += watchers.size;
     return count;
   }
 

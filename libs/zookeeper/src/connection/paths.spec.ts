@@ -1,10 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidPathError } from '../errors/library-errors.js';
-import { joinPath, nodeName, normalizeNamespace, parentPath, sequenceNumber, validatePath } from './paths.js';
+import {
+  joinPath,
+  nodeName,
+  normalizeNamespace,
+  parentPath,
+  sequenceNumber,
+  validatePath,
+} from './paths.js';
 
 describe('paths', () => {
   it('accepts valid paths', () => {
-    for (const path of ['/', '/a', '/a/b-c_d.e', '/ünïcode/名前']) expect(() => validatePath(path)).not.toThrow();
+    for (const path of ['/', '/a', '/a/b-c_d.e', '/ünïcode/名前'])
+      expect(() => validatePath(path)).not.toThrow();
     expect(() => validatePath('/queue/', 'create', true)).not.toThrow();
   });
 

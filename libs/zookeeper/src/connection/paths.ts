@@ -1,6 +1,7 @@
 import { InvalidPathError } from '../errors/library-errors.js';
 
 // Characters ZooKeeper's server refuses in a path (PathUtils.validatePath).
+// eslint-disable-next-line no-control-regex -- ZooKeeper forbids control characters in paths
 const FORBIDDEN_CHARACTER = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
 
 /**
@@ -8,7 +9,11 @@ const FORBIDDEN_CHARACTER = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uff
  * would come back as a bare "bad arguments"). `sequential` allows the trailing '/' or empty last
  * name that a sequential create may use as a prefix.
  */
-export function validatePath(path: unknown, operation?: string, sequential = false): asserts path is string {
+export function validatePath(
+  path: unknown,
+  operation?: string,
+  sequential = false,
+): asserts path is string {
   const fail = (reason: string): never => {
     throw new InvalidPathError(String(path), reason, { operation });
   };
@@ -34,7 +39,9 @@ export function validatePath(path: unknown, operation?: string, sequential = fal
 
 /** Joins path segments with single slashes: joinPath('/a', 'b/c') === '/a/b/c'. */
 export function joinPath(base: string, ...names: string[]): string {
-  const parts = [base, ...names].flatMap((part) => part.split('/')).filter((part) => part.length > 0);
+  const parts = [base, ...names]
+    .flatMap((part) => part.split('/'))
+    .filter((part) => part.length > 0);
   return `/${parts.join('/')}`;
 }
 

@@ -3,7 +3,12 @@ import { RetryPolicy } from './retry-policy.js';
 
 describe('RetryPolicy', () => {
   it('backs off exponentially with jitter, capped at maxDelayMs', () => {
-    const policy = new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, maxRetries: 10, deadlineMs: 60_000 });
+    const policy = new RetryPolicy({
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      maxRetries: 10,
+      deadlineMs: 60_000,
+    });
     const lowest = [0, 1, 2, 3, 4, 5].map((retry) => policy.delayBeforeRetry(retry, 0, () => 0));
     const highest = [0, 1, 2, 3, 4, 5].map((retry) => policy.delayBeforeRetry(retry, 0, () => 1));
     expect(lowest).toEqual([50, 100, 200, 400, 500, 500]);

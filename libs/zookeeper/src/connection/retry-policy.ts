@@ -28,7 +28,11 @@ export class RetryPolicy {
    * The delay before retry number `retry` (0-based), or undefined when no retry is allowed any
    * more. `elapsedMs` is the time since the first attempt.
    */
-  delayBeforeRetry(retry: number, elapsedMs: number, random: () => number = Math.random): number | undefined {
+  delayBeforeRetry(
+    retry: number,
+    elapsedMs: number,
+    random: () => number = Math.random,
+  ): number | undefined {
     if (retry >= this.maxRetries) return undefined;
     const exponential = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** retry);
     // Jitter spreads the retries of many clients that lost the same server at the same moment.

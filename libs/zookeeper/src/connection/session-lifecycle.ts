@@ -62,20 +62,30 @@ export class SessionLifecycle {
       ),
     );
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), connectTimeoutMs)));
+    const deadline = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), connectTimeoutMs)),
+    );
     const result = await Promise.race([outcome, deadline]).finally(() => clearTimeout(timer));
     if (result === 'timeout') {
       this.close();
       throw new ConnectTimeoutError(this.config.connectString, connectTimeoutMs);
     }
     if (result === ConnectionState.AUTH_FAILED) throw new AuthFailedError({ operation: 'connect' });
-    if (result === ConnectionState.CLOSED) throw new ConnectionClosedError({ operation: 'connect' });
+    if (result === ConnectionState.CLOSED)
+      throw new ConnectionClosedError({ operation: 'connect' });
   }
 
   /** Resolves when the session is usable (CONNECTED or RECONNECTED); rejects once closed. */
   async whenConnected(): Promise<void> {
     const state = await firstValueFrom(
-      this.state$.pipe(filter((s) => isConnectedState(s) || s === ConnectionState.CLOSED || s === ConnectionState.AUTH_FAILED)),
+      this.state$.pipe(
+        filter(
+          (s) =>
+            isConnectedState(s) ||
+            s === ConnectionState.CLOSED ||
+            s === ConnectionState.AUTH_FAILED,
+        ),
+      ),
     );
     if (!isConnectedState(state)) throw new ConnectionClosedError();
   }
@@ -122,9 +132,12 @@ export class SessionLifecycle {
   private onConnecting(session: DriverSession): void {
     if (session !== this.current || this.closed || !isConnectedState(this.state)) return;
     this.transition(ConnectionState.SUSPENDED);
-    const timeoutMs = session.negotiatedTimeoutMs > 0 ? session.negotiatedTimeoutMs : this.config.sessionTimeoutMs;
+    const timeoutMs =
+      session.negotiatedTimeoutMs > 0 ? session.negotiatedTimeoutMs : this.config.sessionTimeoutMs;
     this.suspendedTimer = setTimeout(() => {
-      this.logger.warn(`no reconnect within the session timeout (${timeoutMs} ms): treating the session as expired`);
+      this.logger.warn(
+        `no reconnect within the session timeout (${timeoutMs} ms): treating the session as expired`,
+      );
       this.replaceSession(session);
     }, timeoutMs);
   }
@@ -150,7 +163,12 @@ export class SessionLifecycle {
 
   private transition(state: ConnectionState): void {
     if (this.stateSubject.value === state && state !== ConnectionState.CONNECTED) return;
-    const log = state === ConnectionState.SUSPENDED || state === ConnectionState.EXPIRED || state === ConnectionState.AUTH_FAILED ? 'warn' : 'log';
+    const log =
+      state === ConnectionState.SUSPENDED ||
+      state === ConnectionState.EXPIRED ||
+      state === ConnectionState.AUTH_FAILED
+        ? 'warn'
+        : 'log';
     this.logger[log](`${state} (${this.config.connectString})`);
     this.stateSubject.next(state);
   }

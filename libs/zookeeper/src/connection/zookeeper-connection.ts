@@ -76,7 +76,11 @@ export class ZookeeperConnection {
   private readonly auth: AuthInfo[];
 
   constructor(options: ZookeeperOptions) {
-    if (!options || typeof options.connectString !== 'string' || options.connectString.trim() === '') {
+    if (
+      !options ||
+      typeof options.connectString !== 'string' ||
+      options.connectString.trim() === ''
+    ) {
       throw new InvalidOptionsError("'connectString' is required, e.g. '127.0.0.1:2181'");
     }
     this.options = options;
@@ -86,7 +90,9 @@ export class ZookeeperConnection {
     this.logger = options.logger ?? new Logger(`Zookeeper:${this.name}`);
     this.retryPolicy = new RetryPolicy(options.retry);
     this.auth = [...(options.auth ?? [])];
-    this.watches = new OneShotWatches((error) => this.logger.error(`a watcher threw: ${String(error)}`));
+    this.watches = new OneShotWatches((error) =>
+      this.logger.error(`a watcher threw: ${String(error)}`),
+    );
     this.lifecycle = new SessionLifecycle(
       {
         connectString: options.connectString,
@@ -96,7 +102,8 @@ export class ZookeeperConnection {
       {
         prepareSession: (session) => this.prepareSession(session),
         sessionLost: () => this.watches.loseAll((serverPath) => this.toClientPath(serverPath)),
-        watchEvent: (type, serverPath) => this.watches.dispatch(type, serverPath, this.toClientPath(serverPath)),
+        watchEvent: (type, serverPath) =>
+          this.watches.dispatch(type, serverPath, this.toClientPath(serverPath)),
       },
       this.logger,
     );
@@ -143,11 +150,17 @@ export class ZookeeperConnection {
     this.lifecycle.close();
   }
 
-  async create(path: string, data: Buffer | string = Buffer.alloc(0), options: CreateOptions = {}): Promise<string> {
+  async create(
+    path: string,
+    data: Buffer | string = Buffer.alloc(0),
+    options: CreateOptions = {},
+  ): Promise<string> {
     const mode = options.mode ?? CreateMode.PERSISTENT;
     validatePath(path, 'create', isSequential(mode));
     if (isTtl(mode) !== (options.ttlMs !== undefined)) {
-      throw new InvalidOptionsError(`ttlMs must be given with the TTL create modes, and only with them (${path})`);
+      throw new InvalidOptionsError(
+        `ttlMs must be given with the TTL create modes, and only with them (${path})`,
+      );
     }
     const isProtected = options.protected ?? isSequential(mode);
     const requestedPath = isProtected
@@ -155,21 +168,26 @@ export class ZookeeperConnection {
       : path;
     const bytes = toBuffer(data);
     const acl = options.acl ?? this.options.defaultAcl;
-    const created = await this.execute('create', path, isProtected || !isSequential(mode), async (session, isRetry) => {
-      if (isRetry && isProtected) {
-        const found = await this.findProtected(session, requestedPath);
-        if (found) return found;
-      }
-      try {
-        return await this.createOnce(session, requestedPath, bytes, mode, options);
-      } catch (failure) {
-        if (isRetry && isExistsFailure(failure) && isEphemeral(mode) && !isProtected) {
-          const stat = await session.exists(this.toServerPath(path), false);
-          if (stat.ephemeralOwner === session.credentials.id) return this.toServerPath(path);
+    const created = await this.execute(
+      'create',
+      path,
+      isProtected || !isSequential(mode),
+      async (session, isRetry) => {
+        if (isRetry && isProtected) {
+          const found = await this.findProtected(session, requestedPath);
+          if (found) return found;
         }
-        throw failure;
-      }
-    });
+        try {
+          return await this.createOnce(session, requestedPath, bytes, mode, options);
+        } catch (failure) {
+          if (isRetry && isExistsFailure(failure) && isEphemeral(mode) && !isProtected) {
+            const stat = await session.exists(this.toServerPath(path), false);
+            if (stat.ephemeralOwner === session.credentials.id) return this.toServerPath(path);
+          }
+          throw failure;
+        }
+      },
+    );
     const clientPath = this.toClientPath(created);
     if (acl) await this.setAcl(clientPath, acl);
     return clientPath;
@@ -185,9 +203,12 @@ export class ZookeeperConnection {
   /** The node's stat, or undefined when it does not exist (a watch is set in both cases). */
   async exists(path: string, options: WatchOptions = {}): Promise<Stat | undefined> {
     validatePath(path, 'exists');
-    const withdraw = options.watch && this.watches.add('data', this.toServerPath(path), options.watch);
+    const withdraw =
+      options.watch && this.watches.add('data', this.toServerPath(path), options.watch);
     try {
-      return await this.execute('exists', path, true, (session) => session.exists(this.toServerPath(path), !!options.watch));
+      return await this.execute('exists', path, true, (session) =>
+        session.exists(this.toServerPath(path), !!options.watch),
+      );
     } catch (error) {
       if (error instanceof NoNodeError) return undefined;
       withdraw?.();
@@ -199,10 +220,17 @@ export class ZookeeperConnection {
     return (await this.getChildrenWithStat(path, options)).children;
   }
 
-  async getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<{ children: string[]; stat: Stat }> {
+  async getChildrenWithStat(
+    path: string,
+    options: WatchOptions = {},
+  ): Promise<{ children: string[]; stat: Stat }> {
     validatePath(path, 'getChildren');
-    return this.watched('children', path, options.watch, 'getChildren', (session, serverPath, watch) =>
-      session.getChildren(serverPath, watch),
+    return this.watched(
+      'children',
+      path,
+      options.watch,
+      'getChildren',
+      (session, serverPath, watch) => session.getChildren(serverPath, watch),
     );
   }
 
@@ -217,9 +245,15 @@ export class ZookeeperConnection {
         return await session.set(serverPath, bytes, version);
       } catch (failure) {
         // After a lost reply, a BadVersion may be our own earlier write: check before failing.
-        if (isRetry && version >= 0 && failure instanceof DriverFailure && failure.rc === Code.BAD_VERSION) {
+        if (
+          isRetry &&
+          version >= 0 &&
+          failure instanceof DriverFailure &&
+          failure.rc === Code.BAD_VERSION
+        ) {
           const current = await session.get(serverPath, false);
-          if (current.stat.version === version + 1 && current.data.equals(bytes)) return current.stat;
+          if (current.stat.version === version + 1 && current.data.equals(bytes))
+            return current.stat;
         }
         throw failure;
       }
@@ -240,7 +274,8 @@ export class ZookeeperConnection {
         await session.delete(serverPath, options.version ?? -1);
       } catch (failure) {
         // A NoNode on a retry means the first attempt deleted it before its reply was lost.
-        if (!(isRetry && failure instanceof DriverFailure && failure.rc === Code.NO_NODE)) throw failure;
+        if (!(isRetry && failure instanceof DriverFailure && failure.rc === Code.NO_NODE))
+          throw failure;
       }
     });
   }
@@ -271,14 +306,19 @@ export class ZookeeperConnection {
 
   async setAcl(path: string, acl: readonly Acl[], options: VersionOptions = {}): Promise<void> {
     validatePath(path, 'setAcl');
-    if (!Array.isArray(acl) || acl.length === 0) throw new InvalidOptionsError(`an ACL needs at least one entry (${path})`);
-    await this.execute('setAcl', path, true, (session) => session.setAcl(this.toServerPath(path), acl, options.version ?? -1));
+    if (!Array.isArray(acl) || acl.length === 0)
+      throw new InvalidOptionsError(`an ACL needs at least one entry (${path})`);
+    await this.execute('setAcl', path, true, (session) =>
+      session.setAcl(this.toServerPath(path), acl, options.version ?? -1),
+    );
   }
 
   /** Adds credentials to this session and to every later session of this connection. */
   async addAuth(scheme: string, credentials: string): Promise<void> {
     this.auth.push({ scheme, credentials });
-    await this.execute('addAuth', undefined, true, (session) => session.addAuth(scheme, credentials));
+    await this.execute('addAuth', undefined, true, (session) =>
+      session.addAuth(scheme, credentials),
+    );
   }
 
   /** Makes the server this client talks to catch up with the leader (before a read that must be fresh). */
@@ -309,7 +349,9 @@ export class ZookeeperConnection {
     // Registered before the request so an event racing with the reply is not missed.
     const withdraw = watcher && this.watches.add(kind, serverPath, watcher);
     try {
-      return await this.execute(operation, path, true, (session) => request(session, serverPath, !!watcher));
+      return await this.execute(operation, path, true, (session) =>
+        request(session, serverPath, !!watcher),
+      );
     } catch (error) {
       withdraw?.();
       throw error;
@@ -327,13 +369,21 @@ export class ZookeeperConnection {
     try {
       return await session.create(serverPath, data, mode, options.ttlMs);
     } catch (failure) {
-      if (!(options.createParents && failure instanceof DriverFailure && failure.rc === Code.NO_NODE)) throw failure;
+      if (!(
+        options.createParents &&
+        failure instanceof DriverFailure &&
+        failure.rc === Code.NO_NODE
+      ))
+        throw failure;
       await this.mkdirp(parentPath(path));
       return session.create(serverPath, data, mode, options.ttlMs);
     }
   }
 
-  private async findProtected(session: DriverSession, protectedPath: string): Promise<string | undefined> {
+  private async findProtected(
+    session: DriverSession,
+    protectedPath: string,
+  ): Promise<string | undefined> {
     const prefix = nodeName(protectedPath);
     const parent = parentPath(protectedPath);
     try {
@@ -347,13 +397,17 @@ export class ZookeeperConnection {
   }
 
   private async prepareSession(session: DriverSession): Promise<void> {
-    await Promise.all(this.auth.map(({ scheme, credentials }) => session.addAuth(scheme, credentials)));
+    await Promise.all(
+      this.auth.map(({ scheme, credentials }) => session.addAuth(scheme, credentials)),
+    );
     if (this.namespace) {
       const segments = this.namespace.split('/').filter(Boolean);
       for (let depth = 1; depth <= segments.length; depth++) {
-        await session.create(`/${segments.slice(0, depth).join('/')}`, Buffer.alloc(0), CreateMode.PERSISTENT).catch((failure) => {
-          if (!isExistsFailure(failure)) throw failure;
-        });
+        await session
+          .create(`/${segments.slice(0, depth).join('/')}`, Buffer.alloc(0), CreateMode.PERSISTENT)
+          .catch((failure) => {
+            if (!isExistsFailure(failure)) throw failure;
+          });
       }
     }
   }
@@ -362,7 +416,12 @@ export class ZookeeperConnection {
    * Runs one request with the retry policy. Only requests that are safe to repeat are retried:
    * a repeated non-idempotent request could apply twice.
    */
-  private async execute<T>(operation: string, path: string | undefined, idempotent: boolean, attempt: Attempt<T>): Promise<T> {
+  private async execute<T>(
+    operation: string,
+    path: string | undefined,
+    idempotent: boolean,
+    attempt: Attempt<T>,
+  ): Promise<T> {
     const started = Date.now();
     for (let retry = 0; ; retry++) {
       let error: ZookeeperError;
@@ -371,9 +430,14 @@ export class ZookeeperConnection {
       } catch (failure) {
         error = this.toError(failure, operation, path);
       }
-      const delay = idempotent && RETRYABLE.has(error.code) ? this.retryPolicy.delayBeforeRetry(retry, Date.now() - started) : undefined;
+      const delay =
+        idempotent && RETRYABLE.has(error.code)
+          ? this.retryPolicy.delayBeforeRetry(retry, Date.now() - started)
+          : undefined;
       if (delay === undefined) throw error;
-      this.logger.debug?.(`${operation} ${path ?? ''}: ${error.name}, retry ${retry + 1} in ${delay} ms`);
+      this.logger.debug?.(
+        `${operation} ${path ?? ''}: ${error.name}, retry ${retry + 1} in ${delay} ms`,
+      );
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -382,7 +446,9 @@ export class ZookeeperConnection {
     if (failure instanceof ZookeeperError) return failure;
     if (!(failure instanceof DriverFailure)) throw failure;
     if (CLOSING_CODES.has(failure.rc)) {
-      return this.lifecycle.isClosed ? new ConnectionClosedError({ operation, path }) : new SessionExpiredError({ operation, path });
+      return this.lifecycle.isClosed
+        ? new ConnectionClosedError({ operation, path })
+        : new SessionExpiredError({ operation, path });
     }
     return createZookeeperError(failure.rc, failure.message, { operation, path });
   }
@@ -404,4 +470,3 @@ function ignoreNoNode<T>(fallback: T): (error: unknown) => T {
     throw error;
   };
 }
-

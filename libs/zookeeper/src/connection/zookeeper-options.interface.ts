@@ -32,4 +32,10 @@ export interface ZookeeperOptions {
   driverLogLevel?: DriverLogLevel;
 }
 
-export const DRIVER_LOG_LEVELS: Record<DriverLogLevel, number> = { off: 0, error: 1, warn: 2, info: 3, debug: 4 };
+export const DRIVER_LOG_LEVELS: Record<DriverLogLevel, number> = {
+  off: 0,
+  error: 1,
+  warn: 2,
+  info: 3,
+  debug: 4,
+};

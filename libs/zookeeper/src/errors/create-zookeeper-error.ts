@@ -46,5 +46,7 @@ export function createZookeeperError(
   context?: ZookeeperErrorContext,
 ): ZookeeperError {
   const ErrorClass = ERROR_CLASSES.get(code);
-  return ErrorClass ? new ErrorClass(context) : new UnexpectedZookeeperError(code, driverMessage, context);
+  return ErrorClass
+    ? new ErrorClass(context)
+    : new UnexpectedZookeeperError(code, driverMessage, context);
 }

@@ -29,7 +29,11 @@ export class BadVersionError extends ZookeeperError {
 /** The node has children and cannot be deleted on its own. */
 export class NotEmptyError extends ZookeeperError {
   constructor(context?: ZookeeperErrorContext) {
-    super(Code.NOT_EMPTY, 'the node has children: delete them first (or delete recursively)', context);
+    super(
+      Code.NOT_EMPTY,
+      'the node has children: delete them first (or delete recursively)',
+      context,
+    );
   }
 }
 
@@ -47,7 +51,11 @@ export class NoAuthError extends ZookeeperError {
 /** The ACL is invalid (empty, malformed, or refers to an identity the session does not have). */
 export class InvalidAclError extends ZookeeperError {
   constructor(context?: ZookeeperErrorContext) {
-    super(Code.INVALID_ACL, 'invalid ACL (empty, malformed, or needs an authenticated identity)', context);
+    super(
+      Code.INVALID_ACL,
+      'invalid ACL (empty, malformed, or needs an authenticated identity)',
+      context,
+    );
   }
 }
 

@@ -18,7 +18,10 @@ export class ZookeeperError extends Error {
   readonly path?: string;
 
   constructor(code: number, message: string, context: ZookeeperErrorContext = {}) {
-    super(describe(message, context), context.cause === undefined ? undefined : { cause: context.cause });
+    super(
+      describe(message, context),
+      context.cause === undefined ? undefined : { cause: context.cause },
+    );
     this.name = new.target.name;
     this.code = code;
     this.operation = context.operation;

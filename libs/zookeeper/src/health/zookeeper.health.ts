@@ -28,16 +28,26 @@ export class ZookeeperHealthIndicator {
     const indicator = this.healthIndicatorService.check(key);
     const connection = this.resolve(options.connection);
     const state: ConnectionState = connection.state;
-    if (!isConnectedState(state)) return indicator.down({ state, message: `ZooKeeper session is ${state}` });
+    if (!isConnectedState(state))
+      return indicator.down({ state, message: `ZooKeeper session is ${state}` });
     const timeoutMs = options.timeoutMs ?? 1000;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         connection.exists('/'),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error(`no reply within ${timeoutMs} ms`)),
+              timeoutMs,
+            )),
+        ),
       ]);
-      return indicator.up({ state, roundTripMs: Math.round((performance.now() - started) * 10) / 10 });
+      return indicator.up({
+        state,
+        roundTripMs: Math.round((performance.now() - started) * 10) / 10,
+      });
     } catch (error) {
       return indicator.down({ state, message: (error as Error).message });
     } finally {
@@ -47,6 +57,8 @@ export class ZookeeperHealthIndicator {
 
   private resolve(connection: string | ZookeeperConnection | undefined): ZookeeperConnection {
     if (connection instanceof ZookeeperConnection) return connection;
-    return this.moduleRef.get<ZookeeperConnection>(getZookeeperToken(connection), { strict: false });
+    return this.moduleRef.get<ZookeeperConnection>(getZookeeperToken(connection), {
+      strict: false,
+    });
   }
 }

@@ -1,7 +1,14 @@
 import { ConfigurableModuleBuilder, Provider } from '@nestjs/common';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { DEFAULT_CONNECTION_NAME, ZOOKEEPER_CONNECTION_NAME, ZOOKEEPER_MODULE_OPTIONS } from './zookeeper.constants.js';
-import { ZookeeperModuleExtras, ZookeeperModuleOptions } from './zookeeper-module-options.interface.js';
+import {
+  DEFAULT_CONNECTION_NAME,
+  ZOOKEEPER_CONNECTION_NAME,
+  ZOOKEEPER_MODULE_OPTIONS,
+} from './zookeeper.constants.js';
+import {
+  ZookeeperModuleExtras,
+  ZookeeperModuleOptions,
+} from './zookeeper-module-options.interface.js';
 import { getZookeeperToken } from './zookeeper.tokens.js';
 
 export const {
@@ -14,19 +21,27 @@ export const {
 })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createZookeeperOptions')
-  .setExtras<ZookeeperModuleExtras>({ isGlobal: false, name: DEFAULT_CONNECTION_NAME }, (definition, extras) => {
-    const name = extras.name ?? DEFAULT_CONNECTION_NAME;
-    const connectionProvider: Provider = {
-      provide: getZookeeperToken(name),
-      // The app does not start against an unreachable ensemble: connect() fails at its deadline.
-      useFactory: (options: ZookeeperModuleOptions) => ZookeeperConnection.connect({ ...options, name }),
-      inject: [ZOOKEEPER_MODULE_OPTIONS],
-    };
-    return {
-      ...definition,
-      global: extras.isGlobal,
-      providers: [...(definition.providers ?? []), connectionProvider, { provide: ZOOKEEPER_CONNECTION_NAME, useValue: name }],
-      exports: [...(definition.exports ?? []), connectionProvider.provide],
-    };
-  })
+  .setExtras<ZookeeperModuleExtras>(
+    { isGlobal: false, name: DEFAULT_CONNECTION_NAME },
+    (definition, extras) => {
+      const name = extras.name ?? DEFAULT_CONNECTION_NAME;
+      const connectionProvider: Provider = {
+        provide: getZookeeperToken(name),
+        // The app does not start against an unreachable ensemble: connect() fails at its deadline.
+        useFactory: (options: ZookeeperModuleOptions) =>
+          ZookeeperConnection.connect({ ...options, name }),
+        inject: [ZOOKEEPER_MODULE_OPTIONS],
+      };
+      return {
+        ...definition,
+        global: extras.isGlobal,
+        providers: [
+          ...(definition.providers ?? []),
+          connectionProvider,
+          { provide: ZOOKEEPER_CONNECTION_NAME, useValue: name },
+        ],
+        exports: [...(definition.exports ?? []), connectionProvider.provide],
+      };
+    },
+  )
   .build();

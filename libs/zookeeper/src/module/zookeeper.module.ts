@@ -24,7 +24,9 @@ export class ZookeeperModule extends ZookeeperConfigurableModule implements OnAp
    * of after the session timeout. Runs after onModuleDestroy, where recipes release their nodes.
    */
   async onApplicationShutdown(): Promise<void> {
-    const connection = this.moduleRef.get<ZookeeperConnection>(getZookeeperToken(this.connectionName));
+    const connection = this.moduleRef.get<ZookeeperConnection>(
+      getZookeeperToken(this.connectionName),
+    );
     await connection.close();
   }
 }

@@ -17,7 +17,10 @@ export interface ChunkManifest {
 }
 
 export function isManifest(bytes: Buffer): boolean {
-  return bytes.length >= MANIFEST_MAGIC.length && bytes.subarray(0, MANIFEST_MAGIC.length).equals(MANIFEST_MAGIC);
+  return (
+    bytes.length >= MANIFEST_MAGIC.length &&
+    bytes.subarray(0, MANIFEST_MAGIC.length).equals(MANIFEST_MAGIC)
+  );
 }
 
 export function encodeManifest(manifest: ChunkManifest): Buffer {

@@ -42,8 +42,12 @@ export class ChunkStore {
     const folder = joinPath(this.keyFolder(key), generation);
     const chunks = Math.max(1, Math.ceil(bytes.length / this.chunkSize));
     try {
-      await this.connection.create(folder, JSON.stringify({ key, size: bytes.length }), { createParents: true });
-      await this.connection.create(joinPath(folder, WRITING_MARKER), '', { mode: CreateMode.EPHEMERAL });
+      await this.connection.create(folder, JSON.stringify({ key, size: bytes.length }), {
+        createParents: true,
+      });
+      await this.connection.create(joinPath(folder, WRITING_MARKER), '', {
+        mode: CreateMode.EPHEMERAL,
+      });
       for (let first = 0; first < chunks; first += CHUNKS_IN_FLIGHT) {
         const batch = [];
         for (let index = first; index < Math.min(chunks, first + CHUNKS_IN_FLIGHT); index++) {
@@ -54,7 +58,8 @@ export class ChunkStore {
       }
     } catch (error) {
       // The collector removed the folder before our marker made it ours: start over elsewhere.
-      if (error instanceof NoNodeError) throw new InterruptedGenerationError(`generation ${generation} was collected`);
+      if (error instanceof NoNodeError)
+        throw new InterruptedGenerationError(`generation ${generation} was collected`);
       throw error;
     }
     return { generation, chunks, size: bytes.length, sha256: sha256(bytes) };
@@ -65,26 +70,39 @@ export class ChunkStore {
     const folder = joinPath(this.keyFolder(key), manifest.generation);
     const marker = await this.connection.exists(joinPath(folder, WRITING_MARKER));
     const children = marker ? await this.connection.getChildren(folder).catch(() => []) : [];
-    if (!marker || marker.ephemeralOwner !== this.connection.session.id || children.length !== manifest.chunks + 1) {
-      throw new InterruptedGenerationError(`generation ${manifest.generation} of ${key} was interrupted`);
+    if (
+      !marker ||
+      marker.ephemeralOwner !== this.connection.session.id ||
+      children.length !== manifest.chunks + 1
+    ) {
+      throw new InterruptedGenerationError(
+        `generation ${manifest.generation} of ${key} was interrupted`,
+      );
     }
   }
 
   /** The head now points at `manifest`: drop the marker (the generation is no longer in progress). */
   async finish(key: string, manifest: ChunkManifest): Promise<void> {
-    await this.connection.delete(joinPath(this.keyFolder(key), manifest.generation, WRITING_MARKER)).catch(ignore(NoNodeError));
+    await this.connection
+      .delete(joinPath(this.keyFolder(key), manifest.generation, WRITING_MARKER))
+      .catch(ignore(NoNodeError));
   }
 
   /** Reads and verifies a generation; StaleGenerationError when it was collected meanwhile. */
   async read(key: string, manifest: ChunkManifest): Promise<Buffer> {
     const folder = joinPath(this.keyFolder(key), manifest.generation);
     const parts = await Promise.all(
-      Array.from({ length: manifest.chunks }, (_, index) => this.connection.get(joinPath(folder, chunkName(index)))),
+      Array.from({ length: manifest.chunks }, (_, index) =>
+        this.connection.get(joinPath(folder, chunkName(index))),
+      ),
     ).catch((error) => {
-      throw error instanceof NoNodeError ? new StaleGenerationError(`generation ${manifest.generation} is gone`) : error;
+      throw error instanceof NoNodeError
+        ? new StaleGenerationError(`generation ${manifest.generation} is gone`)
+        : error;
     });
     const bytes = Buffer.concat(parts.map((part) => part.data));
-    if (bytes.length !== manifest.size) throw new CorruptValueError(key, `expected ${manifest.size} bytes, found ${bytes.length}`);
+    if (bytes.length !== manifest.size)
+      throw new CorruptValueError(key, `expected ${manifest.size} bytes, found ${bytes.length}`);
     if (sha256(bytes) !== manifest.sha256) throw new CorruptValueError(key, 'checksum mismatch');
     return bytes;
   }
@@ -97,23 +115,30 @@ export class ChunkStore {
    */
   async collect(key: string, headGeneration: () => Promise<string | undefined>): Promise<number> {
     const folder = this.keyFolder(key);
-    const generations = await this.connection.getChildren(folder).catch(ignore(NoNodeError, [] as string[]));
+    const generations = await this.connection
+      .getChildren(folder)
+      .catch(ignore(NoNodeError, [] as string[]));
     let removed = 0;
     for (const generation of generations) {
       const path = joinPath(folder, generation);
-      const children = await this.connection.getChildren(path).catch(ignore(NoNodeError, [] as string[]));
+      const children = await this.connection
+        .getChildren(path)
+        .catch(ignore(NoNodeError, [] as string[]));
       if (children.includes(WRITING_MARKER)) continue;
       if ((await headGeneration()) === generation) continue;
       if (await this.deleteGeneration(path)) removed++;
     }
     // An emptied key folder goes too; a writer racing in recreates it (NotEmpty keeps it).
-    if (generations.length > 0 && removed === generations.length) await this.connection.delete(folder).catch(() => undefined);
+    if (generations.length > 0 && removed === generations.length)
+      await this.connection.delete(folder).catch(() => undefined);
     return removed;
   }
 
   /** Keys that have chunk folders (for the collector's full sweep). */
   async keysWithChunks(): Promise<string[]> {
-    const names = await this.connection.getChildren(this.chunksRoot).catch(ignore(NoNodeError, [] as string[]));
+    const names = await this.connection
+      .getChildren(this.chunksRoot)
+      .catch(ignore(NoNodeError, [] as string[]));
     return names.map((name) => decodeURIComponent(name));
   }
 
@@ -130,7 +155,10 @@ export class ChunkStore {
   }
 }
 
-function ignore<T>(errorClass: new (...args: never[]) => Error, fallback?: T): (error: unknown) => T {
+function ignore<T>(
+  errorClass: new (...args: never[]) => Error,
+  fallback?: T,
+): (error: unknown) => T {
   return (error) => {
     if (error instanceof errorClass) return fallback as T;
     throw error;

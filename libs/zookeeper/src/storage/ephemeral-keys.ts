@@ -21,7 +21,8 @@ export class EphemeralKeys {
   ) {
     if (!enabled) return;
     this.subscription = connection.state$.pipe(pairwise()).subscribe(([previous, current]) => {
-      if (current === ConnectionState.CONNECTED && previous === ConnectionState.EXPIRED) void this.recreateAll();
+      if (current === ConnectionState.CONNECTED && previous === ConnectionState.EXPIRED)
+        void this.recreateAll();
     });
   }
 
@@ -45,7 +46,9 @@ export class EphemeralKeys {
           await this.recreate(key, bytes);
         } catch (error) {
           if (error instanceof NodeExistsError) return;
-          this.logger.error(`could not re-create ephemeral key ${JSON.stringify(key)} after session expiry: ${(error as Error).message}`);
+          this.logger.error(
+            `could not re-create ephemeral key ${JSON.stringify(key)} after session expiry: ${(error as Error).message}`,
+          );
         }
       }),
     );

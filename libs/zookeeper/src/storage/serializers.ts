@@ -30,7 +30,8 @@ export class JsonSerializer implements Serializer {
 /** UTF-8 text as is. */
 export class StringSerializer implements Serializer {
   serialize(value: unknown): Buffer {
-    if (typeof value !== 'string') throw new TypeError(`StringSerializer stores strings, got ${typeof value}`);
+    if (typeof value !== 'string')
+      throw new TypeError(`StringSerializer stores strings, got ${typeof value}`);
     return Buffer.from(value, 'utf8');
   }
 
@@ -42,7 +43,8 @@ export class StringSerializer implements Serializer {
 /** Raw bytes as is. */
 export class BufferSerializer implements Serializer {
   serialize(value: unknown): Buffer {
-    if (!Buffer.isBuffer(value)) throw new TypeError(`BufferSerializer stores Buffers, got ${typeof value}`);
+    if (!Buffer.isBuffer(value))
+      throw new TypeError(`BufferSerializer stores Buffers, got ${typeof value}`);
     return value;
   }
 

@@ -69,6 +69,9 @@ export class InvalidValueError extends ZookeeperError {
 /** A chunked value failed its size or checksum check (it was changed by something else). */
 export class CorruptValueError extends ZookeeperError {
   constructor(key: string, message: string) {
-    super(StorageErrorCode.CORRUPT_VALUE, `chunked value of ${JSON.stringify(key)} is corrupt: ${message}`);
+    super(
+      StorageErrorCode.CORRUPT_VALUE,
+      `chunked value of ${JSON.stringify(key)} is corrupt: ${message}`,
+    );
   }
 }

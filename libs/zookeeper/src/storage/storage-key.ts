@@ -4,6 +4,7 @@ import { InvalidKeyError } from './storage-errors.js';
 export const MAX_KEY_LENGTH = 1024;
 
 // ZooKeeper refuses these in paths; a key must become a valid path.
+// eslint-disable-next-line no-control-regex -- ZooKeeper forbids control characters in paths
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
 
 /**
@@ -12,7 +13,8 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
  * (chunks of large values), and 'zookeeper' is ZooKeeper's own top-level node.
  */
 export function keySegments(key: unknown): string[] {
-  if (typeof key !== 'string') throw new InvalidKeyError(String(key), `a key must be a string, got ${typeof key}`);
+  if (typeof key !== 'string')
+    throw new InvalidKeyError(String(key), `a key must be a string, got ${typeof key}`);
   const fail = (rule: string): never => {
     throw new InvalidKeyError(key, rule);
   };
@@ -22,9 +24,11 @@ export function keySegments(key: unknown): string[] {
   for (const segment of segments) {
     if (segment === '') fail('the key has an empty segment (a doubled or trailing "/")');
     if (segment === '.' || segment === '..') fail(`relative segment "${segment}" is not allowed`);
-    if (segment.startsWith('__')) fail(`segment "${segment}" starts with "__", which is reserved for the storage itself`);
+    if (segment.startsWith('__'))
+      fail(`segment "${segment}" starts with "__", which is reserved for the storage itself`);
     const bad = FORBIDDEN.exec(segment);
-    if (bad) fail(`character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0')} is not allowed`);
+    if (bad)
+      fail(`character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0')} is not allowed`);
   }
   if (segments[0] === 'zookeeper') fail('"zookeeper" is reserved by ZooKeeper');
   return segments;

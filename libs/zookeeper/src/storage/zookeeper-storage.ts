@@ -8,9 +8,18 @@ import { ChunkManifest, decodeManifest, encodeManifest, isManifest } from './chu
 import { ChunkStore, InterruptedGenerationError, StaleGenerationError } from './chunk-store.js';
 import { EphemeralKeys } from './ephemeral-keys.js';
 import { JsonSerializer, Serializer } from './serializers.js';
-import { InvalidValueError, SerializationError, UpdateConflictError, ValueTooLargeError } from './storage-errors.js';
+import {
+  InvalidValueError,
+  SerializationError,
+  UpdateConflictError,
+  ValueTooLargeError,
+} from './storage-errors.js';
 import { isReservedName, keySegments, normalizeKey } from './storage-key.js';
-import { SetOptions, StorageDeleteOptions, ZookeeperStorageOptions } from './storage-options.interface.js';
+import {
+  SetOptions,
+  StorageDeleteOptions,
+  ZookeeperStorageOptions,
+} from './storage-options.interface.js';
 
 /** A stored value with the version to use for compare-and-set. */
 export interface StorageEntry<T> {
@@ -65,7 +74,10 @@ export class ZookeeperStorage {
 
   /** A storage over a sub-tree: `storage.scope('orders').set('42', ...)` writes `orders/42`. */
   scope(prefix: string): ZookeeperStorage {
-    return new ZookeeperStorage(this.connection, { ...this.options, root: joinPath(this.root, ...keySegments(prefix)) });
+    return new ZookeeperStorage(this.connection, {
+      ...this.options,
+      root: joinPath(this.root, ...keySegments(prefix)),
+    });
   }
 
   /** The znode path of a key. */
@@ -92,11 +104,16 @@ export class ZookeeperStorage {
   }
 
   /** Creates a key; NodeExistsError when it exists. */
-  async create(key: string, value: unknown, options: Omit<SetOptions, 'expectedVersion'> = {}): Promise<WriteResult> {
+  async create(
+    key: string,
+    value: unknown,
+    options: Omit<SetOptions, 'expectedVersion'> = {},
+  ): Promise<WriteResult> {
     const canonical = normalizeKey(key);
     const bytes = this.encode(canonical, value);
     if (this.needsChunks(canonical, bytes)) {
-      if (await this.has(canonical)) throw new NodeExistsError({ operation: 'create', path: this.pathOf(canonical) });
+      if (await this.has(canonical))
+        throw new NodeExistsError({ operation: 'create', path: this.pathOf(canonical) });
       return this.setChunked(canonical, bytes, { ...options, expectedVersion: -2 });
     }
     if (options.ephemeral) this.ephemerals.remember(canonical, bytes);
@@ -117,7 +134,11 @@ export class ZookeeperStorage {
    * Read, apply `fn`, write back with the read version; on a concurrent change, read again and
    * retry. `fn` gets undefined when the key does not exist, and may run more than once.
    */
-  async update<T>(key: string, fn: (current: T | undefined) => T, options: { retries?: number } = {}): Promise<StorageEntry<T>> {
+  async update<T>(
+    key: string,
+    fn: (current: T | undefined) => T,
+    options: { retries?: number } = {},
+  ): Promise<StorageEntry<T>> {
     const canonical = normalizeKey(key);
     const attempts = options.retries ?? this.options.updateRetries ?? 100;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -126,19 +147,34 @@ export class ZookeeperStorage {
       const bytes = this.encode(canonical, next);
       try {
         const written = current
-          ? await this.setBytes(canonical, bytes, { expectedVersion: current.entry.version }, current.head)
+          ? await this.setBytes(
+              canonical,
+              bytes,
+              { expectedVersion: current.entry.version },
+              current.head,
+            )
           : await this.create(canonical, next);
         return { key: canonical, value: next, version: written.version, stat: written.stat };
       } catch (error) {
-        if (!(error instanceof BadVersionError || error instanceof NodeExistsError || error instanceof NoNodeError)) throw error;
+        if (!(
+          error instanceof BadVersionError ||
+          error instanceof NodeExistsError ||
+          error instanceof NoNodeError
+        ))
+          throw error;
       }
+      // Losers of a race back off a random, growing while so they stop colliding in lockstep.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)),
+      );
     }
     throw new UpdateConflictError(canonical, attempts);
   }
 
   /** Atomic counter on the same compare-and-set loop; a missing key counts from 0. */
   async increment(key: string, delta = 1): Promise<number> {
-    if (!Number.isFinite(delta)) throw new InvalidValueError(String(key), `increment needs a finite number, got ${delta}`);
+    if (!Number.isFinite(delta))
+      throw new InvalidValueError(String(key), `increment needs a finite number, got ${delta}`);
     const entry = await this.update<number>(key, (current) => {
       if (current !== undefined && typeof current !== 'number') {
         throw new InvalidValueError(String(key), `cannot increment a ${typeof current} value`);
@@ -174,8 +210,13 @@ export class ZookeeperStorage {
   }
 
   /** Writes many keys with all requests in flight at once (not a transaction: each key is its own write). */
-  setMany(entries: Iterable<readonly [string, unknown]> | Record<string, unknown>): Promise<WriteResult[]> {
-    const pairs = Symbol.iterator in Object(entries) ? [...(entries as Iterable<readonly [string, unknown]>)] : Object.entries(entries);
+  setMany(
+    entries: Iterable<readonly [string, unknown]> | Record<string, unknown>,
+  ): Promise<WriteResult[]> {
+    const pairs =
+      Symbol.iterator in Object(entries)
+        ? [...(entries as Iterable<readonly [string, unknown]>)]
+        : Object.entries(entries);
     return Promise.all(pairs.map(([key, value]) => this.set(key, value)));
   }
 
@@ -183,7 +224,8 @@ export class ZookeeperStorage {
   async gc(): Promise<{ keys: number; generationsRemoved: number }> {
     const keys = await this.chunks.keysWithChunks();
     let generationsRemoved = 0;
-    for (const key of keys) generationsRemoved += await this.chunks.collect(key, () => this.headGeneration(key));
+    for (const key of keys)
+      generationsRemoved += await this.chunks.collect(key, () => this.headGeneration(key));
     return { keys: keys.length, generationsRemoved };
   }
 
@@ -197,11 +239,17 @@ export class ZookeeperStorage {
   }
 
   /** `previousHead`: the head bytes the caller read, when known (saves a collector round trip). */
-  private async setBytes(key: string, bytes: Buffer, options: SetOptions, previousHead?: Buffer): Promise<WriteResult> {
+  private async setBytes(
+    key: string,
+    bytes: Buffer,
+    options: SetOptions,
+    previousHead?: Buffer,
+  ): Promise<WriteResult> {
     if (options.ephemeral) this.ephemerals.remember(key, bytes);
     if (this.needsChunks(key, bytes)) return this.setChunked(key, bytes, options);
     const path = this.pathOf(key);
-    if (options.expectedVersion !== undefined) return this.replaceHead(key, path, bytes, options.expectedVersion, previousHead);
+    if (options.expectedVersion !== undefined)
+      return this.replaceHead(key, path, bytes, options.expectedVersion, previousHead);
     for (;;) {
       const current = await this.readHead(path);
       try {
@@ -209,18 +257,28 @@ export class ZookeeperStorage {
           ? await this.replaceHead(key, path, bytes, current.stat.version, current.data)
           : await this.createNode(key, bytes, options);
       } catch (error) {
-        if (!(error instanceof BadVersionError || error instanceof NodeExistsError || error instanceof NoNodeError)) throw error;
+        if (!(
+          error instanceof BadVersionError ||
+          error instanceof NodeExistsError ||
+          error instanceof NoNodeError
+        ))
+          throw error;
       }
     }
   }
 
-  private async readEntry<T>(key: string): Promise<{ entry: StorageEntry<T>; head: Buffer } | undefined> {
+  private async readEntry<T>(
+    key: string,
+  ): Promise<{ entry: StorageEntry<T>; head: Buffer } | undefined> {
     for (let attempt = 1; ; attempt++) {
       const head = await this.readHead(this.pathOf(key));
       if (!head) return undefined;
       try {
         const value = await this.decode<T>(key, head.data);
-        return { entry: { key, value, version: head.stat.version, stat: head.stat }, head: head.data };
+        return {
+          entry: { key, value, version: head.stat.version, stat: head.stat },
+          head: head.data,
+        };
       } catch (error) {
         // The head moved on and its old chunks were collected while we read them: read again.
         if (!(error instanceof StaleGenerationError) || attempt >= MAX_STALE_READS) throw error;
@@ -255,7 +313,8 @@ export class ZookeeperStorage {
   private async switchHead(key: string, head: Buffer, options: SetOptions): Promise<WriteResult> {
     const path = this.pathOf(key);
     if (options.expectedVersion === -2) return this.createNode(key, head, options);
-    if (options.expectedVersion !== undefined) return this.replaceHead(key, path, head, options.expectedVersion, Buffer.alloc(0));
+    if (options.expectedVersion !== undefined)
+      return this.replaceHead(key, path, head, options.expectedVersion, Buffer.alloc(0));
     for (;;) {
       const current = await this.connection.exists(path);
       try {
@@ -264,19 +323,35 @@ export class ZookeeperStorage {
           ? await this.replaceHead(key, path, head, current.version, Buffer.alloc(0))
           : await this.createNode(key, head, options);
       } catch (error) {
-        if (!(error instanceof BadVersionError || error instanceof NodeExistsError || error instanceof NoNodeError)) throw error;
+        if (!(
+          error instanceof BadVersionError ||
+          error instanceof NodeExistsError ||
+          error instanceof NoNodeError
+        ))
+          throw error;
       }
     }
   }
 
-  private async replaceHead(key: string, path: string, bytes: Buffer, version: number, previous?: Buffer): Promise<WriteResult> {
+  private async replaceHead(
+    key: string,
+    path: string,
+    bytes: Buffer,
+    version: number,
+    previous?: Buffer,
+  ): Promise<WriteResult> {
     const stat = await this.connection.set(path, bytes, { version });
     // A small value replacing a chunked one leaves the old generation behind: collect it now.
-    if (previous === undefined || isManifest(previous)) await this.chunks.collect(key, () => this.headGeneration(key));
+    if (previous === undefined || isManifest(previous))
+      await this.chunks.collect(key, () => this.headGeneration(key));
     return { version: stat.version, stat };
   }
 
-  private async createNode(key: string, bytes: Buffer, options: Omit<SetOptions, 'expectedVersion'>): Promise<WriteResult> {
+  private async createNode(
+    key: string,
+    bytes: Buffer,
+    options: Omit<SetOptions, 'expectedVersion'>,
+  ): Promise<WriteResult> {
     const path = this.pathOf(key);
     const mode = options.ephemeral
       ? CreateMode.EPHEMERAL
@@ -302,7 +377,8 @@ export class ZookeeperStorage {
 
   private needsChunks(key: string, bytes: Buffer): boolean {
     if (bytes.length <= this.maxNodeBytes && !isManifest(bytes)) return false;
-    if (this.options.chunking === false) throw new ValueTooLargeError(key, bytes.length, this.maxNodeBytes);
+    if (this.options.chunking === false)
+      throw new ValueTooLargeError(key, bytes.length, this.maxNodeBytes);
     return true;
   }
 
@@ -315,7 +391,9 @@ export class ZookeeperStorage {
   }
 
   private async decode<T>(key: string, data: Buffer): Promise<T> {
-    const bytes = isManifest(data) ? await this.chunks.read(key, decodeManifest(data) as ChunkManifest) : data;
+    const bytes = isManifest(data)
+      ? await this.chunks.read(key, decodeManifest(data) as ChunkManifest)
+      : data;
     try {
       return this.serializer.deserialize(bytes) as T;
     } catch (error) {

@@ -15,10 +15,18 @@ export interface ExpireSessionOptions {
  * do: a second client attaches to the same session id and password and closes it, so the server
  * ends the session as if it had timed out. Resolves once `connection` has reported EXPIRED.
  */
-export async function expireSession(connection: ZookeeperConnection, options: ExpireSessionOptions = {}): Promise<void> {
+export async function expireSession(
+  connection: ZookeeperConnection,
+  options: ExpireSessionOptions = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const { id, password, timeoutMs: sessionTimeoutMs } = connection.session;
-  const expired = firstValueFrom(connection.state$.pipe(skip(1), filter((state) => state === ConnectionState.EXPIRED)));
+  const expired = firstValueFrom(
+    connection.state$.pipe(
+      skip(1),
+      filter((state) => state === ConnectionState.EXPIRED),
+    ),
+  );
   const intruder = new ZooKeeper({
     connect: options.connectString ?? connection.connectString,
     timeout: sessionTimeoutMs,
@@ -38,13 +46,20 @@ export async function expireSession(connection: ZookeeperConnection, options: Ex
     throw error;
   });
   intruder.close();
-  await withTimeout(expired, timeoutMs, `session ${id} was closed but the connection did not report EXPIRED`);
+  await withTimeout(
+    expired,
+    timeoutMs,
+    `session ${id} was closed but the connection did not report EXPIRED`,
+  );
 }
 
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`expireSession: ${message} within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`expireSession: ${message} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

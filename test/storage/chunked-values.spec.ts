@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ZookeeperConnection, ZookeeperStorage } from 'nestjs-zookeeper';
+import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
+
+const connections = new TestConnections(testNamespace('chunks'));
+let zk: ZookeeperConnection;
+let storage: ZookeeperStorage;
+const MiB = 1024 * 1024;
+
+beforeAll(async () => {
+  zk = await connections.open();
+  storage = new ZookeeperStorage(zk);
+});
+afterAll(() => connections.closeAll());
+
+const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+async function chunkGenerations(key: string): Promise<string[]> {
+  return zk.getChildren(`/storage/__chunks/${encodeURIComponent(key)}`).catch(() => []);
+}
+
+describe('chunked values', () => {
+  it('stores a 10 MiB value across chunk znodes and reads it back intact', async () => {
+    const value = randomBytes(10 * MiB);
+    await storage.set('blob', value);
+    const read = await storage.get<Buffer>('blob');
+    expect(read!.value.length).toBe(10 * MiB);
+    expect(digest(read!.value)).toBe(digest(value));
+    expect(await chunkGenerations('blob')).toHaveLength(1);
+    expect(await storage.list()).toEqual(['blob']);
+  });
+
+  it('never shows a torn value to a concurrent reader while 10 MiB values are rewritten', async () => {
+    const versions = [randomBytes(10 * MiB), randomBytes(10 * MiB), randomBytes(10 * MiB)];
+    const known = new Set(versions.map(digest));
+    await storage.set('flip', versions[0]);
+    let writing = true;
+    const reads: string[] = [];
+    const reader = (async () => {
+      const readerConnection = await connections.open();
+      const readerStorage = new ZookeeperStorage(readerConnection);
+      while (writing) reads.push(digest((await readerStorage.get<Buffer>('flip'))!.value));
+    })();
+    for (let round = 1; round <= 6; round++) await storage.set('flip', versions[round % 3]);
+    writing = false;
+    await reader;
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.filter((seen) => !known.has(seen))).toEqual([]);
+    expect(digest((await storage.get<Buffer>('flip'))!.value)).toBe(digest(versions[0]));
+    // Each rewrite collected the generation it replaced.
+    expect(await chunkGenerations('flip')).toHaveLength(1);
+  }, 120_000);
+
+  it('a writer killed with SIGKILL between chunks leaves no visible value, and its generation is collected', async () => {
+    await storage.set('crash', 'before');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/storage/fixtures/chunk-writer.ts',
+        testConnectString(),
+        connections.namespace,
+        'crash',
+        String(10 * MiB),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Stop the writer as soon as its generation has a few chunks, then kill it.
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    for (;;) {
+      const [generation] = await chunkGenerations('crash');
+      const chunks = generation
+        ? await zk.getChildren(`/storage/__chunks/crash/${generation}`).catch(() => [])
+        : [];
+      if (chunks.length >= 4) break;
+    }
+    child.kill('SIGSTOP');
+    child.kill('SIGKILL');
+    await exited;
+
+    const [orphan] = await chunkGenerations('crash');
+    const written = await zk.getChildren(`/storage/__chunks/crash/${orphan}`);
+    expect(written.length).toBeLessThan(10 * 16 + 1);
+    expect(await storage.getValue('crash')).toBe('before');
+
+    // The killed writer's marker lives until its session (1 s timeout) expires.
+    await new Promise<void>((resolve, reject) => {
+      const check = async () => {
+        const stat = await zk.exists(`/storage/__chunks/crash/${orphan}/__writing`, {
+          watch: () => void check().catch(reject),
+        });
+        if (!stat) resolve();
+      };
+      void check().catch(reject);
+    });
+    expect((await storage.gc()).generationsRemoved).toBe(1);
+    expect(await chunkGenerations('crash')).toEqual([]);
+    expect(await storage.getValue('crash')).toBe('before');
+  }, 60_000);
+
+  it('collects an orphaned generation on the next write of the key', async () => {
+    await zk.create(
+      `/storage/__chunks/${encodeURIComponent('later')}/orphan-gen/000000`,
+      'partial',
+      { createParents: true },
+    );
+    await storage.set('later', randomBytes(2 * MiB));
+    expect(await chunkGenerations('later')).toHaveLength(1);
+    expect(await chunkGenerations('later')).not.toContain('orphan-gen');
+    await storage.set('later', 'small again');
+    expect(await chunkGenerations('later')).toEqual([]);
+    expect(await storage.getValue('later')).toBe('small again');
+  });
+});
