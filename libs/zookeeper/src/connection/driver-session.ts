@@ -202,9 +202,9 @@ export class DriverSession {
     return this.call((cb) => this.native.a_sync(path, cb));
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see Callback
   private call<T>(
     invoke: (cb: Callback) => number,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see Callback
     pick: (...results: any[]) => T = (first) => first,
   ): Promise<T> {
     if (this.ended) return Promise.reject(new DriverFailure(INVALID_STATE, 'session closed'));
