@@ -6,10 +6,13 @@ import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import {
   ConnectionState,
   CreateMode,
+  getStorageToken,
   getZookeeperToken,
+  InjectStorage,
   InjectZookeeper,
   ZookeeperConnection,
   ZookeeperModule,
+  ZookeeperStorage,
 } from 'nestjs-zookeeper';
 import { ZookeeperHealthIndicator } from 'nestjs-zookeeper/health';
 import {
@@ -28,6 +31,8 @@ class OrdersService {
   constructor(
     @InjectZookeeper() readonly main: ZookeeperConnection,
     @InjectZookeeper('audit') readonly audit: ZookeeperConnection,
+    @InjectStorage() readonly storage: ZookeeperStorage,
+    @InjectStorage('audit') readonly auditStorage: ZookeeperStorage,
   ) {}
 }
 
@@ -51,6 +56,7 @@ class OrdersService {
         sessionTimeoutMs: Number(config.get('ZK_SESSION_TIMEOUT_MS')),
         namespace: config.get<string>('ZK_NAMESPACE'),
         logger: silentLogger,
+        storage: { root: '/kv' },
       }),
     }),
     ZookeeperModule.forRoot({
@@ -85,6 +91,13 @@ describe('ZookeeperModule', () => {
     expect(orders.main.state).toBe(ConnectionState.CONNECTED);
     expect(orders.main.session.timeoutMs).toBe(5000);
     expect(orders.audit.name).toBe('audit');
+
+    expect(orders.storage).toBeInstanceOf(ZookeeperStorage);
+    expect(orders.storage.connection).toBe(orders.main);
+    expect(orders.auditStorage.connection).toBe(orders.audit);
+    expect(app.get(getStorageToken('audit'))).toBe(orders.auditStorage);
+    await orders.storage.set('settings', { mode: 'fast' });
+    expect((await observerZk.get('/kv/settings')).data.toString()).toBe('{"mode":"fast"}');
 
     await orders.main.create('/instance', 'main', { mode: CreateMode.EPHEMERAL });
     await orders.audit.create('/instance', 'audit', { mode: CreateMode.EPHEMERAL });

@@ -12,6 +12,7 @@ import {
   ZookeeperConnection,
   ZookeeperStorage,
 } from 'nestjs-zookeeper';
+import { expireSession } from 'nestjs-zookeeper/testing';
 import { TestConnections, testNamespace } from '../support/connect.js';
 
 const connections = new TestConnections(testNamespace('storage'));
@@ -170,5 +171,35 @@ describe('ZookeeperStorage', () => {
     expect(await deleted).toMatchObject({ type: 'deleted' });
     expect(await storage.has('session-cache')).toBe(false);
     expect(await storage.getValue('long-lived')).toEqual({ user: 2 });
+  });
+
+  it('re-creates ephemeral keys after a session expiry, unless told not to', async () => {
+    const owner = await connections.open();
+    const keeping = new ZookeeperStorage(owner);
+    const forgetting = new ZookeeperStorage(owner, {
+      root: '/storage-forgetful',
+      recreateEphemeralsOnExpiry: false,
+    });
+    await keeping.set('presence/worker-1', { pid: 1 }, { ephemeral: true });
+    await forgetting.set('presence/worker-2', { pid: 2 }, { ephemeral: true });
+    expect((await zk.exists('/storage/presence/worker-1'))!.ephemeralOwner).toBe(owner.session.id);
+
+    const oldSession = owner.session.id;
+    const recreated = new Promise<void>((resolve, reject) => {
+      const check = async (): Promise<void> => {
+        const stat = await zk.exists('/storage/presence/worker-1', {
+          watch: (event) => event.type !== 'session-lost' && void check().catch(reject),
+        });
+        if (stat && stat.ephemeralOwner !== oldSession) resolve();
+      };
+      void check().catch(reject);
+    });
+    await expireSession(owner);
+    await recreated;
+    expect((await zk.exists('/storage/presence/worker-1'))!.ephemeralOwner).toBe(owner.session.id);
+    expect(await keeping.getValue('presence/worker-1')).toEqual({ pid: 1 });
+    expect(await forgetting.has('presence/worker-2')).toBe(false);
+    keeping.close();
+    forgetting.close();
   });
 });

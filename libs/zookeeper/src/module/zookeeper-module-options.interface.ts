@@ -1,7 +1,11 @@
 import { ZookeeperOptions } from '../connection/zookeeper-options.interface.js';
+import { ZookeeperStorageOptions } from '../storage/storage-options.interface.js';
 
 /** Options of `ZookeeperModule.forRoot`/`forRootAsync`: the connection options (the name is an extra). */
-export type ZookeeperModuleOptions = Omit<ZookeeperOptions, 'name'>;
+export interface ZookeeperModuleOptions extends Omit<ZookeeperOptions, 'name'> {
+  /** Options of the connection's injectable ZookeeperStorage (`@InjectStorage(name?)`). */
+  storage?: ZookeeperStorageOptions;
+}
 
 /** Options known when the module is declared, not produced by the async factory. */
 export interface ZookeeperModuleExtras {

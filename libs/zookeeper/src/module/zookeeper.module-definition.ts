@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, Provider } from '@nestjs/common';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { ZookeeperStorage } from '../storage/zookeeper-storage.js';
 import {
   DEFAULT_CONNECTION_NAME,
   ZOOKEEPER_CONNECTION_NAME,
@@ -9,7 +10,7 @@ import {
   ZookeeperModuleExtras,
   ZookeeperModuleOptions,
 } from './zookeeper-module-options.interface.js';
-import { getZookeeperToken } from './zookeeper.tokens.js';
+import { getStorageToken, getZookeeperToken } from './zookeeper.tokens.js';
 
 export const {
   ConfigurableModuleClass: ZookeeperConfigurableModule,
@@ -32,15 +33,26 @@ export const {
           ZookeeperConnection.connect({ ...options, name }),
         inject: [ZOOKEEPER_MODULE_OPTIONS],
       };
+      const storageProvider: Provider = {
+        provide: getStorageToken(name),
+        useFactory: (connection: ZookeeperConnection, options: ZookeeperModuleOptions) =>
+          new ZookeeperStorage(connection, options.storage),
+        inject: [getZookeeperToken(name), ZOOKEEPER_MODULE_OPTIONS],
+      };
       return {
         ...definition,
         global: extras.isGlobal,
         providers: [
           ...(definition.providers ?? []),
           connectionProvider,
+          storageProvider,
           { provide: ZOOKEEPER_CONNECTION_NAME, useValue: name },
         ],
-        exports: [...(definition.exports ?? []), connectionProvider.provide],
+        exports: [
+          ...(definition.exports ?? []),
+          connectionProvider.provide,
+          storageProvider.provide,
+        ],
       };
     },
   )

@@ -7,3 +7,8 @@ import { DEFAULT_CONNECTION_NAME } from './zookeeper.constants.js';
 export function getZookeeperToken(name: string = DEFAULT_CONNECTION_NAME): string {
   return name === DEFAULT_CONNECTION_NAME ? 'ZookeeperConnection' : `ZookeeperConnection:${name}`;
 }
+
+/** The injection token of the ZookeeperStorage of the connection named `name`. */
+export function getStorageToken(name: string = DEFAULT_CONNECTION_NAME): string {
+  return name === DEFAULT_CONNECTION_NAME ? 'ZookeeperStorage' : `ZookeeperStorage:${name}`;
+}
