@@ -75,7 +75,7 @@ const workloads: Workload[] = [
     raw: (i) =>
       raw
         .get(`${root}/raw/n${i % OPS}`, false)
-        .then(([, data]: [unknown, Buffer]) => JSON.parse(data.toString())),
+        .then((reply: unknown[]) => JSON.parse(String(reply[1]))),
     ours: (i) => storage.get(`n${i % 100}`),
   },
 ];

@@ -156,12 +156,7 @@ export class ZookeeperStorage {
           : await this.create(canonical, next);
         return { key: canonical, value: next, version: written.version, stat: written.stat };
       } catch (error) {
-        if (!(
-          error instanceof BadVersionError ||
-          error instanceof NodeExistsError ||
-          error instanceof NoNodeError
-        ))
-          throw error;
+        if (!lostRace(error)) throw error;
       }
       // Losers of a race back off a random, growing while so they stop colliding in lockstep.
       await new Promise((resolve) =>
@@ -257,12 +252,7 @@ export class ZookeeperStorage {
           ? await this.replaceHead(key, path, bytes, current.stat.version, current.data)
           : await this.createNode(key, bytes, options);
       } catch (error) {
-        if (!(
-          error instanceof BadVersionError ||
-          error instanceof NodeExistsError ||
-          error instanceof NoNodeError
-        ))
-          throw error;
+        if (!lostRace(error)) throw error;
       }
     }
   }
@@ -323,12 +313,7 @@ export class ZookeeperStorage {
           ? await this.replaceHead(key, path, head, current.version, Buffer.alloc(0))
           : await this.createNode(key, head, options);
       } catch (error) {
-        if (!(
-          error instanceof BadVersionError ||
-          error instanceof NodeExistsError ||
-          error instanceof NoNodeError
-        ))
-          throw error;
+        if (!lostRace(error)) throw error;
       }
     }
   }
@@ -400,4 +385,13 @@ export class ZookeeperStorage {
       throw new SerializationError(key, 'deserialize', error);
     }
   }
+}
+
+/** The key changed, appeared or vanished between our read and our write: read again and retry. */
+function lostRace(error: unknown): boolean {
+  return (
+    error instanceof BadVersionError ||
+    error instanceof NodeExistsError ||
+    error instanceof NoNodeError
+  );
 }

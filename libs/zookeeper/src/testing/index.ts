@@ -33,3 +33,4 @@ export {
 export { getFreePort, getFreePorts, isPortFree } from './free-port.js';
 export { JavaProcess, type JavaProcessOptions, type JavaExit } from './java-process.js';
 export * from './expire-session.js';
+export { ZookeeperProcessHandle } from './zookeeper-process-handle.js';

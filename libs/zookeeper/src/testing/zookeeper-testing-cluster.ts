@@ -8,7 +8,8 @@ import {
   type ZookeeperServerMode,
 } from './four-letter-word.js';
 import { getFreePorts } from './free-port.js';
-import { readLogTail, type JavaProcess } from './java-process.js';
+import { readLogTail } from './java-process.js';
+import { ZookeeperProcessHandle } from './zookeeper-process-handle.js';
 import { findZookeeperInstallation, type ZookeeperInstallation } from './zookeeper-installation.js';
 import {
   commonZooCfg,
@@ -39,9 +40,7 @@ const SERVING: ReadonlySet<ZookeeperServerMode | undefined> = new Set([
 ]);
 
 /** One `QuorumPeerMain` JVM of a `ZookeeperTestingCluster`. */
-export class ZookeeperTestingClusterNode {
-  private jvm: JavaProcess | undefined;
-
+export class ZookeeperTestingClusterNode extends ZookeeperProcessHandle {
   /** @internal Created by `ZookeeperTestingCluster`. */
   constructor(
     /** The node's `myid`, 1-based. */
@@ -53,7 +52,9 @@ export class ZookeeperTestingClusterNode {
     private readonly installation: ZookeeperInstallation,
     private readonly args: string[],
     private readonly startTimeoutMs: number,
-  ) {}
+  ) {
+    super();
+  }
 
   get connectString(): string {
     return `127.0.0.1:${this.port}`;
@@ -65,14 +66,6 @@ export class ZookeeperTestingClusterNode {
 
   get logFile(): string {
     return join(this.baseDir, 'zookeeper.log');
-  }
-
-  get pid(): number | undefined {
-    return this.jvm?.running ? this.jvm.pid : undefined;
-  }
-
-  get running(): boolean {
-    return this.jvm?.running ?? false;
   }
 
   get paused(): boolean {
@@ -94,26 +87,6 @@ export class ZookeeperTestingClusterNode {
       timeoutMs: this.startTimeoutMs,
       isReady: () => isServerOk('127.0.0.1', this.port),
     });
-  }
-
-  /** Graceful stop (SIGTERM, SIGKILL after `timeoutMs`); resolves once the JVM is gone. */
-  async stop(timeoutMs = 10_000): Promise<void> {
-    await this.jvm?.stop(timeoutMs);
-  }
-
-  /** SIGKILL; resolves once the JVM is gone. */
-  async kill(): Promise<void> {
-    await this.jvm?.kill();
-  }
-
-  /** SIGSTOP: the peer stays "connected" at TCP level but answers nobody, like a GC stall. */
-  pause(): void {
-    this.jvm?.pause();
-  }
-
-  /** SIGCONT after `pause()`. */
-  resume(): void {
-    this.jvm?.resume();
   }
 
   /** Stop, start with the same port and data, and wait until it serves again (needs a quorum). */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getServerMode, isServerOk, pollUntil } from './four-letter-word.js';
 import { getFreePort } from './free-port.js';
+import { ZookeeperProcessHandle } from './zookeeper-process-handle.js';
 import { JavaProcess, readLogTail } from './java-process.js';
 import { findZookeeperInstallation, type ZookeeperInstallation } from './zookeeper-installation.js';
 
@@ -201,15 +202,15 @@ export async function launchZookeeperJvm(params: {
  * A failed start kills the JVM but keeps the files, so the log named in the
  * `ZookeeperServerStartError` can still be read; `close()` removes them.
  */
-export class ZookeeperTestingServer {
+export class ZookeeperTestingServer extends ZookeeperProcessHandle {
   private readonly settings: ZookeeperTestingServerOptions;
-  private jvm: JavaProcess | undefined;
   private portValue: number | undefined;
   private baseDirValue: string | undefined;
   private ownsBaseDir = false;
   private closed = false;
 
   constructor(options: ZookeeperTestingServerOptions = {}) {
+    super();
     this.settings = { ...options };
     this.portValue = options.port;
   }
@@ -239,15 +240,6 @@ export class ZookeeperTestingServer {
 
   get logFile(): string {
     return join(this.baseDir, 'zookeeper.log');
-  }
-
-  /** Pid of the JVM while it runs. */
-  get pid(): number | undefined {
-    return this.jvm?.running ? this.jvm.pid : undefined;
-  }
-
-  get running(): boolean {
-    return this.jvm?.running ?? false;
   }
 
   /** Starts the JVM (no-op if running) and resolves once it answers `ruok` and `srvr`. */
@@ -298,26 +290,6 @@ export class ZookeeperTestingServer {
         this.portValue = undefined;
       }
     }
-  }
-
-  /** Graceful stop (SIGTERM, SIGKILL after `timeoutMs`); resolves once the JVM is gone. */
-  async stop(timeoutMs = 10_000): Promise<void> {
-    await this.jvm?.stop(timeoutMs);
-  }
-
-  /** SIGKILL; resolves once the JVM is gone, so the port refuses connections. */
-  async kill(): Promise<void> {
-    await this.jvm?.kill();
-  }
-
-  /** SIGSTOP: the server keeps its port but answers nothing (clients time out). */
-  pause(): void {
-    this.jvm?.pause();
-  }
-
-  /** SIGCONT after `pause()`. */
-  resume(): void {
-    this.jvm?.resume();
   }
 
   /** Stops and starts again on the same port with the same data; resolves once ready. */
