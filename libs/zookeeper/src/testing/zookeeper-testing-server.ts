@@ -52,7 +52,8 @@ export class ZookeeperServerStartError extends Error {
 }
 
 const DEFAULT_JVM_OPTIONS = [
-  '-Xmx256m',
+  // Room for tests that store tens of MiB of chunked values (ZooKeeper keeps all data in memory).
+  '-Xmx768m',
   '-Xss512k',
   '-XX:+UseSerialGC',
   '-XX:TieredStopAtLevel=1',
