@@ -95,6 +95,10 @@ describe('ZookeeperConnection operations', () => {
       InvalidOptionsError,
     );
     expect(() => new ZookeeperConnection({ connectString: '' })).toThrow(InvalidOptionsError);
+    for (const connectString of ['garbage', '127.0.0.1:99999', 'a:2181,,b:2181', 'host:port']) {
+      expect(() => new ZookeeperConnection({ connectString })).toThrow(/bad server entry/);
+    }
+    expect(() => new ZookeeperConnection({ connectString: 'a:2181,b:2182/chroot' })).not.toThrow();
   });
 
   it('creates sequential nodes with protected names, in order', async () => {

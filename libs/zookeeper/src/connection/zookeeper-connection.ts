@@ -83,6 +83,7 @@ export class ZookeeperConnection {
     ) {
       throw new InvalidOptionsError("'connectString' is required, e.g. '127.0.0.1:2181'");
     }
+    validateConnectString(options.connectString);
     this.options = options;
     this.name = options.name ?? 'default';
     this.connectString = options.connectString;
@@ -451,6 +452,19 @@ export class ZookeeperConnection {
         : new SessionExpiredError({ operation, path });
     }
     return createZookeeperError(failure.rc, failure.message, { operation, path });
+  }
+}
+
+/** Catches typos early: every server is `host:port` with a port in range (chroot suffix allowed). */
+function validateConnectString(connectString: string): void {
+  const servers = connectString.split('/')[0].split(',');
+  for (const server of servers.map((entry) => entry.trim())) {
+    const port = /:(\d+)$/.exec(server)?.[1];
+    if (!server || port === undefined || Number(port) < 1 || Number(port) > 65535) {
+      throw new InvalidOptionsError(
+        `connectString '${connectString}' has a bad server entry '${server}': expected host:port, e.g. 'zk1:2181,zk2:2181'`,
+      );
+    }
   }
 }
 
