@@ -1,0 +1,44 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { validateDemoEnv, type DemoEnv } from './demo-config.js';
+
+/**
+ * Loopback only: the demo apps have no authentication, and everything that talks to them (the
+ * demo script, a developer's curl) runs on the same machine.
+ */
+const HOST = '127.0.0.1';
+
+/**
+ * Starts a demo app and prints `listening on <url>` as a plain line (no logger prefix), which
+ * scripts/demo.ts waits for. Any startup failure ends the process with exit code 1.
+ *
+ * The app module is loaded only after the environment passed validation: ConfigModule.forRoot
+ * validates while that module is being declared, and its rejection there would escape Nest as an
+ * unhandled rejection with a raw stack instead of one readable line.
+ */
+export async function bootstrapDemoApp(
+  role: string,
+  loadModule: () => Promise<Type<unknown>>,
+): Promise<void> {
+  const logger = new Logger(role);
+  let app: INestApplication | undefined;
+  try {
+    validateDemoEnv(process.env);
+    // abortOnError: false makes a failed init throw here instead of aborting the process.
+    app = await NestFactory.create(await loadModule(), { abortOnError: false });
+    // SIGTERM/SIGINT close the ZooKeeper session, so this app's ephemeral nodes vanish at once
+    // instead of lingering for a whole session timeout.
+    app.enableShutdownHooks();
+    const port = app.get<ConfigService<DemoEnv, true>>(ConfigService).get('PORT', { infer: true });
+    await app.listen(port, HOST);
+    const { port: actualPort } = app.getHttpServer().address() as AddressInfo;
+    console.log(`listening on http://${HOST}:${actualPort}`);
+  } catch (error) {
+    logger.error(`could not start: ${error instanceof Error ? error.message : String(error)}`);
+    await app?.close().catch(() => undefined);
+    process.exit(1);
+  }
+}

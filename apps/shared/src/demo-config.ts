@@ -1,0 +1,66 @@
+import { ConfigService } from '@nestjs/config';
+import type { ZookeeperModuleOptions } from 'nestjs-zookeeper';
+
+/** The environment both demo apps read, after validation and defaults. */
+export interface DemoEnv {
+  ZK_CONNECT: string;
+  ZK_SESSION_TIMEOUT_MS: number;
+  ZK_NAMESPACE: string;
+  PORT: number;
+  CLIENT_NAME: string | undefined;
+}
+
+function integerSetting(
+  raw: Record<string, unknown>,
+  key: string,
+  fallback: number,
+  [min, max]: [number, number],
+  problems: string[],
+): number {
+  const text = raw[key];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${key} must be an integer from ${min} to ${max}, got '${String(text)}'`);
+  }
+  return value;
+}
+
+/**
+ * `validate` hook of ConfigModule: fails the bootstrap with every problem at once, so a
+ * misconfigured app stops before it opens a ZooKeeper session instead of misbehaving later.
+ */
+export function validateDemoEnv(raw: Record<string, unknown>): Record<string, unknown> & DemoEnv {
+  const problems: string[] = [];
+  const connect = typeof raw.ZK_CONNECT === 'string' ? raw.ZK_CONNECT.trim() : '';
+  if (!connect) problems.push("ZK_CONNECT is required, e.g. ZK_CONNECT='127.0.0.1:2181'");
+  const env: DemoEnv = {
+    ZK_CONNECT: connect,
+    ZK_SESSION_TIMEOUT_MS: integerSetting(
+      raw,
+      'ZK_SESSION_TIMEOUT_MS',
+      10_000,
+      [1, 3_600_000],
+      problems,
+    ),
+    ZK_NAMESPACE: typeof raw.ZK_NAMESPACE === 'string' ? raw.ZK_NAMESPACE : 'nestjs-zookeeper-demo',
+    PORT: integerSetting(raw, 'PORT', 0, [0, 65_535], problems),
+    CLIENT_NAME:
+      typeof raw.CLIENT_NAME === 'string' && raw.CLIENT_NAME ? raw.CLIENT_NAME : undefined,
+  };
+  if (problems.length > 0) {
+    throw new Error(`invalid environment:\n  - ${problems.join('\n  - ')}`);
+  }
+  return { ...raw, ...env };
+}
+
+/** The README's `forRootAsync` factory, fed from the validated environment. */
+export function zookeeperOptionsFromConfig(
+  config: ConfigService<DemoEnv, true>,
+): ZookeeperModuleOptions {
+  return {
+    connectString: config.get('ZK_CONNECT', { infer: true }),
+    sessionTimeoutMs: config.get('ZK_SESSION_TIMEOUT_MS', { infer: true }),
+    namespace: config.get('ZK_NAMESPACE', { infer: true }),
+  };
+}
