@@ -76,7 +76,9 @@ async function readNode(
 ): Promise<NodeSnapshot | undefined> {
   for (;;) {
     try {
-      const { data, stat } = await arming.request('data', (watch) => connection.get(path, { watch }));
+      const { data, stat } = await arming.request('data', (watch) =>
+        connection.get(path, { watch }),
+      );
       return { path, data, stat };
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;

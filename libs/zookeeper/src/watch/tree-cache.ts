@@ -8,7 +8,11 @@ import { WatchRegistry } from './watch-registry.js';
 export type TreeCacheEvent =
   | { readonly type: 'initialized'; readonly snapshot: ReadonlyMap<string, NodeSnapshot> }
   /** For 'removed', `node` is the last state the cache held. */
-  | { readonly type: 'added' | 'updated' | 'removed'; readonly path: string; readonly node: NodeSnapshot };
+  | {
+      readonly type: 'added' | 'updated' | 'removed';
+      readonly path: string;
+      readonly node: NodeSnapshot;
+    };
 
 interface StartSettlement {
   resolve(): void;
@@ -112,7 +116,8 @@ export class TreeCache {
     // Below the root a node exists as long as its parent lists it, so its absence is not watched.
     const absence: AbsenceMode = isRoot ? 'watch-absence' : 'parent-tracks-absence';
     const deliver = <T>(handle: (entry: TrackedNode, value: T) => void) => ({
-      next: (value: T) => this.enqueue(() => this.tracked.get(path) === entry && handle(entry, value)),
+      next: (value: T) =>
+        this.enqueue(() => this.tracked.get(path) === entry && handle(entry, value)),
       error: (error: unknown) => this.enqueue(() => this.fail(error)),
       complete: () => this.enqueue(() => this.close()),
     });
@@ -172,7 +177,8 @@ export class TreeCache {
   private lost(entry: TrackedNode): void {
     this.untrack(entry);
     const parent = parentPath(entry.path);
-    const absence: AbsenceMode = parent === this.rootPath ? 'watch-absence' : 'parent-tracks-absence';
+    const absence: AbsenceMode =
+      parent === this.rootPath ? 'watch-absence' : 'parent-tracks-absence';
     WatchRegistry.of(this.connection).refresh(childrenWatchKey(parent, absence, 'every-read'));
   }
 

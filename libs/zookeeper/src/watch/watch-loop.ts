@@ -101,7 +101,10 @@ export class WatchLoop<T> implements WatchArming {
     if (!this.running) void this.run();
   }
 
-  async request<R>(kind: WatchKind, request: (watch: Watcher | undefined) => Promise<R>): Promise<R> {
+  async request<R>(
+    kind: WatchKind,
+    request: (watch: Watcher | undefined) => Promise<R>,
+  ): Promise<R> {
     if (this.armed[kind] || !this.sink) return request(undefined);
     const token = {};
     this.armed[kind] = token;
