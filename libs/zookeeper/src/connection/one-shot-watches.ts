@@ -28,6 +28,11 @@ export class OneShotWatches {
     };
   }
 
+  /** True while `watcher` waits on `serverPath` (it has been neither fired nor told of a lost session). */
+  isPending(kind: WatchKind, serverPath: string, watcher: Watcher): boolean {
+    return this.byKind[kind].get(serverPath)?.has(watcher) ?? false;
+  }
+
   /** Delivers a server event to the watchers it triggers, and forgets them. */
   dispatch(type: WatchEventType, serverPath: string, clientPath: string): void {
     const kinds: WatchKind[] =

@@ -208,7 +208,10 @@ export class ZookeeperConnection {
       options.watch && this.watches.add('data', this.toServerPath(path), options.watch);
     try {
       return await this.execute('exists', path, true, (session) =>
-        session.exists(this.toServerPath(path), !!options.watch),
+        session.exists(
+          this.toServerPath(path),
+          !!options.watch && this.watches.isPending('data', this.toServerPath(path), options.watch),
+        ),
       );
     } catch (error) {
       if (error instanceof NoNodeError) return undefined;
@@ -350,8 +353,13 @@ export class ZookeeperConnection {
     // Registered before the request so an event racing with the reply is not missed.
     const withdraw = watcher && this.watches.add(kind, serverPath, watcher);
     try {
+      // A retry after the session was lost must not set a watch nobody listens to any more.
       return await this.execute(operation, path, true, (session) =>
-        request(session, serverPath, !!watcher),
+        request(
+          session,
+          serverPath,
+          !!watcher && this.watches.isPending(kind, serverPath, watcher),
+        ),
       );
     } catch (error) {
       withdraw?.();

@@ -14,12 +14,16 @@ export interface ExpireSessionOptions {
  * Expires the live session of `connection` the way Curator's KillSession and kazoo's test harness
  * do: a second client attaches to the same session id and password and closes it, so the server
  * ends the session as if it had timed out. Resolves once `connection` has reported EXPIRED.
+ *
+ * Attaching moves the session to the intruder and drops the owner's socket; if the owner
+ * reconnects before the intruder's close arrives, the session moves back and survives. That race
+ * is retried (with the same session) until the owner reports EXPIRED or the deadline passes.
  */
 export async function expireSession(
   connection: ZookeeperConnection,
   options: ExpireSessionOptions = {},
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   const { id, password, timeoutMs: sessionTimeoutMs } = connection.session;
   const expired = firstValueFrom(
     connection.state$.pipe(
@@ -27,39 +31,58 @@ export async function expireSession(
       filter((state) => state === ConnectionState.EXPIRED),
     ),
   );
+  let isExpired = false;
+  void expired.then(() => (isExpired = true));
+  for (let attempt = 1; !isExpired; attempt++) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new Error(`expireSession: session ${id} did not expire after ${attempt - 1} attempts`);
+    }
+    await attachAndClose(
+      options.connectString ?? connection.connectString,
+      id,
+      password,
+      sessionTimeoutMs,
+      remaining,
+    );
+    // Give the owner time to learn of the expiry (it reconnects and is told, or its own timer fires).
+    await Promise.race([expired, sleep(Math.min(remaining, sessionTimeoutMs + 1000))]);
+  }
+}
+
+async function attachAndClose(
+  connectString: string,
+  id: string,
+  password: string,
+  sessionTimeoutMs: number,
+  timeoutMs: number,
+): Promise<void> {
   const intruder = new ZooKeeper({
-    connect: options.connectString ?? connection.connectString,
+    connect: connectString,
     timeout: sessionTimeoutMs,
     debug_level: 0,
     client_id: id,
     client_password: password,
   });
-  await withTimeout(
-    new Promise<void>((resolve) => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`expireSession: could not attach to session ${id} within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
       intruder.once('connect', () => resolve());
       intruder.init({});
-    }),
-    timeoutMs,
-    `could not attach to session ${id} to expire it`,
-  ).catch((error) => {
+    });
+  } finally {
+    clearTimeout(timer);
     intruder.close();
-    throw error;
-  });
-  intruder.close();
-  await withTimeout(
-    expired,
-    timeoutMs,
-    `session ${id} was closed but the connection did not report EXPIRED`,
-  );
+  }
 }
 
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`expireSession: ${message} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

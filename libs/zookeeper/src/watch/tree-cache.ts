@@ -1,4 +1,4 @@
-import { defer, Observable, startWith, Subject, Subscription } from 'rxjs';
+import { defer, Observable, Observer, startWith, Subject, Subscription } from 'rxjs';
 import { joinPath, nodeName, parentPath, validatePath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { ChildrenState, childrenStates, childrenWatchKey } from './children-watch.js';
@@ -46,6 +46,10 @@ interface TrackedNode {
  * created again between two reads may appear as `updated` rather than `removed` then `added`.
  * `events$` completes on `close()` or when the connection is closed, and errors (and the cache
  * stops) on failures other than connection problems, such as `NoAuthError` on a node.
+ *
+ * ZooKeeper cannot remove a watch: after `close()` the last data and child watch of each node stay
+ * registered until they fire or the session ends (a cache started again on the same connection
+ * adopts them instead of adding more; see `watchRegistryStats`).
  */
 export class TreeCache {
   readonly events$: Observable<TreeCacheEvent>;
@@ -115,20 +119,23 @@ export class TreeCache {
     const isRoot = path === this.rootPath;
     // Below the root a node exists as long as its parent lists it, so its absence is not watched.
     const absence: AbsenceMode = isRoot ? 'watch-absence' : 'parent-tracks-absence';
-    const deliver = <T>(handle: (entry: TrackedNode, value: T) => void) => ({
-      next: (value: T) =>
-        this.enqueue(() => this.tracked.get(path) === entry && handle(entry, value)),
+    const observer = <T>(handle: (value: T) => void): Observer<T> => ({
+      next: (value) =>
+        this.enqueue(() => {
+          // Queued before the node was untracked (or tracked anew): it belongs to the old entry.
+          if (this.tracked.get(path) === entry) handle(value);
+        }),
       error: (error: unknown) => this.enqueue(() => this.fail(error)),
       complete: () => this.enqueue(() => this.close()),
     });
     entry.subscription.add(
       nodeStates(this.connection, path, absence).subscribe(
-        deliver((target, node: NodeSnapshot | undefined) => this.onData(target, node)),
+        observer((node) => this.onData(entry, node)),
       ),
     );
     entry.subscription.add(
       childrenStates(this.connection, path, absence, 'every-read').subscribe(
-        deliver((target, state: ChildrenState | undefined) => this.onChildren(target, state)),
+        observer((state) => this.onChildren(entry, state)),
       ),
     );
   }

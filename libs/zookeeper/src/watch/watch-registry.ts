@@ -39,8 +39,9 @@ const registries = new WeakMap<ZookeeperConnection, WatchRegistry>();
  * server instead of adding one.
  */
 export class WatchRegistry implements LoopContext {
-  private readonly active = new Map<string, SharedWatch<any>>();
-  private readonly parked = new Map<string, WatchLoop<any>>();
+  // Keyed by WatchSpec.key, which also fixes the value type: a key is only ever used with one T.
+  private readonly active = new Map<string, SharedWatch<unknown>>();
+  private readonly parked = new Map<string, WatchLoop<unknown>>();
   private stateSubscription?: Subscription;
   private synced?: { sessionId: string; done: Promise<void> };
 
@@ -103,12 +104,12 @@ export class WatchRegistry implements LoopContext {
   }
 
   /** Ends a shared watch: its loop is parked, its subscribers are left to the caller. */
-  retire(shared: SharedWatch<any>): void {
+  retire<T>(shared: SharedWatch<T>): void {
     const key = shared.spec.key;
-    if (this.active.get(key) !== shared) return;
+    if (this.active.get(key) !== (shared as SharedWatch<unknown>)) return;
     this.active.delete(key);
     shared.loop.park();
-    if (shared.loop.armedCount > 0) this.parked.set(key, shared.loop);
+    if (shared.loop.armedCount > 0) this.parked.set(key, shared.loop as WatchLoop<unknown>);
     if (this.active.size === 0) {
       this.stateSubscription?.unsubscribe();
       this.stateSubscription = undefined;
@@ -116,12 +117,13 @@ export class WatchRegistry implements LoopContext {
   }
 
   private acquire<T>(spec: WatchSpec<T>): SharedWatch<T> {
-    const existing = this.active.get(spec.key);
+    const existing = this.active.get(spec.key) as SharedWatch<T> | undefined;
     if (existing) return existing;
-    const loop = this.parked.get(spec.key) ?? this.createLoop(spec.key, spec.read);
+    const parked = this.parked.get(spec.key) as WatchLoop<T> | undefined;
+    const loop = parked ?? this.createLoop(spec.key, spec.read);
     this.parked.delete(spec.key);
     const shared = new SharedWatch(spec, loop, this);
-    this.active.set(spec.key, shared);
+    this.active.set(spec.key, shared as SharedWatch<unknown>);
     // The current state is covered by the loop's first read; only later transitions matter.
     this.stateSubscription ??= this.connection.state$
       .pipe(skip(1))
@@ -132,12 +134,12 @@ export class WatchRegistry implements LoopContext {
 
   private createLoop<T>(key: string, read: ReadStep<T>): WatchLoop<T> {
     const loop: WatchLoop<T> = new WatchLoop(this, read, () => {
-      if (this.parked.get(key) === loop) this.parked.delete(key);
+      if (this.parked.get(key) === (loop as WatchLoop<unknown>)) this.parked.delete(key);
     });
     return loop;
   }
 
-  private release(shared: SharedWatch<any>, subscriber: Subscriber<any>): void {
+  private release<T>(shared: SharedWatch<T>, subscriber: Subscriber<T>): void {
     shared.subscribers.delete(subscriber);
     if (shared.subscribers.size === 0) this.retire(shared);
   }
