@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { watchChildren, watchRegistryStats, ZookeeperConnection } from 'nestjs-zookeeper';
 import { TestConnections, testNamespace } from '../support/connect.js';
-import { Recorder, settled } from './watch-helpers.js';
+import { Recorder, settled } from '../support/watch-helpers.js';
 
 const connections = new TestConnections(testNamespace('watch-children'));
 let writer: ZookeeperConnection;

@@ -11,7 +11,12 @@ import {
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { TestConnections, testNamespace } from '../support/connect.js';
-import { isStrictlyIncreasing, nextDataEvent, Recorder, settled } from './watch-helpers.js';
+import {
+  isStrictlyIncreasing,
+  nextDataEvent,
+  Recorder,
+  settled,
+} from '../support/watch-helpers.js';
 
 const connections = new TestConnections(testNamespace('watch-node'));
 let writer: ZookeeperConnection;

@@ -16,7 +16,7 @@ import {
   sortedEntries,
   viewOf,
   settled,
-} from './watch-helpers.js';
+} from '../support/watch-helpers.js';
 
 const connections = new TestConnections(testNamespace('tree-cache'));
 let writers: ZookeeperConnection[];

@@ -19,7 +19,7 @@ import {
   sortedEntries,
   viewOf,
   settled,
-} from './watch-helpers.js';
+} from '../support/watch-helpers.js';
 
 // These tests stop and restart their own server and expire sessions, away from other test files.
 let server: ZookeeperTestingServer;

@@ -8,7 +8,12 @@ import {
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { TestConnections, testNamespace } from '../support/connect.js';
-import { isStrictlyIncreasing, nextDataEvent, Recorder, settled } from './watch-helpers.js';
+import {
+  isStrictlyIncreasing,
+  nextDataEvent,
+  Recorder,
+  settled,
+} from '../support/watch-helpers.js';
 
 const connections = new TestConnections(testNamespace('watch-leaks'));
 let zk: ZookeeperConnection;

@@ -134,6 +134,11 @@ export class ChunkStore {
     return removed;
   }
 
+  /** Whether `key` has chunk generations (current or orphaned). */
+  async hasGenerations(key: string): Promise<boolean> {
+    return (await this.connection.exists(this.keyFolder(key))) !== undefined;
+  }
+
   /** Keys that have chunk folders (for the collector's full sweep). */
   async keysWithChunks(): Promise<string[]> {
     const names = await this.connection

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { concatMap, distinctUntilChanged, filter, from, map, Observable } from 'rxjs';
 import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
@@ -7,6 +8,10 @@ import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeep
 import { ChunkManifest, decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, InterruptedGenerationError, StaleGenerationError } from './chunk-store.js';
 import { EphemeralKeys } from './ephemeral-keys.js';
+import { isStorageBookkeeping, StorageTreeWatch } from './storage-tree.js';
+import { watchChildren } from '../watch/children-watch.js';
+import { NodeSnapshot, watchNode } from '../watch/node-watch.js';
+import { TreeCache } from '../watch/tree-cache.js';
 import { JsonSerializer, Serializer } from './serializers.js';
 import {
   InvalidValueError,
@@ -215,6 +220,55 @@ export class ZookeeperStorage {
     return Promise.all(pairs.map(([key, value]) => this.set(key, value)));
   }
 
+  /**
+   * The entry of `key`: the current one on subscribe (undefined while the key does not exist),
+   * then every change observed. Never an older version after a newer one; intermediate values may
+   * be coalesced (ZooKeeper watches are one-shot); converges to the latest value after reconnects
+   * and session expiry. However many subscribers, one ZooKeeper watch serves the key.
+   */
+  watch<T = unknown>(key: string): Observable<StorageEntry<T> | undefined> {
+    const canonical = normalizeKey(key);
+    return watchNode(this.connection, this.pathOf(canonical)).pipe(
+      // A chunked value is read after its head: one at a time keeps the order.
+      concatMap((snapshot) =>
+        from(snapshot ? this.decodeSnapshot<T>(canonical, snapshot) : Promise.resolve(null)),
+      ),
+      filter((entry): entry is StorageEntry<T> | null => entry !== undefined),
+      map((entry) => entry ?? undefined),
+    );
+  }
+
+  /** The sorted child keys of `prefix` (the root when omitted), on subscribe and on every change. */
+  watchChildren(prefix?: string): Observable<string[]> {
+    const base = prefix === undefined ? undefined : normalizeKey(prefix);
+    return watchChildren(this.connection, base === undefined ? this.root : this.pathOf(base)).pipe(
+      map((names) =>
+        names
+          .filter((name) => !isStorageBookkeeping(name))
+          .map((name) => (base === undefined ? name : `${base}/${name}`)),
+      ),
+      distinctUntilChanged((a, b) => a.length === b.length && a.every((name, i) => name === b[i])),
+    );
+  }
+
+  /**
+   * A live cache of every key under `prefix` (the whole storage when omitted): an `initialized`
+   * event, then `added` / `updated` / `removed` per key, and `current()`. Await `start()`, and
+   * `close()` it when done.
+   */
+  watchTree<T = unknown>(prefix?: string): StorageTreeWatch<T> {
+    const base = prefix === undefined ? undefined : normalizeKey(prefix);
+    const rootPath = base === undefined ? this.root : this.pathOf(base);
+    const keyOf = (path: string): string | undefined => {
+      if (path === this.root || !path.startsWith(`${this.root}/`)) return undefined;
+      return path.slice(this.root.length + 1);
+    };
+    const cache = new TreeCache(this.connection, rootPath, { ignoreChild: isStorageBookkeeping });
+    return new StorageTreeWatch<T>(cache, keyOf, (key, snapshot) =>
+      this.decodeSnapshot(key, snapshot),
+    );
+  }
+
   /** Collects chunk generations no head refers to (left by writers that died mid-way). */
   async gc(): Promise<{ keys: number; generationsRemoved: number }> {
     const keys = await this.chunks.keysWithChunks();
@@ -245,14 +299,21 @@ export class ZookeeperStorage {
     const path = this.pathOf(key);
     if (options.expectedVersion !== undefined)
       return this.replaceHead(key, path, bytes, options.expectedVersion, previousHead);
+    // Last writer wins: an unconditional write, so concurrent writers of one key never retry.
+    // Whether a chunked value is being replaced is asked in parallel (its chunks must go).
+    const hadChunks = this.chunks.hasGenerations(key).catch(() => false);
     for (;;) {
-      const current = await this.readHead(path);
       try {
-        return current
-          ? await this.replaceHead(key, path, bytes, current.stat.version, current.data)
-          : await this.createNode(key, bytes, options);
+        const stat = await this.connection.set(path, bytes);
+        if (await hadChunks) await this.chunks.collect(key, () => this.headGeneration(key));
+        return { version: stat.version, stat };
       } catch (error) {
-        if (!lostRace(error)) throw error;
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+      try {
+        return await this.createNode(key, bytes, options);
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
       }
     }
   }
@@ -346,6 +407,20 @@ export class ZookeeperStorage {
     await this.connection.create(path, bytes, { mode, ttlMs: options.ttlMs, createParents: true });
     const stat = await this.connection.exists(path);
     return { version: stat?.version ?? 0, stat: stat! };
+  }
+
+  /** undefined when the snapshot's chunks were collected meanwhile (a newer head follows). */
+  private async decodeSnapshot<T>(
+    key: string,
+    snapshot: NodeSnapshot,
+  ): Promise<StorageEntry<T> | undefined> {
+    try {
+      const value = await this.decode<T>(key, snapshot.data);
+      return { key, value, version: snapshot.stat.version, stat: snapshot.stat };
+    } catch (error) {
+      if (error instanceof StaleGenerationError) return undefined;
+      throw error;
+    }
   }
 
   private async readHead(path: string): Promise<{ data: Buffer; stat: Stat } | undefined> {

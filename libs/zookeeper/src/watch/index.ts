@@ -3,7 +3,7 @@ import { WatchRegistry, WatchRegistryStats } from './watch-registry.js';
 
 export { watchChildren } from './children-watch.js';
 export { type NodeSnapshot, watchNode } from './node-watch.js';
-export { TreeCache, type TreeCacheEvent } from './tree-cache.js';
+export { TreeCache, type TreeCacheEvent, type TreeCacheOptions } from './tree-cache.js';
 export type { WatchRegistryStats } from './watch-registry.js';
 
 /**

@@ -14,6 +14,11 @@ export type TreeCacheEvent =
       readonly node: NodeSnapshot;
     };
 
+export interface TreeCacheOptions {
+  /** Child names whose subtrees are neither read nor watched (e.g. bookkeeping nodes). */
+  ignoreChild?: (name: string) => boolean;
+}
+
 interface StartSettlement {
   resolve(): void;
   reject(error: unknown): void;
@@ -67,6 +72,7 @@ export class TreeCache {
   constructor(
     private readonly connection: ZookeeperConnection,
     readonly rootPath: string,
+    private readonly options: TreeCacheOptions = {},
   ) {
     validatePath(rootPath, 'TreeCache');
     this.events$ = defer(() =>
@@ -163,7 +169,7 @@ export class TreeCache {
     const names = new Set(state?.names ?? []);
     // New children are tracked before this read is counted, so `initialized` waits for them.
     for (const name of names) {
-      if (entry.children.has(name)) continue;
+      if (entry.children.has(name) || this.options.ignoreChild?.(name)) continue;
       entry.children.add(name);
       this.track(joinPath(entry.path, name));
     }
