@@ -175,7 +175,7 @@ export class ZookeeperConnection {
       isProtected || !isSequential(mode),
       async (session, isRetry) => {
         if (isRetry && isProtected) {
-          const found = await this.findProtected(session, requestedPath);
+          const found = await this.findProtected(session, requestedPath, mode);
           if (found) return found;
         }
         try {
@@ -389,16 +389,28 @@ export class ZookeeperConnection {
     }
   }
 
+  /**
+   * After a lost reply: the node an earlier attempt created, if any. An ephemeral one left by a
+   * session that has since been replaced is deleted (it would vanish with that session) and not
+   * reported, so the caller creates it again in the current session.
+   */
   private async findProtected(
     session: DriverSession,
     protectedPath: string,
+    mode: CreateMode,
   ): Promise<string | undefined> {
     const prefix = nodeName(protectedPath);
     const parent = parentPath(protectedPath);
     try {
       const { children } = await session.getChildren(this.toServerPath(parent), false);
       const match = children.find((child) => child.startsWith(prefix));
-      return match && this.toServerPath(joinPath(parent, match));
+      if (!match) return undefined;
+      const serverPath = this.toServerPath(joinPath(parent, match));
+      if (!isEphemeral(mode)) return serverPath;
+      const stat = await session.exists(serverPath, false);
+      if (stat.ephemeralOwner === session.credentials.id) return serverPath;
+      await session.delete(serverPath, -1);
+      return undefined;
     } catch (failure) {
       if (failure instanceof DriverFailure && failure.rc === Code.NO_NODE) return undefined;
       throw failure;
