@@ -249,7 +249,12 @@ export function findZookeeperInstallation(
   throw notFoundError(result);
 }
 
-function runLogged(command: string, args: string[], log: (line: string) => void): Promise<void> {
+/** @internal Runs an installer command, forwarding its output line by line (also used for Curator). */
+export function runLogged(
+  command: string,
+  args: string[],
+  log: (line: string) => void,
+): Promise<void> {
   log(`$ ${command} ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -274,7 +279,8 @@ function runLogged(command: string, args: string[], log: (line: string) => void)
   });
 }
 
-function canInstallWithApt(): string | undefined {
+/** @internal Why apt-get cannot install packages here, or undefined when it can. */
+export function canInstallWithApt(): string | undefined {
   if (process.platform !== 'linux')
     return `automatic install needs Linux (this is ${process.platform})`;
   if (!existsSync('/etc/debian_version'))

@@ -1,0 +1,2 @@
+export { Barrier, type BarrierWaitOptions } from './barrier.js';
+export { DoubleBarrier } from './double-barrier.js';

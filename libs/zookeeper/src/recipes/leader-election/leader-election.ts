@@ -1,0 +1,213 @@
+import { Logger, LoggerService } from '@nestjs/common';
+import { BehaviorSubject, distinctUntilChanged, Observable, skip, Subscription } from 'rxjs';
+import { isConnectedState } from '../../connection/connection-state.enum.js';
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
+import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { NodeOwnership, OwnershipEvent } from '../lock-internals/node-ownership.js';
+import { predecessorRule, SequentialQueue } from '../lock-internals/sequential-queue.js';
+import { SerialTask } from '../lock-internals/serial-task.js';
+import { LeaderInfo, LeaderTracker } from './leader-tracker.js';
+
+/** The marker of Curator's LeaderLatch nodes: `_c_<uuid>-latch-0000000003`. */
+export const LEADER_NODE_MARKER = 'latch-';
+
+export interface LeaderElectionOptions {
+  /** Stored in the candidate node (UTF-8), reported by `leader$`; Curator's LeaderLatch id. */
+  participantId: string;
+  logger?: LoggerService;
+}
+
+export interface ElectionParticipant extends LeaderInfo {
+  isLeader: boolean;
+}
+
+const RETRY_DELAY_MS = 1000;
+
+/**
+ * Leader election that Curator's LeaderLatch on the same path takes part in as an equal: each
+ * candidate creates a protected ephemeral sequential `latch-` node holding its participant id,
+ * the lowest sequence number leads, and every other candidate watches only the node just before
+ * its own, so a departure wakes one candidate (no herd).
+ *
+ * Guarantee: at most one leader per session view. A candidate leads only while its session is
+ * connected and its node is first. On SUSPENDED the leader emits `false` at once and stays out
+ * until RECONNECTED has confirmed its node still exists; the client suspends after two thirds of
+ * the session timeout without an answer, and the server expires a session only after the whole
+ * timeout, so a leader cut off from the ensemble steps down before its session can expire and a
+ * successor can take over. When a leader dies or is cut off, its node goes when the server expires
+ * the session, and the successor takes over within the session timeout (plus a round trip). After
+ * EXPIRED a candidate re-enters with a new node (at the back of the queue) on the next CONNECTED.
+ *
+ * Failure modes: a paused (not dead) leader process, e.g. a long GC or SIGSTOP, notices nothing
+ * while paused and may act briefly after resuming, after a successor took over; fence work at
+ * the resource (e.g. versioned writes) when that matters. A leader whose node is deleted by hand
+ * steps down once the deletion's watch event arrives. `leader$` is a view that lags the real
+ * order by one notification.
+ */
+export class LeaderElection {
+  private readonly queue: SequentialQueue;
+  private readonly tracker: LeaderTracker;
+  private readonly leading = new BehaviorSubject<boolean>(false);
+  private readonly checks = new SerialTask(
+    () => this.checkOnce(),
+    (error) => this.retryLater(error),
+  );
+  private readonly logger: LoggerService;
+  private phase: 'new' | 'started' | 'closed' = 'new';
+  private candidate?: NodeOwnership;
+  private stateSubscription?: Subscription;
+  private retryTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly connection: ZookeeperConnection,
+    readonly path: string,
+    private readonly options: LeaderElectionOptions,
+  ) {
+    if (typeof options?.participantId !== 'string')
+      throw new InvalidOptionsError(`a LeaderElection needs a participantId string (${path})`);
+    this.logger = options.logger ?? new Logger(`LeaderElection:${path}`);
+    this.queue = new SequentialQueue(connection, path, [LEADER_NODE_MARKER]);
+    this.tracker = new LeaderTracker(this.queue, this.logger);
+  }
+
+  get participantId(): string {
+    return this.options.participantId;
+  }
+
+  /** Whether this candidate leads; replays the current value, completes on close. */
+  get isLeader$(): Observable<boolean> {
+    return this.leading.pipe(distinctUntilChanged());
+  }
+
+  get isLeader(): boolean {
+    return this.leading.value;
+  }
+
+  /** Who leads (any candidate, Curator's included); works without `start()` too. */
+  get leader$(): Observable<LeaderInfo | undefined> {
+    return this.tracker.leader$;
+  }
+
+  /** Our candidate node, while we have one. */
+  get nodePath(): string | undefined {
+    return this.candidate?.node.path;
+  }
+
+  /** Enters the election; resolves once our node is placed (or at once if not connected yet). */
+  async start(): Promise<void> {
+    if (this.phase !== 'new') throw new InvalidOptionsError(`election ${this.path}: start() twice`);
+    this.phase = 'started';
+    // The replayed current state is handled by the schedule() below.
+    this.stateSubscription = this.connection.state$.pipe(skip(1)).subscribe({
+      next: (state) => {
+        if (isConnectedState(state)) void this.checks.schedule();
+      },
+      complete: () =>
+        void this.close().catch((error) =>
+          this.logger.warn(`election ${this.path}: leaving on close failed: ${String(error)}`),
+        ),
+    });
+    await this.checks.schedule();
+  }
+
+  /** Gives up leadership (or our place) and queues again at the back with a new node. */
+  async resign(): Promise<void> {
+    const candidate = this.candidate;
+    if (!candidate) return;
+    // Stop leading before the node goes, so our successor never overlaps with us.
+    this.dropCandidate();
+    await this.queue.leave(candidate.node);
+    if (this.phase === 'started') await this.checks.schedule();
+  }
+
+  /** Leaves the election for good: deletes our node, completes `isLeader$` and `leader$`. */
+  async close(): Promise<void> {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    clearTimeout(this.retryTimer);
+    this.stateSubscription?.unsubscribe();
+    const candidate = this.candidate;
+    this.dropCandidate();
+    this.leading.complete();
+    this.tracker.close();
+    if (candidate) await this.queue.leave(candidate.node);
+  }
+
+  /** Every candidate in queue order with its participant id (Curator's getParticipants). */
+  async participants(): Promise<ElectionParticipant[]> {
+    const nodes = await this.queue.contenders();
+    const read = await Promise.all(
+      nodes.map((node) =>
+        this.connection.get(node.path).then(
+          ({ data }) => ({ id: data.toString('utf8'), nodeName: node.name }),
+          (error) => {
+            if (error instanceof NoNodeError) return undefined;
+            throw error;
+          },
+        ),
+      ),
+    );
+    const present = read.filter((entry): entry is LeaderInfo => entry !== undefined);
+    return present.map((entry, index) => ({ ...entry, isLeader: index === 0 }));
+  }
+
+  private async checkOnce(): Promise<void> {
+    if (this.phase !== 'started' || !isConnectedState(this.connection.state)) return;
+    if (!this.candidate) await this.enter();
+    const candidate = this.candidate;
+    if (!candidate || this.phase !== 'started') return;
+    const turn = await this.queue.inspect(
+      candidate.node.path,
+      predecessorRule,
+      () => void this.checks.schedule(),
+    );
+    if (candidate !== this.candidate) return;
+    if (turn.kind === 'missing') {
+      this.dropCandidate();
+      void this.checks.schedule();
+      return;
+    }
+    const leads =
+      turn.kind === 'first' && !candidate.isSuspended && isConnectedState(this.connection.state);
+    this.setLeader(leads);
+    this.tracker.poke();
+  }
+
+  private async enter(): Promise<void> {
+    const node = await this.queue.join(LEADER_NODE_MARKER, this.options.participantId);
+    if (this.phase !== 'started') return this.queue.leave(node);
+    const ownership: NodeOwnership = new NodeOwnership(this.connection, node, (event) =>
+      this.onOwnership(ownership, event),
+    );
+    this.candidate = ownership;
+    ownership.start();
+  }
+
+  private onOwnership(ownership: NodeOwnership, event: OwnershipEvent): void {
+    if (ownership !== this.candidate) return;
+    if (event.kind === 'suspended') return this.setLeader(false);
+    if (event.kind === 'lost') this.dropCandidate();
+    // Confirmed: our node survived the outage; lost: enter again (once connected).
+    void this.checks.schedule();
+  }
+
+  private dropCandidate(): void {
+    this.candidate?.stop();
+    this.candidate = undefined;
+    this.setLeader(false);
+  }
+
+  private setLeader(value: boolean): void {
+    // Never true once closed: a late callback must not revive a completed subject's value.
+    if (value && this.phase !== 'started') return;
+    if (this.leading.value !== value) this.leading.next(value);
+  }
+
+  private retryLater(error: unknown): void {
+    if (this.phase !== 'started' || error instanceof ConnectionClosedError) return;
+    this.logger.warn(`election ${this.path}: ${String(error)}; retrying in ${RETRY_DELAY_MS} ms`);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.checks.schedule(), RETRY_DELAY_MS);
+  }
+}

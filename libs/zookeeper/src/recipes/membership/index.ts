@@ -1,0 +1,9 @@
+export { watchChildrenData } from './children-data.js';
+export {
+  decodeMemberData,
+  encodeMemberData,
+  type Member,
+  Membership,
+  type MembershipHandle,
+  type MembershipOptions,
+} from './membership.js';

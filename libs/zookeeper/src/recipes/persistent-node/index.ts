@@ -1,0 +1,4 @@
+export {
+  PersistentEphemeralNode,
+  type PersistentEphemeralNodeOptions,
+} from './persistent-ephemeral-node.js';

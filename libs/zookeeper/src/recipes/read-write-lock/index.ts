@@ -1,0 +1,6 @@
+export {
+  READ_NODE_MARKER,
+  ReadWriteLock,
+  WRITE_NODE_MARKER,
+  type ReadWriteLockOptions,
+} from './read-write-lock.js';

@@ -1,0 +1,6 @@
+export {
+  type SemaphoreAcquireOptions,
+  type Lease,
+  Semaphore,
+  type SemaphoreOptions,
+} from './semaphore.js';

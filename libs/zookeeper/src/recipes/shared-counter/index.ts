@@ -1,0 +1,7 @@
+export {
+  decodeCount,
+  encodeCount,
+  InvalidCounterValueError,
+  SharedCounter,
+  type VersionedValue,
+} from './shared-counter.js';
