@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, Provider } from '@nestjs/common';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { ZookeeperRecipes } from '../recipes/zookeeper-recipes.js';
 import { ZookeeperStorage } from '../storage/zookeeper-storage.js';
 import {
   DEFAULT_CONNECTION_NAME,
@@ -10,7 +11,7 @@ import {
   ZookeeperModuleExtras,
   ZookeeperModuleOptions,
 } from './zookeeper-module-options.interface.js';
-import { getStorageToken, getZookeeperToken } from './zookeeper.tokens.js';
+import { getRecipesToken, getStorageToken, getZookeeperToken } from './zookeeper.tokens.js';
 
 export const {
   ConfigurableModuleClass: ZookeeperConfigurableModule,
@@ -39,6 +40,11 @@ export const {
           new ZookeeperStorage(connection, options.storage),
         inject: [getZookeeperToken(name), ZOOKEEPER_MODULE_OPTIONS],
       };
+      const recipesProvider: Provider = {
+        provide: getRecipesToken(name),
+        useFactory: (connection: ZookeeperConnection) => new ZookeeperRecipes(connection),
+        inject: [getZookeeperToken(name)],
+      };
       return {
         ...definition,
         global: extras.isGlobal,
@@ -46,12 +52,14 @@ export const {
           ...(definition.providers ?? []),
           connectionProvider,
           storageProvider,
+          recipesProvider,
           { provide: ZOOKEEPER_CONNECTION_NAME, useValue: name },
         ],
         exports: [
           ...(definition.exports ?? []),
           connectionProvider.provide,
           storageProvider.provide,
+          recipesProvider.provide,
         ],
       };
     },

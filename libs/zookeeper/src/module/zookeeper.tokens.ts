@@ -12,3 +12,8 @@ export function getZookeeperToken(name: string = DEFAULT_CONNECTION_NAME): strin
 export function getStorageToken(name: string = DEFAULT_CONNECTION_NAME): string {
   return name === DEFAULT_CONNECTION_NAME ? 'ZookeeperStorage' : `ZookeeperStorage:${name}`;
 }
+
+/** The injection token of the ZookeeperRecipes of the connection named `name`. */
+export function getRecipesToken(name: string = DEFAULT_CONNECTION_NAME): string {
+  return name === DEFAULT_CONNECTION_NAME ? 'ZookeeperRecipes' : `ZookeeperRecipes:${name}`;
+}

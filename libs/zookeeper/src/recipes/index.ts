@@ -15,3 +15,4 @@ export * from './read-write-lock/index.js';
 export * from './semaphore/index.js';
 export * from './service-registry/index.js';
 export * from './shared-counter/index.js';
+export * from './zookeeper-recipes.js';

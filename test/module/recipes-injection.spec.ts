@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom, filter } from 'rxjs';
+import {
+  InjectRecipes,
+  ZookeeperConnection,
+  ZookeeperModule,
+  ZookeeperRecipes,
+} from 'nestjs-zookeeper';
+import {
+  silentLogger,
+  TestConnections,
+  testConnectString,
+  testNamespace,
+} from '../support/connect.js';
+
+const namespace = testNamespace('recipes-injection');
+const observer = new TestConnections(namespace);
+let observerZk: ZookeeperConnection;
+
+@Injectable()
+class Scheduler {
+  constructor(@InjectRecipes() readonly recipes: ZookeeperRecipes) {}
+}
+
+@Module({
+  imports: [
+    ZookeeperModule.forRoot({
+      connectString: testConnectString(),
+      namespace,
+      logger: silentLogger,
+    }),
+  ],
+  providers: [Scheduler],
+})
+class AppModule {}
+
+beforeAll(async () => {
+  observerZk = await observer.open();
+});
+afterAll(() => observer.closeAll());
+
+it('injects the recipes of the connection, and ends elections, locks, memberships and registrations on shutdown', async () => {
+  const app = await (await Test.createTestingModule({ imports: [AppModule] }).compile()).init();
+  const { recipes } = app.get(Scheduler);
+  expect(recipes.connection).toBeInstanceOf(ZookeeperConnection);
+
+  const election = recipes.leaderElection('/election', { participantId: 'scheduler-1' });
+  await election.start();
+  await firstValueFrom(election.isLeader$.pipe(filter(Boolean)));
+  const lock = recipes.mutex('/locks/report');
+  expect(await lock.acquire()).toBe(true);
+  await recipes.membership.join('/workers', { pid: process.pid });
+  await recipes.serviceRegistry().register({ name: 'scheduler', address: '127.0.0.1', port: 8080 });
+  expect(await observerZk.getChildren('/election')).toHaveLength(1);
+  expect(await observerZk.getChildren('/locks/report')).toHaveLength(1);
+  expect(await observerZk.getChildren('/workers')).toHaveLength(1);
+  expect(await observerZk.getChildren('/services/scheduler')).toHaveLength(1);
+
+  await app.close();
+
+  expect(await observerZk.getChildren('/election')).toHaveLength(0);
+  expect(await observerZk.getChildren('/locks/report')).toHaveLength(0);
+  expect(await observerZk.getChildren('/workers')).toHaveLength(0);
+  expect(await observerZk.getChildren('/services/scheduler')).toHaveLength(0);
+});
+
+it('close() ends what the recipes started while the connection stays open', async () => {
+  const connection = await observer.open();
+  const recipes = new ZookeeperRecipes(connection);
+  const election = recipes.leaderElection('/election2', { participantId: 'p' });
+  await election.start();
+  const lock = recipes.readWriteLock('/locks/rw');
+  expect(await lock.writeLock.acquire()).toBe(true);
+  expect(await lock.readLock.acquire()).toBe(true);
+  await recipes.membership.join('/workers2', 'me');
+  expect(await observerZk.getChildren('/locks/rw')).toHaveLength(2);
+
+  await recipes.close();
+
+  expect(connection.state).toBe('CONNECTED');
+  expect(await observerZk.getChildren('/election2')).toHaveLength(0);
+  expect(await observerZk.getChildren('/locks/rw')).toHaveLength(0);
+  expect(await observerZk.getChildren('/workers2')).toHaveLength(0);
+});
