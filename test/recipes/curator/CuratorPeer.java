@@ -1,6 +1,8 @@
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -8,6 +10,9 @@ import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.x.discovery.ServiceDiscovery;
+import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
+import org.apache.curator.x.discovery.ServiceInstance;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
@@ -22,6 +27,10 @@ import org.apache.zookeeper.data.Stat;
  *   latch <connect> <latchPath> <participantId>
  *     runs a LeaderLatch; prints "node <path>" once queued, "leader"/"not-leader" on changes.
  *     stdin "who" prints "leader-id <id>"; "close" or end of input closes it ("closing", "closed").
+ *   discovery <connect> <basePath> <name> <id> <port>
+ *     registers an instance (address 127.0.0.1, payload {"zone":"eu-java"}) with ServiceDiscovery
+ *     and prints "registered <id>"; stdin "list <name>" prints "instance <id> <address> <port>
+ *     <zone>" per instance then "listed"; "close" or end of input unregisters ("closed").
  */
 public final class CuratorPeer {
   private CuratorPeer() {}
@@ -45,6 +54,9 @@ public final class CuratorPeer {
         break;
       case "latch":
         runLatch(client, args[2], args[3]);
+        break;
+      case "discovery":
+        runDiscovery(client, args[2], args[3], args[4], Integer.parseInt(args[5]));
         break;
       default:
         say("error", "unknown command " + args[0]);
@@ -112,6 +124,32 @@ public final class CuratorPeer {
     }
     say("closing", "");
     latch.close();
+    say("closed", "");
+  }
+
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static void runDiscovery(
+      CuratorFramework client, String basePath, String name, String id, int port) throws Exception {
+    ServiceDiscovery<Map> discovery =
+        ServiceDiscoveryBuilder.builder(Map.class).client(client).basePath(basePath).build();
+    discovery.start();
+    Map<String, Object> payload = new HashMap<>();
+    payload.put("zone", "eu-java");
+    discovery.registerService(
+        ServiceInstance.<Map>builder().name(name).id(id).address("127.0.0.1").port(port).payload(payload).build());
+    say("registered", id);
+    BufferedReader input = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    for (String line = input.readLine(); line != null; line = input.readLine()) {
+      if (line.equals("close")) break;
+      if (line.startsWith("list ")) {
+        for (ServiceInstance<Map> found : discovery.queryForInstances(line.substring(5))) {
+          Object zone = found.getPayload() == null ? null : found.getPayload().get("zone");
+          say("instance", found.getId() + " " + found.getAddress() + " " + found.getPort() + " " + zone);
+        }
+        say("listed", "");
+      }
+    }
+    discovery.close();
     say("closed", "");
   }
 }

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BadVersionError, LeaderElection, Mutex, ZookeeperConnection } from 'nestjs-zookeeper';
+import {
+  BadVersionError,
+  LeaderElection,
+  Mutex,
+  ServiceRegistry,
+  ZookeeperConnection,
+} from 'nestjs-zookeeper';
 import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
 import { LineProcess } from '../election/line-process.js';
 import {
@@ -174,5 +180,54 @@ describeWithCurator(`Curator ${curator?.curatorVersion ?? ''} interop`, () => {
       'java-1',
       'nest-b',
     ]);
+  }, 60_000);
+
+  it("a Curator ServiceDiscovery and a Nest ServiceRegistry see each other's instances", async () => {
+    const registry = new ServiceRegistry(zk, { basePath: '/discovery' });
+    const java = peer('curator-discovery', [
+      'discovery',
+      testConnectString(),
+      `${connections.namespace}/discovery`,
+      'orders',
+      'java-1',
+      '9001',
+    ]);
+    await java.waitForWord('registered', 30_000);
+
+    const seenByNest = await registry.instances<{ zone: string }>('orders');
+    expect(seenByNest).toHaveLength(1);
+    expect(seenByNest[0]).toMatchObject({
+      name: 'orders',
+      id: 'java-1',
+      address: '127.0.0.1',
+      port: 9001,
+      sslPort: null,
+      serviceType: 'DYNAMIC',
+      // Curator's JsonInstanceSerializer types the payload for Jackson.
+      payload: { '@class': 'java.util.HashMap', zone: 'eu-java' },
+    });
+    expect(typeof seenByNest[0].registrationTimeUTC).toBe('number');
+
+    await registry.register({
+      name: 'orders',
+      id: 'nest-1',
+      address: '127.0.0.2',
+      port: 9002,
+      payload: { zone: 'eu-nest' },
+    });
+    const listedFrom = java.lines.length;
+    java.send('list orders');
+    await java.waitForWord('listed', 15_000, listedFrom);
+    const seenByJava = java.lines
+      .slice(listedFrom)
+      .filter((line) => line.words[0] === 'instance')
+      .map((line) => line.words.slice(2).join(' '))
+      .sort();
+    expect(seenByJava).toEqual(['java-1 127.0.0.1 9001 eu-java', 'nest-1 127.0.0.2 9002 eu-nest']);
+
+    java.send('close');
+    await java.waitForWord('closed', 15_000);
+    expect((await registry.instances('orders')).map((instance) => instance.id)).toEqual(['nest-1']);
+    await registry.close();
   }, 60_000);
 });
