@@ -1,37 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   ConnectionState,
   CreateMode,
   NoNodeError,
   SessionExpiredError,
   WatchEventType,
-  ZookeeperConnection,
 } from 'nestjs-zookeeper';
-import { expireSession, ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-import { nextState, silentLogger, statesUntil } from '../support/connect.js';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import { nextState, statesUntil } from '../support/connect.js';
+import { DedicatedServer } from '../support/dedicated-server.js';
 
 // These tests stop and restart their own server, so they never disturb other test files.
-let server: ZookeeperTestingServer;
-const opened: ZookeeperConnection[] = [];
-
-async function open(sessionTimeoutMs: number): Promise<ZookeeperConnection> {
-  const connection = await ZookeeperConnection.connect({
-    connectString: server.connectString,
-    sessionTimeoutMs,
-    logger: silentLogger,
-    retry: { deadlineMs: 20_000 },
-  });
-  opened.push(connection);
-  return connection;
-}
-
-beforeAll(async () => {
-  server = await ZookeeperTestingServer.start();
-});
-afterAll(async () => {
-  await Promise.all(opened.map((connection) => connection.close()));
-  await server.close();
-});
+const dedicated = new DedicatedServer();
+const open = (sessionTimeoutMs: number) => dedicated.connect({ sessionTimeoutMs });
 
 describe('connection faults (real server)', () => {
   it('server stopped and restarted within the session timeout: SUSPENDED, then RECONNECTED with the same session and its ephemerals', async () => {
@@ -40,11 +21,11 @@ describe('connection faults (real server)', () => {
     const sessionId = zk.session.id;
     const states = statesUntil(zk, ConnectionState.RECONNECTED);
 
-    await server.stop();
+    await dedicated.server.stop();
     await nextState(zk, ConnectionState.SUSPENDED);
     // A read issued while the server is down is retried and succeeds once it is back.
     const readDuringOutage = zk.get('/survivor');
-    await server.restart();
+    await dedicated.server.restart();
 
     expect(await states).toEqual([ConnectionState.SUSPENDED, ConnectionState.RECONNECTED]);
     expect(zk.session.id).toBe(sessionId);
@@ -82,24 +63,21 @@ describe('connection faults (real server)', () => {
     const oldSession = zk.session.id;
     const states = statesUntil(zk, ConnectionState.EXPIRED);
 
-    await server.stop();
+    await dedicated.server.stop();
     expect(await states).toEqual([ConnectionState.SUSPENDED, ConnectionState.EXPIRED]);
     const reconnected = nextState(zk, ConnectionState.CONNECTED);
-    await server.restart();
+    await dedicated.server.restart();
     await reconnected;
     expect(zk.session.id).not.toBe(oldSession);
     await expect(zk.get('/nothing-here')).rejects.toBeInstanceOf(NoNodeError);
   });
 
   it('gives up on a request after the retry deadline while the ensemble stays down', async () => {
-    const zk = await ZookeeperConnection.connect({
-      connectString: server.connectString,
+    const zk = await dedicated.connect({
       sessionTimeoutMs: 20_000,
-      logger: silentLogger,
       retry: { deadlineMs: 1500, baseDelayMs: 50 },
     });
-    opened.push(zk);
-    await server.stop();
+    await dedicated.server.stop();
     try {
       const error = await zk.exists('/anything').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
@@ -107,7 +85,7 @@ describe('connection faults (real server)', () => {
         (error as { isRetryable?: boolean }).isRetryable || error instanceof SessionExpiredError,
       ).toBe(true);
     } finally {
-      await server.restart();
+      await dedicated.server.restart();
     }
     await zk.whenConnected();
     expect(await zk.exists('/')).toBeDefined();

@@ -1,36 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { StorageEntry, ZookeeperConnection, ZookeeperStorage } from 'nestjs-zookeeper';
-import { expireSession, ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-import { silentLogger } from '../support/connect.js';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import { DedicatedServer } from '../support/dedicated-server.js';
 import { isStrictlyIncreasing, Recorder } from '../support/watch-helpers.js';
 
 // Restarts its own server, so other test files never notice.
-let server: ZookeeperTestingServer;
+const dedicated = new DedicatedServer();
 let watcherZk: ZookeeperConnection;
 let watching: ZookeeperStorage;
 let writing: ZookeeperStorage;
-const opened: ZookeeperConnection[] = [];
-
-async function open(): Promise<ZookeeperConnection> {
-  const connection = await ZookeeperConnection.connect({
-    connectString: server.connectString,
-    sessionTimeoutMs: 8000,
-    logger: silentLogger,
-    retry: { deadlineMs: 30_000 },
-  });
-  opened.push(connection);
-  return connection;
-}
 
 beforeAll(async () => {
-  server = await ZookeeperTestingServer.start();
-  watcherZk = await open();
+  watcherZk = await dedicated.connect({ retry: { deadlineMs: 30_000 } });
   watching = new ZookeeperStorage(watcherZk);
-  writing = new ZookeeperStorage(await open());
-});
-afterAll(async () => {
-  await Promise.all(opened.map((connection) => connection.close()));
-  await server.close();
+  writing = new ZookeeperStorage(await dedicated.connect({ retry: { deadlineMs: 30_000 } }));
 });
 
 const versionsOf = (values: ReadonlyArray<StorageEntry<number> | undefined>) =>
@@ -41,7 +24,7 @@ describe('storage watches under faults', () => {
     await writing.set('across-restart', 0);
     const seen = new Recorder(watching.watch<number>('across-restart'));
     for (let n = 1; n <= 500; n++) await writing.set('across-restart', n);
-    await server.restart();
+    await dedicated.server.restart();
     for (let n = 501; n <= 1000; n++) await writing.set('across-restart', n);
     await seen.until((entry) => entry?.value === 1000, 'the final value');
     expect(isStrictlyIncreasing(versionsOf(seen.values))).toBe(true);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   ConnectionState,
   NodeSnapshot,
@@ -8,8 +8,9 @@ import {
   watchRegistryStats,
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
-import { expireSession, ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-import { nextState, silentLogger, statesUntil } from '../support/connect.js';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import { nextState, statesUntil } from '../support/connect.js';
+import { DedicatedServer } from '../support/dedicated-server.js';
 import {
   convergence,
   EventReplay,
@@ -21,28 +22,9 @@ import {
   settled,
 } from '../support/watch-helpers.js';
 
-// These tests stop and restart their own server and expire sessions, away from other test files.
-let server: ZookeeperTestingServer;
-const opened: ZookeeperConnection[] = [];
-
-async function open(sessionTimeoutMs: number): Promise<ZookeeperConnection> {
-  const connection = await ZookeeperConnection.connect({
-    connectString: server.connectString,
-    sessionTimeoutMs,
-    logger: silentLogger,
-    retry: { deadlineMs: 20_000 },
-  });
-  opened.push(connection);
-  return connection;
-}
-
-beforeAll(async () => {
-  server = await ZookeeperTestingServer.start();
-});
-afterAll(async () => {
-  await Promise.all(opened.map((connection) => connection.close()));
-  await server.close();
-});
+// These tests stop and restart their own server, so they never disturb other test files.
+const dedicated = new DedicatedServer();
+const open = (sessionTimeoutMs: number) => dedicated.connect({ sessionTimeoutMs });
 
 /** `count` unconditional sets, pipelined in batches of 25. */
 async function writeMany(writer: ZookeeperConnection, path: string, count: number): Promise<void> {
@@ -72,8 +54,8 @@ describe('watches across server restarts and session expiry (own server)', () =>
     const states = statesUntil(zk, ConnectionState.RECONNECTED);
 
     await writeMany(writer, '/restart', 100); // the watcher may still be reading when we stop
-    await server.stop();
-    await server.start();
+    await dedicated.server.stop();
+    await dedicated.server.start();
     expect(await states).toEqual([ConnectionState.SUSPENDED, ConnectionState.RECONNECTED]);
     await writeMany(writer, '/restart', 100);
 
@@ -95,9 +77,9 @@ describe('watches across server restarts and session expiry (own server)', () =>
     const reconnected = nextState(zk, ConnectionState.CONNECTED);
 
     await writeMany(writer, '/outage', 50);
-    await server.stop();
+    await dedicated.server.stop();
     await nextState(zk, ConnectionState.EXPIRED);
-    await server.start();
+    await dedicated.server.start();
     await reconnected;
     await writeMany(writer, '/outage', 50);
     await Promise.all(['a', 'b'].map((name) => writer.create(`/outage-children/${name}`)));

@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConnectionState, LeaderElection, ZookeeperConnection } from 'nestjs-zookeeper';
-import { expireSession, ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-import { nextState, silentLogger } from '../../support/connect.js';
+import { describe, expect, it } from '@jest/globals';
+import { filter, firstValueFrom, throwError, timeout } from 'rxjs';
+import { ConnectionState, LeaderElection } from 'nestjs-zookeeper';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import { nextState } from '../../support/connect.js';
+import { DedicatedServer } from '../../support/dedicated-server.js';
 
 // These tests stop and restart their own server, so they never disturb other test files.
-let server: ZookeeperTestingServer;
-const opened: ZookeeperConnection[] = [];
+const dedicated = new DedicatedServer();
 const quiet = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
 
 async function candidate(participantId: string, sessionTimeoutMs: number) {
-  const zk = await ZookeeperConnection.connect({
-    connectString: server.connectString,
-    sessionTimeoutMs,
-    logger: silentLogger,
-    retry: { deadlineMs: 20_000 },
-  });
-  opened.push(zk);
+  const zk = await dedicated.connect({ sessionTimeoutMs });
   const election = new LeaderElection(zk, '/election', { participantId, logger: quiet });
   const changes: Array<{ leads: boolean; state: ConnectionState }> = [];
   election.isLeader$.subscribe((leads) => changes.push({ leads, state: zk.state }));
@@ -23,20 +18,23 @@ async function candidate(participantId: string, sessionTimeoutMs: number) {
   return { zk, election, changes };
 }
 
+/** Resolves when the election reports leadership (isLeader$ replays the current value). */
+function leads(election: LeaderElection, what: string): Promise<boolean> {
+  return firstValueFrom(
+    election.isLeader$.pipe(
+      filter(Boolean),
+      timeout({ first: 20_000, with: () => throwError(() => new Error(`never true: ${what}`)) }),
+    ),
+  );
+}
+
+// The candidate's node path has no event of its own: it is polled.
 async function eventually(condition: () => boolean, what: string): Promise<void> {
   for (let polls = 0; !condition(); polls++) {
     if (polls > 400) throw new Error(`never true: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
-
-beforeAll(async () => {
-  server = await ZookeeperTestingServer.start();
-});
-afterAll(async () => {
-  await Promise.all(opened.map((connection) => connection.close()));
-  await server.close();
-});
 
 describe('LeaderElection under connection faults (own server)', () => {
   it('SUSPENDED: the leader emits false at once; RECONNECTED with its node intact: it leads again with the same node', async () => {
@@ -46,16 +44,16 @@ describe('LeaderElection under connection faults (own server)', () => {
     const node = leader.election.nodePath;
     const sessionId = leader.zk.session.id;
 
-    await server.stop();
+    await dedicated.server.stop();
     await nextState(leader.zk, ConnectionState.SUSPENDED);
     // Emitted synchronously with the SUSPENDED state, long before the session could expire.
     expect(leader.changes.at(-1)).toEqual({ leads: false, state: ConnectionState.SUSPENDED });
     expect(leader.election.isLeader).toBe(false);
     expect(follower.election.isLeader).toBe(false);
 
-    await server.restart();
+    await dedicated.server.restart();
     await nextState(leader.zk, ConnectionState.RECONNECTED);
-    await eventually(() => leader.election.isLeader, 'the leader leads again');
+    await leads(leader.election, 'the leader leads again');
     expect(leader.zk.session.id).toBe(sessionId);
     expect(leader.election.nodePath).toBe(node);
     expect(follower.election.isLeader).toBe(false);
@@ -71,7 +69,7 @@ describe('LeaderElection under connection faults (own server)', () => {
 
     await expireSession(leader.zk);
     expect(leader.election.isLeader).toBe(false);
-    await eventually(() => next.election.isLeader, 'the next candidate leads');
+    await leads(next.election, 'the next candidate leads');
     await eventually(
       () => leader.election.nodePath !== undefined && leader.election.nodePath !== oldNode,
       'the expired candidate re-entered',
@@ -87,7 +85,7 @@ describe('LeaderElection under connection faults (own server)', () => {
     );
 
     await next.election.close();
-    await eventually(() => leader.election.isLeader, 'the re-entered candidate leads');
+    await leads(leader.election, 'the re-entered candidate leads');
     await leader.election.close();
   });
 
@@ -96,15 +94,15 @@ describe('LeaderElection under connection faults (own server)', () => {
     expect(leader.election.isLeader).toBe(true);
     const oldNode = leader.election.nodePath;
 
-    await server.stop();
+    await dedicated.server.stop();
     await nextState(leader.zk, ConnectionState.EXPIRED);
     expect(leader.changes.map((change) => [change.leads, change.state])).toEqual([
       [false, ConnectionState.CONNECTED],
       [true, ConnectionState.CONNECTED],
       [false, ConnectionState.SUSPENDED],
     ]);
-    await server.restart();
-    await eventually(() => leader.election.isLeader, 'leads again after the restart');
+    await dedicated.server.restart();
+    await leads(leader.election, 'leads again after the restart');
     expect(leader.election.nodePath).not.toBe(oldNode);
     await leader.election.close();
   });
