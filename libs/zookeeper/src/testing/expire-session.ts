@@ -38,15 +38,17 @@ export async function expireSession(
     if (remaining <= 0) {
       throw new Error(`expireSession: session ${id} did not expire after ${attempt - 1} attempts`);
     }
-    await attachAndClose(
+    const outcome = await attachAndClose(
       options.connectString ?? connection.connectString,
       id,
       password,
       sessionTimeoutMs,
       remaining,
     );
-    // Give the owner time to learn of the expiry (it reconnects and is told, or its own timer fires).
-    await Promise.race([expired, sleep(Math.min(remaining, sessionTimeoutMs + 1000))]);
+    // Give the owner time to learn of the expiry (it reconnects and is told, or its own timer
+    // fires); a session the server already calls expired needs no second attempt, only time.
+    const wait = outcome === 'already-expired' ? deadline - Date.now() : sessionTimeoutMs + 1000;
+    await Promise.race([expired, sleep(Math.max(0, Math.min(deadline - Date.now(), wait)))]);
   }
 }
 
@@ -56,7 +58,7 @@ async function attachAndClose(
   password: string,
   sessionTimeoutMs: number,
   timeoutMs: number,
-): Promise<void> {
+): Promise<'closed' | 'already-expired'> {
   const intruder = new ZooKeeper({
     connect: connectString,
     timeout: sessionTimeoutMs,
@@ -65,8 +67,9 @@ async function attachAndClose(
     client_password: password,
   });
   let timer: NodeJS.Timeout | undefined;
+  let closedByDriver = false;
   try {
-    await new Promise<void>((resolve, reject) => {
+    return await new Promise<'closed' | 'already-expired'>((resolve, reject) => {
       timer = setTimeout(
         () =>
           reject(
@@ -74,12 +77,18 @@ async function attachAndClose(
           ),
         timeoutMs,
       );
-      intruder.once('connect', () => resolve());
+      intruder.once('connect', () => resolve('closed'));
+      // The server refuses to attach to a session it has already ended.
+      intruder.once('close', () => {
+        closedByDriver = true;
+        resolve('already-expired');
+      });
       intruder.init({});
     });
   } finally {
     clearTimeout(timer);
-    intruder.close();
+    // A driver instance that reported 'close' must not be touched again.
+    if (!closedByDriver) intruder.close();
   }
 }
 
