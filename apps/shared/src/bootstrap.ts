@@ -6,12 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { validateDemoEnv, type DemoEnv } from './demo-config.js';
 
 /**
- * Loopback only: the demo apps have no authentication, and everything that talks to them (the
- * demo script, a developer's curl) runs on the same machine.
- */
-const HOST = '127.0.0.1';
-
-/**
  * Starts a demo app and prints `listening on <url>` as a plain line (no logger prefix), which
  * scripts/demo.ts waits for. Any startup failure ends the process with exit code 1.
  *
@@ -32,10 +26,12 @@ export async function bootstrapDemoApp(
     // SIGTERM/SIGINT close the ZooKeeper session, so this app's ephemeral nodes vanish at once
     // instead of lingering for a whole session timeout.
     app.enableShutdownHooks();
-    const port = app.get<ConfigService<DemoEnv, true>>(ConfigService).get('PORT', { infer: true });
-    await app.listen(port, HOST);
+    const config = app.get<ConfigService<DemoEnv, true>>(ConfigService);
+    // Loopback unless HOST says otherwise: the demo apps have no authentication.
+    const host = config.get('HOST', { infer: true });
+    await app.listen(config.get('PORT', { infer: true }), host);
     const { port: actualPort } = app.getHttpServer().address() as AddressInfo;
-    console.log(`listening on http://${HOST}:${actualPort}`);
+    console.log(`listening on http://${host}:${actualPort}`);
   } catch (error) {
     logger.error(`could not start: ${error instanceof Error ? error.message : String(error)}`);
     await app?.close().catch(() => undefined);

@@ -7,6 +7,8 @@ export interface DemoEnv {
   ZK_SESSION_TIMEOUT_MS: number;
   ZK_NAMESPACE: string;
   PORT: number;
+  /** Interface to listen on: loopback by default (no auth); 0.0.0.0 inside a container. */
+  HOST: string;
   CLIENT_NAME: string | undefined;
 }
 
@@ -45,6 +47,7 @@ export function validateDemoEnv(raw: Record<string, unknown>): Record<string, un
     ),
     ZK_NAMESPACE: typeof raw.ZK_NAMESPACE === 'string' ? raw.ZK_NAMESPACE : 'nestjs-zookeeper-demo',
     PORT: integerSetting(raw, 'PORT', 0, [0, 65_535], problems),
+    HOST: typeof raw.HOST === 'string' && raw.HOST.trim() ? raw.HOST.trim() : '127.0.0.1',
     CLIENT_NAME:
       typeof raw.CLIENT_NAME === 'string' && raw.CLIENT_NAME ? raw.CLIENT_NAME : undefined,
   };

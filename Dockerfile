@@ -1,0 +1,26 @@
+# Multi-stage build of the demo apps (producer and consumer share one image).
+# The build stage uses the README's own commands: npm ci (which compiles the native ZooKeeper
+# client of the `zookeeper` driver: python3, make and g++ are in the full node image), then
+# npm run build (the library first, then the apps against the built library).
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs/zookeeper/package.json libs/zookeeper/package.json
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json nest-cli.json ./
+COPY libs libs
+COPY apps apps
+RUN npm run build && npm prune --omit=dev
+
+# Same Debian release as the build stage, so the compiled addon's glibc matches.
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/libs/zookeeper/package.json ./libs/zookeeper/package.json
+COPY --from=build /app/libs/zookeeper/dist ./libs/zookeeper/dist
+COPY --from=build /app/dist ./dist
+USER node
+# docker-compose.yml picks the app with `command`.
+CMD ["node", "dist/apps/producer/src/main.js"]
