@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   BadVersionError,
+  ConnectionClosedError,
   ConnectTimeoutError,
   CreateMode,
   digestAcl,
@@ -218,5 +219,8 @@ describe('ZookeeperConnection operations', () => {
     expect((error as Error).message).toContain('1500 ms');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(connection.state).toBe('CLOSED');
+    await expect(connection.whenConnected()).rejects.toBeInstanceOf(ConnectionClosedError);
+    await expect(connection.connect()).rejects.toBeInstanceOf(ConnectionClosedError);
+    await expect(connection.get('/')).rejects.toBeInstanceOf(ConnectionClosedError);
   });
 });

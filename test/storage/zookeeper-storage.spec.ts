@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   BadVersionError,
+  ConnectionState,
   BufferSerializer,
   digestAcl,
   InvalidKeyError,
@@ -13,7 +14,7 @@ import {
   ZookeeperStorage,
 } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
-import { TestConnections, testNamespace } from '../support/connect.js';
+import { statesUntil, TestConnections, testNamespace } from '../support/connect.js';
 
 const connections = new TestConnections(testNamespace('storage'));
 let zk: ZookeeperConnection;
@@ -201,5 +202,23 @@ describe('ZookeeperStorage', () => {
     expect(await forgetting.has('presence/worker-2')).toBe(false);
     keeping.close();
     forgetting.close();
+  });
+
+  it('an ephemeral key lost to another session is never overwritten by the loser after its expiry', async () => {
+    const [winnerZk, loserZk] = await Promise.all([connections.open(), connections.open()]);
+    const winner = new ZookeeperStorage(winnerZk);
+    const loser = new ZookeeperStorage(loserZk);
+    await winner.create('leader-key', 'winner', { ephemeral: true });
+    await expect(loser.create('leader-key', 'loser', { ephemeral: true })).rejects.toBeInstanceOf(
+      NodeExistsError,
+    );
+    const reconnected = statesUntil(loserZk, ConnectionState.CONNECTED);
+    await expireSession(loserZk);
+    await reconnected;
+    await loserZk.sync('/');
+    expect(await winner.getValue('leader-key')).toBe('winner');
+    expect((await zk.exists('/storage/leader-key'))!.ephemeralOwner).toBe(winnerZk.session.id);
+    winner.close();
+    loser.close();
   });
 });

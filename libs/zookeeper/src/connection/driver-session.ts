@@ -105,9 +105,13 @@ export class DriverSession {
     }
   }
 
-  /** Starts connecting; events arrive through the listener. */
+  /** Starts connecting; throws when the C client cannot start (e.g. no host name resolves). */
   open(): void {
-    this.client.init({});
+    // The driver's init() drops the native result, which is an Error when zookeeper_init failed.
+    const result: unknown = (this.client.native as { init(config: object): unknown }).init(
+      this.client.config,
+    );
+    if (result instanceof Error) throw result;
   }
 
   get isEnded(): boolean {

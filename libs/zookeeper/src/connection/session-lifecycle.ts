@@ -7,6 +7,7 @@ import { DriverSession, DriverSessionConfig } from './driver-session.js';
 import { WatchEventType } from './zookeeper-types.js';
 
 const AUTH_FAILED_CLOSE_CODE = -113;
+const REOPEN_DELAY_MS = 1000;
 
 export interface SessionLifecycleHooks {
   /** Runs on every new session before CONNECTED is announced (auth, namespace). */
@@ -27,6 +28,7 @@ export class SessionLifecycle {
   private current?: DriverSession;
   private suspendedTimer?: NodeJS.Timeout;
   private closed = false;
+  private reopenTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly config: DriverSessionConfig,
@@ -54,6 +56,7 @@ export class SessionLifecycle {
 
   /** Opens the first session and resolves once it is connected, or fails at the deadline. */
   async start(connectTimeoutMs: number): Promise<void> {
+    if (this.closed) throw new ConnectionClosedError({ operation: 'connect' });
     if (!this.current) this.openSession();
     const outcome = firstValueFrom(
       this.state$.pipe(
@@ -77,6 +80,7 @@ export class SessionLifecycle {
 
   /** Resolves when the session is usable (CONNECTED or RECONNECTED); rejects once closed. */
   async whenConnected(): Promise<void> {
+    if (this.closed) throw new ConnectionClosedError();
     const state = await firstValueFrom(
       this.state$.pipe(
         filter(
@@ -94,6 +98,7 @@ export class SessionLifecycle {
     if (this.closed) return;
     this.closed = true;
     this.clearSuspendedTimer();
+    clearTimeout(this.reopenTimer);
     this.current?.close();
     this.hooks.sessionLost();
     this.transition(ConnectionState.CLOSED);
@@ -108,7 +113,18 @@ export class SessionLifecycle {
       watch: (type, path) => this.hooks.watchEvent(type, path),
     });
     this.current = session;
-    session.open();
+    try {
+      session.open();
+    } catch (error) {
+      // The C client could not even start (e.g. no server name resolves): try again shortly,
+      // rather than leaving the connection without a session for good.
+      this.logger.warn(`could not open a session: ${(error as Error).message}; retrying`);
+      session.close();
+      this.reopenTimer = setTimeout(() => {
+        this.reopenTimer = undefined;
+        if (!this.closed && this.current === session) this.openSession();
+      }, REOPEN_DELAY_MS);
+    }
   }
 
   private connectedOnce = new WeakSet<DriverSession>();

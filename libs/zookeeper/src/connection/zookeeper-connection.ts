@@ -5,8 +5,13 @@ import { createZookeeperError } from '../errors/create-zookeeper-error.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../errors/library-errors.js';
 import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
-import { NodeExistsError, NoNodeError, SessionExpiredError } from '../errors/zookeeper-errors.js';
-import { ConnectionState } from './connection-state.enum.js';
+import {
+  AuthFailedError,
+  NodeExistsError,
+  NoNodeError,
+  SessionExpiredError,
+} from '../errors/zookeeper-errors.js';
+import { ConnectionState, isConnectedState } from './connection-state.enum.js';
 import { CreateMode, isEphemeral, isSequential, isTtl } from './create-mode.enum.js';
 import { DriverFailure, DriverSession } from './driver-session.js';
 import { OneShotWatches, WatchKind } from './one-shot-watches.js';
@@ -181,9 +186,15 @@ export class ZookeeperConnection {
         try {
           return await this.createOnce(session, requestedPath, bytes, mode, options);
         } catch (failure) {
-          if (isRetry && isExistsFailure(failure) && isEphemeral(mode) && !isProtected) {
-            const stat = await session.exists(this.toServerPath(path), false);
-            if (stat.ephemeralOwner === session.credentials.id) return this.toServerPath(path);
+          // After a lost reply, NodeExists may be our own create: the node is ours if our session
+          // owns it (ephemeral), or if it is still at version 0 with exactly our bytes.
+          if (isRetry && isExistsFailure(failure) && !isProtected) {
+            const serverPath = this.toServerPath(path);
+            const current = await session.get(serverPath, false);
+            const ours = isEphemeral(mode)
+              ? current.stat.ephemeralOwner === session.credentials.id
+              : current.stat.version === 0 && current.data.equals(bytes);
+            if (ours) return serverPath;
           }
           throw failure;
         }
@@ -300,6 +311,9 @@ export class ZookeeperConnection {
     validatePath(path, 'getAcl');
     const serverPath = this.toServerPath(path);
     return this.execute('getAcl', path, true, async (session) => {
+      // A getAcl queued while disconnected fails with ConnectionLoss: the crash described below.
+      if (!isConnectedState(this.state))
+        throw new DriverFailure(Code.CONNECTION_LOSS, 'not connected');
       // The driver (7.3.0) crashes the process on a failed getAcl reply (it frees a null ACL
       // vector), so the usual failures, NoNode and NoAuth (3.8 needs READ), are found by a read
       // first. A node deleted or a connection lost between the two calls can still hit the bug.
@@ -466,6 +480,7 @@ export class ZookeeperConnection {
   private toError(failure: unknown, operation: string, path: string | undefined): ZookeeperError {
     if (failure instanceof ZookeeperError) return failure;
     if (!(failure instanceof DriverFailure)) throw failure;
+    if (this.state === ConnectionState.AUTH_FAILED) return new AuthFailedError({ operation, path });
     if (CLOSING_CODES.has(failure.rc)) {
       return this.lifecycle.isClosed
         ? new ConnectionClosedError({ operation, path })

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
+import { NoNodeError, NotEmptyError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, chunkName, sha256 } from './chunk-manifest.js';
 import { CorruptValueError } from './storage-errors.js';
 
@@ -57,6 +57,8 @@ export class ChunkStore {
         await Promise.all(batch);
       }
     } catch (error) {
+      // Our marker would keep a half-written generation from the collector for the whole session.
+      await this.connection.delete(folder, { recursive: true }).catch(() => undefined);
       // The collector removed the folder before our marker made it ours: start over elsewhere.
       if (error instanceof NoNodeError)
         throw new InterruptedGenerationError(`generation ${generation} was collected`);
@@ -126,7 +128,7 @@ export class ChunkStore {
         .catch(ignore(NoNodeError, [] as string[]));
       if (children.includes(WRITING_MARKER)) continue;
       if ((await headGeneration()) === generation) continue;
-      if (await this.deleteGeneration(path)) removed++;
+      if (await this.deleteGeneration(path, children)) removed++;
     }
     // An emptied key folder goes too; a writer racing in recreates it (NotEmpty keeps it).
     if (generations.length > 0 && removed === generations.length)
@@ -147,14 +149,22 @@ export class ChunkStore {
     return names.map((name) => decodeURIComponent(name));
   }
 
-  private async deleteGeneration(path: string): Promise<boolean> {
+  /**
+   * Deletes exactly the children the decision was based on, then the folder without recursion:
+   * a marker or chunk a writer added since makes the folder delete fail (NotEmpty), so a live
+   * generation is never taken.
+   */
+  private async deleteGeneration(path: string, children: readonly string[]): Promise<boolean> {
     try {
-      await this.connection.delete(path, { recursive: true });
+      await Promise.all(
+        children.map((child) =>
+          this.connection.delete(joinPath(path, child)).catch(ignore(NoNodeError)),
+        ),
+      );
+      await this.connection.delete(path);
       return true;
     } catch (error) {
-      // A writer that started meanwhile put its marker in: the generation is not ours to take.
-      if (error instanceof NoNodeError || error instanceof NodeExistsError) return false;
-      if ((error as Error).name === 'NotEmptyError') return false;
+      if (error instanceof NoNodeError || error instanceof NotEmptyError) return false;
       throw error;
     }
   }

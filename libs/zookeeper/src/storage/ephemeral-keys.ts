@@ -11,23 +11,27 @@ import { NodeExistsError } from '../errors/zookeeper-errors.js';
  */
 export class EphemeralKeys {
   private readonly keys = new Map<string, Buffer>();
-  private readonly subscription?: Subscription;
+  private subscription?: Subscription;
 
   constructor(
-    connection: ZookeeperConnection,
+    private readonly connection: ZookeeperConnection,
     private readonly recreate: (key: string, bytes: Buffer) => Promise<unknown>,
     private readonly logger: LoggerService,
-    enabled: boolean,
-  ) {
-    if (!enabled) return;
-    this.subscription = connection.state$.pipe(pairwise()).subscribe(([previous, current]) => {
-      if (current === ConnectionState.CONNECTED && previous === ConnectionState.EXPIRED)
-        void this.recreateAll();
-    });
-  }
+    private readonly enabled: boolean,
+  ) {}
 
   remember(key: string, bytes: Buffer): void {
     this.keys.set(key, bytes);
+    // Subscribed on first use, so storages and scopes without ephemeral keys hold no listener.
+    if (this.enabled && !this.subscription) {
+      this.subscription = this.connection.state$
+        .pipe(pairwise())
+        .subscribe(([previous, current]) => {
+          if (current === ConnectionState.CONNECTED && previous === ConnectionState.EXPIRED) {
+            void this.recreateAll();
+          }
+        });
+    }
   }
 
   forget(key: string): void {
@@ -36,6 +40,7 @@ export class EphemeralKeys {
 
   close(): void {
     this.subscription?.unsubscribe();
+    this.subscription = undefined;
     this.keys.clear();
   }
 
@@ -45,7 +50,12 @@ export class EphemeralKeys {
         try {
           await this.recreate(key, bytes);
         } catch (error) {
-          if (error instanceof NodeExistsError) return;
+          if (error instanceof NodeExistsError) {
+            this.logger.warn(
+              `ephemeral key ${JSON.stringify(key)} now belongs to another session: not re-created`,
+            );
+            return;
+          }
           this.logger.error(
             `could not re-create ephemeral key ${JSON.stringify(key)} after session expiry: ${(error as Error).message}`,
           );

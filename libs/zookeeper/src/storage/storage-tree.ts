@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { concatMap, defer, filter, from, Observable, startWith, Subject, Subscription } from 'rxjs';
 import { TreeCache, TreeCacheEvent } from '../watch/tree-cache.js';
 import { NodeSnapshot } from '../watch/node-watch.js';
@@ -30,6 +31,7 @@ export class StorageTreeWatch<T = unknown> {
   private readonly entries = new Map<string, StorageEntry<T>>();
   private readonly subscription: Subscription;
   private initialized = false;
+  private readonly logger = new Logger('StorageTreeWatch');
 
   constructor(
     private readonly cache: TreeCache,
@@ -46,7 +48,17 @@ export class StorageTreeWatch<T = unknown> {
     // One pipeline feeds every subscriber; decoding may read chunks, so events go one at a time.
     this.subscription = cache.events$
       .pipe(
-        concatMap((event) => from(this.apply(event))),
+        // A key that cannot be decoded (e.g. a serializer error) is skipped, not fatal to the cache.
+        concatMap((event) =>
+          from(
+            this.apply(event).catch((error: Error) => {
+              this.logger.warn(
+                `skipped a ${event.type} event that could not be decoded: ${error.message}`,
+              );
+              return undefined;
+            }),
+          ),
+        ),
         filter((event): event is StorageTreeEvent<T> => event !== undefined),
       )
       .subscribe(this.events);

@@ -4,6 +4,8 @@ import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { Stat } from '../connection/zookeeper-types.js';
+import { ZookeeperErrorCode } from '../errors/zookeeper-error-code.enum.js';
+import { ZookeeperError } from '../errors/zookeeper.error.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, InterruptedGenerationError, StaleGenerationError } from './chunk-store.js';
@@ -41,6 +43,12 @@ export interface WriteResult {
 }
 
 const DEFAULT_MAX_NODE_BYTES = 1_000_000;
+const CONNECTION_PROBLEMS = new Set<number>([
+  ZookeeperErrorCode.CONNECTION_LOSS,
+  ZookeeperErrorCode.OPERATION_TIMEOUT,
+  ZookeeperErrorCode.SESSION_EXPIRED,
+  ZookeeperErrorCode.SESSION_MOVED,
+]);
 const MAX_STALE_READS = 10;
 
 /**
@@ -60,6 +68,7 @@ export class ZookeeperStorage {
   private readonly maxNodeBytes: number;
   private readonly chunks: ChunkStore;
   private readonly ephemerals: EphemeralKeys;
+  private readonly logger: Logger;
 
   constructor(
     readonly connection: ZookeeperConnection,
@@ -69,10 +78,11 @@ export class ZookeeperStorage {
     this.serializer = options.serializer ?? new JsonSerializer();
     this.maxNodeBytes = options.maxNodeBytes ?? DEFAULT_MAX_NODE_BYTES;
     this.chunks = new ChunkStore(connection, joinPath(this.root, '__chunks'), this.maxNodeBytes);
+    this.logger = new Logger(`ZookeeperStorage:${connection.name}`);
     this.ephemerals = new EphemeralKeys(
       connection,
-      (key, bytes) => this.setBytes(key, bytes, { ephemeral: true }),
-      new Logger(`ZookeeperStorage:${connection.name}`),
+      (key, bytes) => this.recreateEphemeral(key, bytes),
+      this.logger,
       options.recreateEphemeralsOnExpiry ?? true,
     );
   }
@@ -119,10 +129,14 @@ export class ZookeeperStorage {
     if (this.needsChunks(canonical, bytes)) {
       if (await this.has(canonical))
         throw new NodeExistsError({ operation: 'create', path: this.pathOf(canonical) });
-      return this.setChunked(canonical, bytes, { ...options, expectedVersion: -2 });
+      return this.remembered(
+        canonical,
+        bytes,
+        options,
+        this.setChunked(canonical, bytes, { ...options, expectedVersion: -2 }),
+      );
     }
-    if (options.ephemeral) this.ephemerals.remember(canonical, bytes);
-    return this.createNode(canonical, bytes, options);
+    return this.remembered(canonical, bytes, options, this.createNode(canonical, bytes, options));
   }
 
   async delete(key: string, options: StorageDeleteOptions = {}): Promise<void> {
@@ -132,7 +146,8 @@ export class ZookeeperStorage {
     }
     this.ephemerals.forget(canonical);
     await this.connection.delete(this.pathOf(canonical), { version: options.expectedVersion });
-    await this.chunks.collect(canonical, async () => undefined);
+    // A large value written meanwhile may already own a new generation: ask the head.
+    await this.chunks.collect(canonical, () => this.headGeneration(canonical));
   }
 
   /**
@@ -294,7 +309,56 @@ export class ZookeeperStorage {
     options: SetOptions,
     previousHead?: Buffer,
   ): Promise<WriteResult> {
+    if (options.ephemeral) {
+      return this.remembered(
+        key,
+        bytes,
+        options,
+        this.writeBytes(key, bytes, options, previousHead),
+      );
+    }
+    return this.writeBytes(key, bytes, options, previousHead);
+  }
+
+  /** Remembers an ephemeral key for re-creation only once this process wrote it. */
+  private async remembered(
+    key: string,
+    bytes: Buffer,
+    options: Omit<SetOptions, 'expectedVersion'>,
+    write: Promise<WriteResult>,
+  ): Promise<WriteResult> {
+    const result = await write;
     if (options.ephemeral) this.ephemerals.remember(key, bytes);
+    return result;
+  }
+
+  /**
+   * After a session expiry: create the key again in the new session. If it exists, it is ours
+   * only when our session owns it; someone else's key is left alone and forgotten here.
+   */
+  private async recreateEphemeral(key: string, bytes: Buffer): Promise<void> {
+    try {
+      if (this.needsChunks(key, bytes)) {
+        await this.setChunked(key, bytes, { ephemeral: true, expectedVersion: -2 });
+      } else {
+        await this.createNode(key, bytes, { ephemeral: true });
+      }
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+      const stat = await this.connection.exists(this.pathOf(key));
+      if (stat?.ephemeralOwner !== this.connection.session.id) {
+        this.ephemerals.forget(key);
+        throw new NodeExistsError({ operation: 'recreate ephemeral', path: this.pathOf(key) });
+      }
+    }
+  }
+
+  private async writeBytes(
+    key: string,
+    bytes: Buffer,
+    options: SetOptions,
+    previousHead?: Buffer,
+  ): Promise<WriteResult> {
     if (this.needsChunks(key, bytes)) return this.setChunked(key, bytes, options);
     const path = this.pathOf(key);
     if (options.expectedVersion !== undefined)
@@ -305,7 +369,7 @@ export class ZookeeperStorage {
     for (;;) {
       try {
         const stat = await this.connection.set(path, bytes);
-        if (await hadChunks) await this.chunks.collect(key, () => this.headGeneration(key));
+        if (await hadChunks) await this.collectAfterCommit(key);
         return { version: stat.version, stat };
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
@@ -347,8 +411,13 @@ export class ZookeeperStorage {
       try {
         await this.chunks.assertIntact(key, manifest);
         const result = await this.switchHead(key, encodeManifest(manifest), options);
-        await this.chunks.finish(key, manifest);
-        await this.chunks.collect(key, () => this.headGeneration(key));
+        // The write is committed: cleanup failures are logged, never reported as a failed write.
+        await this.chunks
+          .finish(key, manifest)
+          .then(() => this.chunks.collect(key, () => this.headGeneration(key)))
+          .catch((error: Error) =>
+            this.logger.warn(`cleanup after writing ${key}: ${error.message}`),
+          );
         return result;
       } catch (error) {
         // Our generation will never be the head's: it is collected now, not by the next writer.
@@ -388,9 +457,15 @@ export class ZookeeperStorage {
   ): Promise<WriteResult> {
     const stat = await this.connection.set(path, bytes, { version });
     // A small value replacing a chunked one leaves the old generation behind: collect it now.
-    if (previous === undefined || isManifest(previous))
-      await this.chunks.collect(key, () => this.headGeneration(key));
+    if (previous === undefined || isManifest(previous)) await this.collectAfterCommit(key);
     return { version: stat.version, stat };
+  }
+
+  /** The write is committed: a failed cleanup is logged, never reported as a failed write. */
+  private async collectAfterCommit(key: string): Promise<void> {
+    await this.chunks
+      .collect(key, () => this.headGeneration(key))
+      .catch((error: Error) => this.logger.warn(`cleanup after writing ${key}: ${error.message}`));
   }
 
   private async createNode(
@@ -410,16 +485,24 @@ export class ZookeeperStorage {
   }
 
   /** undefined when the snapshot's chunks were collected meanwhile (a newer head follows). */
+  /**
+   * undefined when the snapshot's chunks were collected meanwhile (a newer head follows). Chunk
+   * reads that fail on a connection problem wait for the connection and read again: the watch
+   * below does not emit an unchanged node twice, so a skipped snapshot would never come back.
+   */
   private async decodeSnapshot<T>(
     key: string,
     snapshot: NodeSnapshot,
   ): Promise<StorageEntry<T> | undefined> {
-    try {
-      const value = await this.decode<T>(key, snapshot.data);
-      return { key, value, version: snapshot.stat.version, stat: snapshot.stat };
-    } catch (error) {
-      if (error instanceof StaleGenerationError) return undefined;
-      throw error;
+    for (;;) {
+      try {
+        const value = await this.decode<T>(key, snapshot.data);
+        return { key, value, version: snapshot.stat.version, stat: snapshot.stat };
+      } catch (error) {
+        if (error instanceof StaleGenerationError) return undefined;
+        if (!(error instanceof ZookeeperError && CONNECTION_PROBLEMS.has(error.code))) throw error;
+        await this.connection.whenConnected();
+      }
     }
   }
 
