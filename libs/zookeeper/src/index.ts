@@ -1,5 +1,6 @@
 export * from './connection/index.js';
 export * from './errors/index.js';
+export * from './messaging/index.js';
 export * from './module/index.js';
 export * from './recipes/index.js';
 export * from './storage/index.js';

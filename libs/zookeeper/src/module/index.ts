@@ -1,3 +1,4 @@
+export * from './decorators/inject-messaging.decorator.js';
 export * from './decorators/inject-recipes.decorator.js';
 export * from './decorators/inject-storage.decorator.js';
 export * from './decorators/inject-zookeeper.decorator.js';

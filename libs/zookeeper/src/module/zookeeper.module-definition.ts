@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, Provider } from '@nestjs/common';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
 import { ZookeeperRecipes } from '../recipes/zookeeper-recipes.js';
 import { ZookeeperStorage } from '../storage/zookeeper-storage.js';
 import {
@@ -11,7 +12,12 @@ import {
   ZookeeperModuleExtras,
   ZookeeperModuleOptions,
 } from './zookeeper-module-options.interface.js';
-import { getRecipesToken, getStorageToken, getZookeeperToken } from './zookeeper.tokens.js';
+import {
+  getMessagingToken,
+  getRecipesToken,
+  getStorageToken,
+  getZookeeperToken,
+} from './zookeeper.tokens.js';
 
 export const {
   ConfigurableModuleClass: ZookeeperConfigurableModule,
@@ -45,6 +51,11 @@ export const {
         useFactory: (connection: ZookeeperConnection) => new ZookeeperRecipes(connection),
         inject: [getZookeeperToken(name)],
       };
+      const messagingProvider: Provider = {
+        provide: getMessagingToken(name),
+        useFactory: (connection: ZookeeperConnection) => new ZookeeperMessaging(connection),
+        inject: [getZookeeperToken(name)],
+      };
       return {
         ...definition,
         global: extras.isGlobal,
@@ -53,6 +64,7 @@ export const {
           connectionProvider,
           storageProvider,
           recipesProvider,
+          messagingProvider,
           { provide: ZOOKEEPER_CONNECTION_NAME, useValue: name },
         ],
         exports: [
@@ -60,6 +72,7 @@ export const {
           connectionProvider.provide,
           storageProvider.provide,
           recipesProvider.provide,
+          messagingProvider.provide,
         ],
       };
     },

@@ -17,3 +17,8 @@ export function getStorageToken(name: string = DEFAULT_CONNECTION_NAME): string 
 export function getRecipesToken(name: string = DEFAULT_CONNECTION_NAME): string {
   return name === DEFAULT_CONNECTION_NAME ? 'ZookeeperRecipes' : `ZookeeperRecipes:${name}`;
 }
+
+/** The injection token of the ZookeeperMessaging of the connection named `name`. */
+export function getMessagingToken(name: string = DEFAULT_CONNECTION_NAME): string {
+  return name === DEFAULT_CONNECTION_NAME ? 'ZookeeperMessaging' : `ZookeeperMessaging:${name}`;
+}

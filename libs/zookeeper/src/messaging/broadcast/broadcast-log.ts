@@ -1,0 +1,243 @@
+import { Observable, Subject } from 'rxjs';
+import { CreateMode } from '../../connection/create-mode.enum.js';
+import { joinPath, validatePath } from '../../connection/paths.js';
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { InvalidOptionsError } from '../../errors/library-errors.js';
+import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { JsonSerializer, Serializer } from '../../storage/serializers.js';
+import { Batcher, BatcherOptions } from '../shared/batcher.js';
+import { batchNamePrefix, isSafeNodeName } from '../shared/entry-names.js';
+import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
+import { parseOffset } from './offsets.js';
+import {
+  compactLog,
+  CompactResult,
+  RetentionOptions,
+  RetentionOverrun,
+  TopicPaths,
+} from './retention.js';
+
+export interface BroadcastLogOptions extends BatcherOptions {
+  /** Message encoding; default JSON (a Buffer travels as is). */
+  serializer?: Serializer;
+  /** How often a subscription writes its acked offset to ZooKeeper. Default 200 ms. */
+  commitIntervalMs?: number;
+  retention?: RetentionOptions;
+}
+
+export type BroadcastLogEvent =
+  | RetentionOverrun
+  | { type: 'registered'; subscriberId: string; path: string }
+  /** A batch listed in the log was gone when read: retention deleted it ahead of this subscriber. */
+  | { type: 'entry-missing'; subscriberId: string; entry: string; deliveredOffset: number }
+  | { type: 'commit-failed'; subscriberId: string; error: unknown }
+  | { type: 'compaction-failed'; error: unknown };
+
+/**
+ * A broadcast log on one topic: publishers append, every registered subscriber reads it all.
+ *
+ * Layout under the topic: `log/` holds batch znodes (persistent sequential, protected names ending
+ * in `m<count>-<sequence>`), `clients/` one ephemeral sequential node per live subscription (data:
+ * the subscriber id), `offsets/<subscriberId>` each durable subscriber's committed offset (JSON).
+ * An offset is `sequence * 100000 + index in batch`: one number, increasing along the log.
+ *
+ * Guarantees:
+ * - Delivery: every subscriber receives every message published after its first registration
+ *   (or, with `from: 'earliest'`, every message still in the log then), once per offset, in log
+ *   order; a live subscriber learns of new batches through a children watch (no polling).
+ * - Order: log order is ZooKeeper's sequence order; one BroadcastLog writes one batch at a time,
+ *   so its messages are in publish order. Concurrent publishers interleave by batch.
+ * - Crashes: at-least-once. A restarted subscriber resumes after its committed offset, so messages
+ *   it acked but had not committed yet (at most `commitIntervalMs` of them) come again; none is
+ *   skipped.
+ * - Retention: `compact()` (and, by default, a throttled pass after commits) deletes only batches
+ *   every durable subscriber committed past; `maxEntries`/`maxAgeMs` may delete more, and emit a
+ *   `retention-overrun` event on `events$` for each subscriber they overtake.
+ *
+ * Failure modes:
+ * - A rejected `publish` (retries exhausted, e.g. a quorum lost for longer than `retry.deadlineMs`)
+ *   may or may not have appended its batches; a resolved one is durable.
+ * - Connection loss and session expiry pause delivery; it resumes where it stopped (the client
+ *   node is re-created after an expiry, the watch re-armed by the watch layer).
+ * - A subscriber that never comes back keeps its offset and blocks retention: `removeSubscriber`.
+ * - A deleted-but-listed batch (retention overran the subscriber) is skipped with `entry-missing`.
+ */
+export class BroadcastLog<T = unknown> {
+  readonly paths: TopicPaths;
+  private readonly serializer: Serializer;
+  private readonly batcher: Batcher;
+  private readonly events = new Subject<BroadcastLogEvent>();
+  private readonly work = new Set<Promise<unknown>>();
+  private readonly subscriptions = new Set<LogSubscription<T>>();
+  private prepared?: Promise<void>;
+  private compacting?: Promise<unknown>;
+  private lastCompaction = 0;
+
+  constructor(
+    readonly connection: ZookeeperConnection,
+    readonly topic: string,
+    private readonly options: BroadcastLogOptions = {},
+  ) {
+    validatePath(topic, 'broadcast');
+    this.paths = {
+      log: joinPath(topic, 'log'),
+      clients: joinPath(topic, 'clients'),
+      offsets: joinPath(topic, 'offsets'),
+    };
+    this.serializer = options.serializer ?? new JsonSerializer();
+    this.batcher = new Batcher(
+      `broadcast log ${topic}`,
+      (batch, count) => this.append(batch, count),
+      options,
+    );
+  }
+
+  /** Retention overruns, missing entries, registrations and background failures. */
+  get events$(): Observable<BroadcastLogEvent> {
+    return this.events.asObservable();
+  }
+
+  /**
+   * Appends one message, or each message of an array (to publish an array as one message, wrap
+   * it: `publish([list])`). Resolves once every message is in the log.
+   */
+  publish(messages: T | readonly T[]): Promise<void> {
+    const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
+    let payloads: Buffer[];
+    try {
+      payloads = list.map((message) => this.serializer.serialize(message));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.batcher.add(payloads);
+  }
+
+  /**
+   * Registers `subscriberId` and delivers the log from its committed offset on (see the class
+   * comment). Each subscription of the Observable is one registered client; unsubscribing
+   * commits the last acks and removes the client node, keeping the offset.
+   */
+  subscribe(
+    subscriberId: string,
+    options: SubscribeOptions = {},
+  ): Observable<BroadcastDelivery<T>> {
+    assertSubscriberId(subscriberId);
+    return new Observable<BroadcastDelivery<T>>((sink) => {
+      const subscription = new LogSubscription<T>(this.context(), subscriberId, options, sink);
+      this.subscriptions.add(subscription);
+      void subscription.start();
+      return () => {
+        this.subscriptions.delete(subscription);
+        subscription.stop();
+      };
+    });
+  }
+
+  /** Deletes the batches every durable subscriber committed past (and what the limits allow). */
+  async compact(): Promise<CompactResult> {
+    await this.ready();
+    return compactLog(this.connection, this.paths, this.options.retention ?? {}, (event) =>
+      this.events.next(event),
+    );
+  }
+
+  /** The committed offset of every durable subscriber. */
+  async committedOffsets(): Promise<Map<string, number>> {
+    await this.ready();
+    const offsets = new Map<string, number>();
+    for (const id of await this.connection.getChildren(this.paths.offsets)) {
+      const { data } = await this.connection.get(joinPath(this.paths.offsets, id));
+      offsets.set(id, parseOffset(data));
+    }
+    return offsets;
+  }
+
+  /** Forgets a subscriber for good: retention stops waiting for it. */
+  async removeSubscriber(subscriberId: string): Promise<void> {
+    assertSubscriberId(subscriberId);
+    await this.connection.delete(joinPath(this.paths.offsets, subscriberId)).catch((error) => {
+      if (!(error instanceof NoNodeError)) throw error;
+    });
+  }
+
+  /** Resolves when every message published so far is in the log. */
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  /** Writes what is queued, ends every subscription (committing its acks) and waits for both. */
+  async close(): Promise<void> {
+    await this.batcher.close();
+    for (const subscription of this.subscriptions) subscription.stop();
+    this.subscriptions.clear();
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+    this.events.complete();
+  }
+
+  private context() {
+    return {
+      connection: this.connection,
+      paths: this.paths,
+      serializer: this.serializer,
+      commitIntervalMs: this.options.commitIntervalMs ?? 200,
+      ready: () => this.ready(),
+      emit: (event: BroadcastLogEvent) => this.events.next(event),
+      committed: () => this.compactSoon(),
+      track: (work: Promise<unknown>) => this.track(work),
+    };
+  }
+
+  private async append(batch: Buffer, count: number): Promise<void> {
+    await this.ready();
+    // Protected (the default for sequential creates): a create whose reply was lost is found
+    // again by its uuid prefix instead of being appended twice.
+    await this.connection.create(joinPath(this.paths.log, batchNamePrefix(count)), batch, {
+      mode: CreateMode.PERSISTENT_SEQUENTIAL,
+    });
+    const retention = this.options.retention;
+    if (retention?.maxEntries !== undefined || retention?.maxAgeMs !== undefined) {
+      this.compactSoon();
+    }
+  }
+
+  private ready(): Promise<void> {
+    this.prepared ??= Promise.all(
+      [this.paths.log, this.paths.clients, this.paths.offsets].map((path) =>
+        this.connection.mkdirp(path),
+      ),
+    ).then(
+      () => undefined,
+      (error: unknown) => {
+        this.prepared = undefined;
+        throw error;
+      },
+    );
+    return this.prepared;
+  }
+
+  private compactSoon(): void {
+    const retention = this.options.retention ?? {};
+    if (retention.auto === false || this.compacting) return;
+    if (Date.now() - this.lastCompaction < (retention.intervalMs ?? 5_000)) return;
+    this.lastCompaction = Date.now();
+    this.compacting = this.track(
+      this.compact()
+        .catch((error: unknown) => this.events.next({ type: 'compaction-failed', error }))
+        .finally(() => (this.compacting = undefined)),
+    );
+  }
+
+  private track<W>(work: Promise<W>): Promise<W> {
+    this.work.add(work);
+    void work.finally(() => this.work.delete(work)).catch(() => undefined);
+    return work;
+  }
+}
+
+function assertSubscriberId(subscriberId: string): void {
+  if (typeof subscriberId !== 'string' || !isSafeNodeName(subscriberId)) {
+    throw new InvalidOptionsError(
+      `subscriber id ${JSON.stringify(subscriberId)} must be 1-200 characters of A-Z a-z 0-9 . _ : @ -`,
+    );
+  }
+}

@@ -1,0 +1,280 @@
+import { Subscriber, Subscription, filter } from 'rxjs';
+import { ConnectionState } from '../../connection/connection-state.enum.js';
+import { CreateMode } from '../../connection/create-mode.enum.js';
+import { joinPath } from '../../connection/paths.js';
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { ZookeeperErrorCode } from '../../errors/zookeeper-error-code.enum.js';
+import { ZookeeperError } from '../../errors/zookeeper.error.js';
+import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { Serializer } from '../../storage/serializers.js';
+import { watchChildren } from '../../watch/children-watch.js';
+import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
+import { decodeBatch } from '../shared/message-batch.js';
+import { BEFORE_FIRST_OFFSET, lastOffsetOf, messageOffset, OffsetStore } from './offsets.js';
+import { TopicPaths } from './retention.js';
+import type { BroadcastLogEvent } from './broadcast-log.js';
+
+/** One message as delivered to a subscriber. */
+export interface BroadcastDelivery<T> {
+  readonly offset: number;
+  readonly message: T;
+  /**
+   * Marks this message and every earlier one of this subscription as processed (acks are
+   * cumulative, in log order). Commits reach ZooKeeper in batches, every `commitIntervalMs`.
+   */
+  ack(): void;
+}
+
+export interface SubscribeOptions {
+  /** Where a subscriber with no stored offset starts. Default 'earliest'. */
+  from?: 'earliest' | 'latest';
+  /**
+   * true: a message counts as processed once the synchronous `next` handler returned.
+   * Default false: call `ack()` (after asynchronous work, for instance).
+   */
+  autoAck?: boolean;
+}
+
+/** What a subscription needs from its BroadcastLog. */
+export interface SubscriptionContext {
+  readonly connection: ZookeeperConnection;
+  readonly paths: TopicPaths;
+  readonly serializer: Serializer;
+  readonly commitIntervalMs: number;
+  ready(): Promise<void>;
+  emit(event: BroadcastLogEvent): void;
+  committed(): void;
+  track(work: Promise<unknown>): void;
+}
+
+const READ_AHEAD = 8;
+const RETRY_DELAY_MS = 500;
+
+/**
+ * The life of one subscription: its client node (re-created after a session expiry), its stored
+ * offset, and a reader that follows the log through a children watch and emits every message
+ * after the committed offset exactly once, in log order.
+ */
+export class LogSubscription<T> {
+  private readonly store: OffsetStore;
+  private readonly links: Subscription[] = [];
+  private clientPath?: string;
+  private delivered = BEFORE_FIRST_OFFSET;
+  private acked = BEFORE_FIRST_OFFSET;
+  private latestNames?: readonly string[];
+  private draining = false;
+  private stopped = false;
+  private commitTimer?: NodeJS.Timeout;
+  private committing?: Promise<void>;
+
+  constructor(
+    private readonly context: SubscriptionContext,
+    private readonly subscriberId: string,
+    private readonly options: SubscribeOptions,
+    private readonly sink: Subscriber<BroadcastDelivery<T>>,
+  ) {
+    this.store = new OffsetStore(context.connection, joinPath(context.paths.offsets, subscriberId));
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.context.ready();
+      // The offset first: once the client node is visible, nothing published can be missed.
+      const start = await this.startingOffset();
+      this.delivered = this.acked = start;
+      if (this.stopped) return;
+      await this.register();
+      if (this.stopped) {
+        await this.context.connection.delete(this.clientPath!).catch(ignore);
+        return;
+      }
+      this.links.push(
+        this.context.connection.state$
+          .pipe(filter((state) => state === ConnectionState.EXPIRED))
+          .subscribe(() => (this.clientPath = undefined)),
+        this.context.connection.state$
+          .pipe(filter((state) => state === ConnectionState.CONNECTED))
+          .subscribe(() => void this.reregister()),
+        watchChildren(this.context.connection, this.context.paths.log).subscribe({
+          next: (names) => this.onLog(names),
+          error: (error: unknown) => this.fail(error),
+        }),
+      );
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Ends the subscription: the last acks are committed and the client node removed. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const link of this.links) link.unsubscribe();
+    clearTimeout(this.commitTimer);
+    this.context.track(
+      (async () => {
+        // A stop from inside a `next` handler (e.g. `take(n)`) comes before that handler's auto-ack.
+        await Promise.resolve();
+        await this.commit();
+        if (this.clientPath) await this.context.connection.delete(this.clientPath).catch(ignore);
+      })(),
+    );
+  }
+
+  private async register(): Promise<void> {
+    this.clientPath = await this.context.connection.create(
+      joinPath(this.context.paths.clients, 'client-'),
+      this.subscriberId,
+      { mode: CreateMode.EPHEMERAL_SEQUENTIAL },
+    );
+    this.context.emit({
+      type: 'registered',
+      subscriberId: this.subscriberId,
+      path: this.clientPath,
+    });
+  }
+
+  // After an expiry the ephemeral client node is gone with the old session; a new one announces
+  // the subscriber again. Delivery itself never stopped depending on it.
+  private async reregister(): Promise<void> {
+    if (this.clientPath || this.stopped) return;
+    try {
+      await this.register();
+      if (this.stopped) await this.context.connection.delete(this.clientPath!).catch(ignore);
+    } catch {
+      // The next CONNECTED (after another expiry) tries again; reading goes on meanwhile.
+    }
+  }
+
+  private async startingOffset(): Promise<number> {
+    const stored = await this.store.read();
+    if (stored !== undefined) return stored;
+    let start = BEFORE_FIRST_OFFSET;
+    if (this.options.from === 'latest') {
+      const entries = parseBatchEntries(
+        await this.context.connection.getChildren(this.context.paths.log),
+      );
+      if (entries.length > 0) start = lastOffsetOf(entries[entries.length - 1]);
+    }
+    // Stored at once: from now on retention keeps every entry this subscriber has not passed.
+    return this.store.initialize(start);
+  }
+
+  private onLog(names: readonly string[]): void {
+    this.latestNames = names;
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    let names: readonly string[] | undefined;
+    while (!this.stopped && (names = this.latestNames)) {
+      this.latestNames = undefined;
+      try {
+        await this.deliver(parseBatchEntries(names));
+      } catch (error) {
+        if (isFatal(error)) return this.fail(error);
+        // The connection's retries gave up (a long outage): read the same list again later,
+        // unless the watch brought a newer one meanwhile.
+        this.latestNames ??= names;
+        await sleep(RETRY_DELAY_MS);
+      }
+    }
+    this.draining = false;
+  }
+
+  private async deliver(entries: readonly BatchEntry[]): Promise<void> {
+    const pending = entries.filter((entry) => lastOffsetOf(entry) > this.delivered);
+    const reads = new Map<number, Promise<Buffer | undefined>>();
+    for (let index = 0; index < pending.length && !this.stopped; index++) {
+      for (let ahead = index; ahead < Math.min(index + READ_AHEAD, pending.length); ahead++) {
+        if (!reads.has(ahead)) reads.set(ahead, this.read(pending[ahead]));
+      }
+      const data = await reads.get(index)!;
+      reads.delete(index);
+      if (data === undefined) {
+        this.context.emit({
+          type: 'entry-missing',
+          subscriberId: this.subscriberId,
+          entry: pending[index].name,
+          deliveredOffset: this.delivered,
+        });
+        this.delivered = Math.max(this.delivered, lastOffsetOf(pending[index]));
+        continue;
+      }
+      this.emitBatch(pending[index], data);
+    }
+    // Reads left behind by a stop are not awaited, but must not surface as unhandled.
+    for (const read of reads.values()) read.catch(ignore);
+  }
+
+  private async read(entry: BatchEntry): Promise<Buffer | undefined> {
+    try {
+      return (await this.context.connection.get(joinPath(this.context.paths.log, entry.name))).data;
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    }
+  }
+
+  private emitBatch(entry: BatchEntry, data: Buffer): void {
+    const path = joinPath(this.context.paths.log, entry.name);
+    const payloads = decodeBatch(data, path);
+    for (let index = 0; index < payloads.length && !this.stopped; index++) {
+      const offset = messageOffset(entry.sequence, index);
+      if (offset <= this.delivered) continue;
+      const message = this.context.serializer.deserialize(payloads[index]) as T;
+      this.delivered = offset;
+      this.sink.next({ offset, message, ack: () => this.ack(offset) });
+      if (this.options.autoAck) this.ack(offset);
+    }
+  }
+
+  private ack(offset: number): void {
+    if (offset <= this.acked) return;
+    this.acked = offset;
+    this.scheduleCommit();
+  }
+
+  private scheduleCommit(): void {
+    if (!this.stopped && !this.commitTimer) {
+      this.commitTimer = setTimeout(() => {
+        this.commitTimer = undefined;
+        void this.commit();
+      }, this.context.commitIntervalMs);
+    }
+  }
+
+  private async commit(): Promise<void> {
+    // One commit in flight: the store's CAS loop would otherwise race with itself.
+    while (this.committing) await this.committing;
+    const offset = this.acked;
+    this.committing = this.store
+      .commit(offset)
+      .then(() => this.context.committed())
+      .catch((error: unknown) => {
+        this.context.emit({ type: 'commit-failed', subscriberId: this.subscriberId, error });
+        this.scheduleCommit();
+      })
+      .finally(() => (this.committing = undefined));
+    await this.committing;
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stop();
+    this.sink.error(error);
+  }
+}
+
+// Failures about the link, not the log: the reader waits and reads again.
+function isFatal(error: unknown): boolean {
+  if (!(error instanceof ZookeeperError)) return true;
+  return !(error.isRetryable || error.code === ZookeeperErrorCode.SESSION_EXPIRED);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function ignore(): void {}

@@ -1,0 +1,4 @@
+export * from './broadcast-log.js';
+export type { BroadcastDelivery, SubscribeOptions } from './broadcast-subscriber.js';
+export { BEFORE_FIRST_OFFSET, messageOffset } from './offsets.js';
+export type { CompactResult, RetentionOptions, RetentionOverrun, TopicPaths } from './retention.js';

@@ -1,0 +1,190 @@
+import { Observable, Subject } from 'rxjs';
+import { CreateMode } from '../../connection/create-mode.enum.js';
+import { joinPath, validatePath } from '../../connection/paths.js';
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { JsonSerializer, Serializer } from '../../storage/serializers.js';
+import { Batcher, BatcherOptions } from '../shared/batcher.js';
+import { batchNamePrefix, parseBatchEntries } from '../shared/entry-names.js';
+import { DeadLetter, readDeadLetters } from './dead-letters.js';
+import {
+  ConsumeOptions,
+  MessageHandler,
+  QueueConsumer,
+  QueuePaths,
+  WorkQueueEvent,
+} from './queue-consumer.js';
+
+export interface WorkQueueOptions extends BatcherOptions {
+  /** Message encoding; default JSON (a Buffer travels as is). */
+  serializer?: Serializer;
+}
+
+/**
+ * A work queue: competing consumers, each message handled by one of them, at least once.
+ *
+ * Layout under the queue path: `items/` batch znodes (persistent sequential, protected names
+ * ending in `m<count>-<sequence>`), `locks/<item>` the ephemeral lock of the consumer holding an
+ * item, `progress/<item>` how far the item got (next message, failed attempts of it), `dead/`
+ * messages that failed `maxAttempts` times.
+ *
+ * Guarantees:
+ * - Delivery: at-least-once. An item is deleted only after each of its messages was handled or
+ *   dead-lettered; a consumer that crashes loses its lock with its session, and the next consumer
+ *   resumes the item from its last progress write: only messages handled since then (at most
+ *   `progressIntervalMs` worth, and the one running) are handled again.
+ * - Order: FIFO for a single consumer with concurrency 1 (items by sequence, messages by index);
+ *   with more consumers, items are taken in order but handled in parallel.
+ * - Retries: a failing message runs again (its attempt count is stored first, so crashes count
+ *   too); after `maxAttempts` it is written to `dead/` and the item goes on.
+ * - Backpressure: a consumer holds at most `concurrency` items; idle consumers wait on watches.
+ *
+ * Failure modes:
+ * - A rejected `publish` may or may not have appended its batches; a resolved one is durable.
+ * - A consumer cut off for longer than its session timeout loses its locks: another consumer may
+ *   run the same messages meanwhile (it stops at its next progress write, fenced by version).
+ * - A handler that never settles holds its item forever (add your own timeout).
+ */
+export class WorkQueue<T = unknown> {
+  readonly paths: QueuePaths;
+  private readonly serializer: Serializer;
+  private readonly batcher: Batcher;
+  private readonly events = new Subject<WorkQueueEvent>();
+  private readonly consumers = new Set<QueueConsumer<T>>();
+  private prepared?: Promise<void>;
+
+  constructor(
+    readonly connection: ZookeeperConnection,
+    readonly path: string,
+    options: WorkQueueOptions = {},
+  ) {
+    validatePath(path, 'workQueue');
+    this.paths = {
+      items: joinPath(path, 'items'),
+      locks: joinPath(path, 'locks'),
+      progress: joinPath(path, 'progress'),
+      dead: joinPath(path, 'dead'),
+    };
+    this.serializer = options.serializer ?? new JsonSerializer();
+    this.batcher = new Batcher(
+      `work queue ${path}`,
+      (batch, count) => this.append(batch, count),
+      options,
+    );
+  }
+
+  /** Failed runs, dead letters, abandoned items and background errors. */
+  get events$(): Observable<WorkQueueEvent> {
+    return this.events.asObservable();
+  }
+
+  /**
+   * Enqueues one message, or each message of an array (wrap an array to send it as one message).
+   * Resolves once every message is stored.
+   */
+  publish(messages: T | readonly T[]): Promise<void> {
+    const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
+    try {
+      return this.batcher.add(list.map((message) => this.serializer.serialize(message)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Starts a competing consumer; `stop()` it (or `close()` the queue) to release its items. */
+  async consume(options: ConsumeOptions, handler: MessageHandler<T>): Promise<QueueConsumer<T>> {
+    const consumer = new QueueConsumer<T>(
+      {
+        connection: this.connection,
+        paths: this.paths,
+        serializer: this.serializer,
+        ready: () => this.ready(),
+        emit: (event) => this.events.next(event),
+      },
+      options,
+      handler,
+    );
+    this.consumers.add(consumer);
+    await consumer.start();
+    return consumer;
+  }
+
+  /** Messages that failed `maxAttempts` times, oldest first. */
+  async deadLetters(): Promise<DeadLetter<T>[]> {
+    await this.ready();
+    return readDeadLetters(
+      this.connection,
+      this.paths.dead,
+      (payload) => this.serializer.deserialize(payload) as T,
+    );
+  }
+
+  /**
+   * Publishes dead letters again (all, or those with the given ids) with a fresh attempt count,
+   * then deletes them. A crash in between can leave a replayed letter in `dead/` as well.
+   */
+  async replay(ids?: readonly string[]): Promise<number> {
+    const letters = (await this.deadLetters()).filter((letter) => !ids || ids.includes(letter.id));
+    await this.batcher.add(letters.map((letter) => letter.payload));
+    await this.discard(letters.map((letter) => letter.id));
+    return letters.length;
+  }
+
+  /** Deletes dead letters for good. */
+  async discard(ids: readonly string[]): Promise<void> {
+    await Promise.all(
+      ids.map((id) =>
+        this.connection.delete(joinPath(this.paths.dead, id)).catch((error) => {
+          if (!(error instanceof NoNodeError)) throw error;
+        }),
+      ),
+    );
+  }
+
+  /** Items (batches) waiting or in progress. */
+  async pendingItems(): Promise<number> {
+    await this.ready();
+    return parseBatchEntries(await this.connection.getChildren(this.paths.items)).length;
+  }
+
+  /** Resolves when every message published so far is stored. */
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  /** Writes what is queued, stops every consumer (releasing unfinished items) and waits. */
+  async close(): Promise<void> {
+    await this.batcher.close();
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    this.consumers.clear();
+    this.events.complete();
+  }
+
+  private async append(batch: Buffer, count: number): Promise<void> {
+    await this.ready();
+    await this.connection.create(joinPath(this.paths.items, batchNamePrefix(count)), batch, {
+      mode: CreateMode.PERSISTENT_SEQUENTIAL,
+    });
+  }
+
+  private ready(): Promise<void> {
+    this.prepared ??= this.prepare().catch((error: unknown) => {
+      this.prepared = undefined;
+      throw error;
+    });
+    return this.prepared;
+  }
+
+  private async prepare(): Promise<void> {
+    await Promise.all(Object.values(this.paths).map((path) => this.connection.mkdirp(path)));
+    // Progress left by a consumer that crashed between deleting an item and its progress.
+    // Listed before the items: a progress node whose item is missing from the later listing
+    // belongs to a finished item (names are never reused), not to one published meanwhile.
+    const progress = await this.connection.getChildren(this.paths.progress);
+    const items = new Set(await this.connection.getChildren(this.paths.items));
+    for (const name of progress) {
+      if (items.has(name)) continue;
+      await this.connection.delete(joinPath(this.paths.progress, name)).catch(() => undefined);
+    }
+  }
+}

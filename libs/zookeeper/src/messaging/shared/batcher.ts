@@ -1,0 +1,145 @@
+import {
+  BATCH_HEADER_BYTES,
+  DEFAULT_MAX_BATCH_BYTES,
+  encodeBatch,
+  MAX_BATCH_MESSAGES,
+  MESSAGE_OVERHEAD_BYTES,
+} from './message-batch.js';
+import { MessageTooLargeError, MessagingClosedError } from './messaging-errors.js';
+
+export interface BatcherOptions {
+  /** How long the first message of a batch waits for company. Default 5 ms; 0 writes at once. */
+  lingerMs?: number;
+  /** Upper bound of one batch znode's data. Default 900,000 bytes. */
+  maxBatchBytes?: number;
+}
+
+/** Writes one encoded batch (a sequential znode); resolves once it is durable. */
+export type BatchWriter = (batch: Buffer, count: number) => Promise<void>;
+
+interface Ticket {
+  remaining: number;
+  settled: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface Pending {
+  payload: Buffer;
+  ticket: Ticket;
+}
+
+/**
+ * Groups published messages into batches. One batch is written at a time: a single writer's
+ * batches then get sequence numbers in publish order (pipelined creates could be reordered by
+ * a retry after connection loss), and messages published while a write is in flight form the
+ * next batch, so throughput grows with load instead of with the number of znode writes.
+ */
+export class Batcher {
+  private readonly lingerMs: number;
+  private readonly maxBatchBytes: number;
+  private readonly queue: Pending[] = [];
+  private queuedBytes = 0;
+  private timer?: NodeJS.Timeout;
+  private writing?: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly what: string,
+    private readonly write: BatchWriter,
+    options: BatcherOptions = {},
+  ) {
+    this.lingerMs = options.lingerMs ?? 5;
+    this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+  }
+
+  /**
+   * Queues `payloads` (in order, possibly across several batches); resolves when all of them are
+   * written, rejects when a batch holding one of them fails. An oversize payload refuses the whole
+   * call before anything is queued.
+   */
+  add(payloads: readonly Buffer[]): Promise<void> {
+    if (this.closed) return Promise.reject(new MessagingClosedError(this.what));
+    const limit = this.maxBatchBytes - BATCH_HEADER_BYTES - MESSAGE_OVERHEAD_BYTES;
+    const oversize = payloads.find((payload) => payload.length > limit);
+    if (oversize) return Promise.reject(new MessageTooLargeError(oversize.length, limit));
+    if (payloads.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const ticket: Ticket = { remaining: payloads.length, settled: false, resolve, reject };
+      for (const payload of payloads) {
+        this.queue.push({ payload, ticket });
+        this.queuedBytes += payload.length + MESSAGE_OVERHEAD_BYTES;
+      }
+      this.schedule();
+    });
+  }
+
+  /** Writes what is queued now, without waiting for the linger window; resolves when idle. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.writing) {
+      if (!this.writing) this.startWriting();
+      await this.writing?.catch(() => undefined);
+    }
+  }
+
+  /** Writes what is queued, then refuses new messages. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.writing) return;
+    if (this.lingerMs === 0 || this.queuedBytes + BATCH_HEADER_BYTES >= this.maxBatchBytes) {
+      this.startWriting();
+    } else {
+      this.timer ??= setTimeout(() => this.startWriting(), this.lingerMs);
+    }
+  }
+
+  private startWriting(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.writing) return;
+    this.writing = this.drain().finally(() => {
+      this.writing = undefined;
+      // Messages added after the last loop check but before this callback found a writer busy.
+      if (this.queue.length > 0) this.schedule();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.takeBatch();
+      try {
+        await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
+      } catch (error) {
+        for (const { ticket } of batch) settle(ticket, error);
+        continue;
+      }
+      for (const { ticket } of batch) {
+        if (--ticket.remaining === 0) settle(ticket);
+      }
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    let bytes = BATCH_HEADER_BYTES;
+    let count = 0;
+    while (count < this.queue.length && count < MAX_BATCH_MESSAGES) {
+      const next = this.queue[count].payload.length + MESSAGE_OVERHEAD_BYTES;
+      if (count > 0 && bytes + next > this.maxBatchBytes) break;
+      bytes += next;
+      count++;
+    }
+    this.queuedBytes -= bytes - BATCH_HEADER_BYTES;
+    return this.queue.splice(0, count);
+  }
+}
+
+function settle(ticket: Ticket, error?: unknown): void {
+  if (ticket.settled) return;
+  ticket.settled = true;
+  if (error === undefined) ticket.resolve();
+  else ticket.reject(error);
+}

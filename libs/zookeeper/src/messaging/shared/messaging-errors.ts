@@ -1,0 +1,40 @@
+import { ZookeeperError } from '../../errors/zookeeper.error.js';
+
+/** Codes of the messaging layer's own errors (the library's range, below -1000). */
+export enum MessagingErrorCode {
+  MESSAGE_TOO_LARGE = -1201,
+  CORRUPT_BATCH = -1202,
+  MESSAGING_CLOSED = -1203,
+}
+
+/** A message does not fit in one znode; refused before anything of its publish was written. */
+export class MessageTooLargeError extends ZookeeperError {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      MessagingErrorCode.MESSAGE_TOO_LARGE,
+      `a message of ${size} bytes is above the ${limit}-byte limit of one batch znode: ` +
+        'store large payloads in ZookeeperStorage (chunked) and publish their key instead',
+      { operation: 'publish' },
+    );
+  }
+}
+
+/** A log or queue znode does not hold a batch this library wrote. */
+export class CorruptBatchError extends ZookeeperError {
+  constructor(path: string, reason: string) {
+    super(MessagingErrorCode.CORRUPT_BATCH, `not a message batch: ${reason}`, {
+      operation: 'read',
+      path,
+    });
+  }
+}
+
+/** The broadcast log or work queue was closed; nothing more is published or delivered. */
+export class MessagingClosedError extends ZookeeperError {
+  constructor(what: string) {
+    super(MessagingErrorCode.MESSAGING_CLOSED, `${what} is closed`, { operation: 'publish' });
+  }
+}

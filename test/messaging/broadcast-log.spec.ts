@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { firstValueFrom, Subscription, take, toArray } from 'rxjs';
+import { ZookeeperConnection } from 'nestjs-zookeeper';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import {
+  BroadcastDelivery,
+  BroadcastLog,
+  BroadcastLogEvent,
+  MessageTooLargeError,
+} from '../../libs/zookeeper/src/messaging/index.js';
+import { TestConnections, testNamespace } from '../support/connect.js';
+
+const connections = new TestConnections(testNamespace('broadcast'));
+let zk: ZookeeperConnection;
+beforeAll(async () => {
+  zk = await connections.open();
+});
+afterAll(() => connections.closeAll());
+
+type Message = { n: number };
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
+
+/** Subscribes, acks everything, and collects deliveries until `count` arrived. */
+async function collect(
+  log: BroadcastLog<Message>,
+  id: string,
+  count: number,
+  options: { from?: 'earliest' | 'latest' } = {},
+): Promise<BroadcastDelivery<Message>[]> {
+  return firstValueFrom(
+    log.subscribe(id, { ...options, autoAck: true }).pipe(take(count), toArray()),
+  );
+}
+
+describe('BroadcastLog', () => {
+  it('delivers in publish order and batches arrays and the linger window into few znodes', async () => {
+    const log = new BroadcastLog<Message>(zk, '/topics/order', { lingerMs: 20 });
+    const started = Date.now();
+    await log.publish(range(0, 3000));
+    await Promise.all(range(3000, 3200).map((message) => log.publish(message)));
+    const publishMs = Date.now() - started;
+    const entries = await zk.getChildren('/topics/order/log');
+    // 3000 small messages fit one batch; 200 single publishes within the linger window share few.
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    expect(entries.length).toBeLessThanOrEqual(10);
+
+    const readStarted = Date.now();
+    const deliveries = await collect(log, 'reader', 3200);
+    console.log(
+      `broadcast: published 3200 messages in ${entries.length} znodes in ${publishMs} ms, ` +
+        `read them in ${Date.now() - readStarted} ms`,
+    );
+    expect(deliveries.map((d) => d.message.n)).toEqual(range(0, 3200).map((m) => m.n));
+    const offsets = deliveries.map((d) => d.offset);
+    expect(offsets.every((offset, i) => i === 0 || offset > offsets[i - 1])).toBe(true);
+    await log.close();
+  });
+
+  it('splits a large publish into batches under the size limit and refuses an oversize message', async () => {
+    const log = new BroadcastLog<string>(zk, '/topics/large', { maxBatchBytes: 100_000 });
+    const big = 'x'.repeat(30_000);
+    await log.publish(Array.from({ length: 10 }, () => big));
+    // 3 messages of ~30 KB per 100 KB batch.
+    expect(await zk.getChildren('/topics/large/log')).toHaveLength(4);
+    await expect(log.publish(['small', 'y'.repeat(100_000)])).rejects.toBeInstanceOf(
+      MessageTooLargeError,
+    );
+    expect(await zk.getChildren('/topics/large/log')).toHaveLength(4);
+    await log.close();
+  });
+
+  it('delivers to a live subscriber as messages are published (children watch)', async () => {
+    const log = new BroadcastLog<Message>(zk, '/topics/live');
+    const received: number[] = [];
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const subscription = log.subscribe('live', { autoAck: true }).subscribe((d) => {
+      received.push(d.message.n);
+      if (received.length === 500) resolve();
+    });
+    for (let n = 0; n < 500; n += 25) await log.publish(range(n, n + 25));
+    await done;
+    expect(received).toEqual(range(0, 500).map((m) => m.n));
+    subscription.unsubscribe();
+    await log.close();
+  });
+
+  it('resumes a restarted subscriber right after its committed offset; latest skips history', async () => {
+    const topic = '/topics/resume';
+    const first = new BroadcastLog<Message>(zk, topic);
+    await first.publish(range(0, 300));
+    // Ack 120 of 300, then stop (as a process shutdown would): the acks are committed on stop.
+    const seen: BroadcastDelivery<Message>[] = [];
+    await new Promise<void>((resolve) => {
+      const subscription: Subscription = first.subscribe('worker').subscribe((d) => {
+        seen.push(d);
+        if (d.message.n < 120) d.ack();
+        if (seen.length === 300) {
+          subscription.unsubscribe();
+          resolve();
+        }
+      });
+    });
+    await first.close();
+    expect((await zk.getChildren(`${topic}/clients`)).length).toBe(0);
+
+    const second = new BroadcastLog<Message>(zk, topic);
+    await second.publish(range(300, 400));
+    const resumed = await collect(second, 'worker', 280);
+    expect(resumed.map((d) => d.message.n)).toEqual(range(120, 400).map((m) => m.n));
+
+    const latestDone = collect(second, 'late', 50, { from: 'latest' });
+    await waitForClients(topic, 1);
+    await second.publish(range(400, 450));
+    expect((await latestDone).map((d) => d.message.n)).toEqual(range(400, 450).map((m) => m.n));
+    await second.close();
+  });
+
+  it('compacts exactly the batches every durable subscriber committed past', async () => {
+    const topic = '/topics/retention';
+    const log = new BroadcastLog<Message>(zk, topic, {
+      lingerMs: 0,
+      commitIntervalMs: 10,
+      retention: { auto: false },
+    });
+    for (let n = 0; n < 10; n++) await log.publish(range(n * 10, n * 10 + 10)); // 10 batches
+    await collect(log, 'fast', 100);
+    await collect(log, 'slow', 35); // commits through #34, inside the 4th batch
+    await log.close();
+
+    const reopened = new BroadcastLog<Message>(zk, topic, { retention: { auto: false } });
+    const result = await reopened.compact();
+    expect(result.deletedEntries).toBe(3);
+    expect(await zk.getChildren(`${topic}/log`)).toHaveLength(7);
+    expect((await collect(reopened, 'slow', 65)).map((d) => d.message.n)).toEqual(
+      range(35, 100).map((m) => m.n),
+    );
+    expect((await reopened.compact()).deletedEntries).toBe(7);
+    expect(await zk.getChildren(`${topic}/log`)).toHaveLength(0);
+    await reopened.close();
+  });
+
+  it('maxEntries deletes past a lagging subscriber only with a retention-overrun event', async () => {
+    const topic = '/topics/overrun';
+    const log = new BroadcastLog<Message>(zk, topic, {
+      lingerMs: 0,
+      retention: { auto: false, maxEntries: 4 },
+    });
+    const events: BroadcastLogEvent[] = [];
+    log.events$.subscribe((event) => events.push(event));
+    await registerOnly(log, 'lagging');
+    await registerOnly(log, 'lagging-2');
+    for (let n = 0; n < 6; n++) await log.publish(range(n * 5, n * 5 + 5));
+    const result = await log.compact();
+    expect(result.deletedEntries).toBe(2);
+    const overruns = events.filter((event) => event.type === 'retention-overrun');
+    expect(
+      overruns.map((event) => event.type === 'retention-overrun' && event.subscriberId).sort(),
+    ).toEqual(['lagging', 'lagging-2']);
+    expect(overruns[0]).toMatchObject({ reason: 'maxEntries', committedOffset: -1, active: false });
+    await log.close();
+  });
+
+  it('re-registers after a session expiry and goes on delivering', async () => {
+    const topic = '/topics/expiry';
+    const subscriberZk = await connections.open({ sessionTimeoutMs: 2000 });
+    const reader = new BroadcastLog<Message>(subscriberZk, topic);
+    const writer = new BroadcastLog<Message>(zk, topic);
+    const received: number[] = [];
+    reader.subscribe('s', { autoAck: true }).subscribe((d) => received.push(d.message.n));
+    await waitForClients(topic, 1);
+    const [before] = await zk.getChildren(`${topic}/clients`);
+    await writer.publish(range(0, 100));
+    await expireSession(subscriberZk);
+    await writer.publish(range(100, 200));
+    for (;;) {
+      const clients = await zk.getChildren(`${topic}/clients`);
+      if (clients.length === 1 && clients[0] !== before) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    while (received.length < 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toEqual(range(0, 200).map((m) => m.n));
+    await Promise.all([reader.close(), writer.close()]);
+  });
+});
+
+/** Registers a durable subscriber (its offset stored) and leaves at once, reading nothing. */
+async function registerOnly(log: BroadcastLog<Message>, id: string): Promise<void> {
+  const subscription = log.subscribe(id).subscribe();
+  while (!(await log.committedOffsets()).has(id)) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  subscription.unsubscribe();
+}
+
+async function waitForClients(topic: string, count: number): Promise<void> {
+  for (;;) {
+    const clients = await zk.getChildren(`${topic}/clients`).catch(() => []);
+    if (clients.length === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ZookeeperConnection } from 'nestjs-zookeeper';
+import { WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
+import { TestConnections, testNamespace } from '../support/connect.js';
+import { sleep } from './support.js';
+
+const connections = new TestConnections(testNamespace('queue'));
+let zk: ZookeeperConnection;
+beforeAll(async () => {
+  zk = await connections.open();
+});
+afterAll(() => connections.closeAll());
+
+type Message = { n: number };
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('WorkQueue', () => {
+  it('is FIFO for one consumer, across arrays and single publishes', async () => {
+    const queue = new WorkQueue<Message>(zk, '/queues/fifo', { lingerMs: 5 });
+    await queue.publish(range(0, 400));
+    for (const message of range(400, 450)) await queue.publish(message);
+    await Promise.all(range(450, 600).map((message) => queue.publish(message)));
+    const handled: number[] = [];
+    await queue.consume({ concurrency: 1 }, (message) => void handled.push(message.n));
+    await queue.publish(range(600, 700));
+    await until(() => handled.length >= 700, '700 messages');
+    await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
+    expect(handled).toEqual(range(0, 700).map((m) => m.n));
+    await queue.close();
+    expect(await zk.getChildren('/queues/fifo/locks')).toEqual([]);
+    expect(await zk.getChildren('/queues/fifo/progress')).toEqual([]);
+  });
+
+  it('moves a message to the dead letters after maxAttempts, goes on, and replays it', async () => {
+    const queue = new WorkQueue<Message>(zk, '/queues/dead');
+    await queue.publish(range(0, 10));
+    const runs = new Map<number, number>();
+    let poisoned = true;
+    await queue.consume({ maxAttempts: 3, retryDelayMs: 10 }, (message, context) => {
+      runs.set(message.n, (runs.get(message.n) ?? 0) + 1);
+      if (message.n === 4 && poisoned)
+        throw new Error(`cannot handle #4 (attempt ${context.attempt})`);
+    });
+    await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
+    expect(runs.get(4)).toBe(3);
+    expect([...runs.entries()].filter(([n, count]) => n !== 4 && count !== 1)).toEqual([]);
+    const dead = await queue.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ message: { n: 4 }, attempts: 3, index: 4 });
+    expect(dead[0].error).toContain('cannot handle #4 (attempt 3)');
+
+    poisoned = false;
+    expect(await queue.replay()).toBe(1);
+    await until(() => runs.get(4) === 4, 'the replayed message');
+    expect(await queue.deadLetters()).toEqual([]);
+    await queue.close();
+  });
+
+  it('shares the work among competing consumers, never above their concurrency', async () => {
+    const TOTAL = 3000;
+    const queue = new WorkQueue<Message>(zk, '/queues/compete', { lingerMs: 2 });
+    const handled = new Map<number, number>();
+    const perConsumer = [0, 0, 0];
+    let maxHeld = 0;
+    const consumers = await Promise.all(
+      [0, 1, 2].map(async (id) => {
+        const consumerZk = await connections.open();
+        const consumerQueue = new WorkQueue<Message>(consumerZk, '/queues/compete');
+        const consumer = await consumerQueue.consume({ concurrency: 2 }, async (message) => {
+          maxHeld = Math.max(maxHeld, consumer.heldItems.length);
+          handled.set(message.n, (handled.get(message.n) ?? 0) + 1);
+          perConsumer[id]++;
+          if (message.n % 100 === 0) await sleep(1);
+        });
+        return consumerQueue;
+      }),
+    );
+    const started = Date.now();
+    for (let n = 0; n < TOTAL; n += 100) await queue.publish(range(n, n + 100));
+    await until(() => handled.size === TOTAL, `${TOTAL} messages`);
+    const elapsed = Date.now() - started;
+    await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
+    expect([...handled.values()].every((count) => count === 1)).toBe(true);
+    expect(maxHeld).toBeLessThanOrEqual(2);
+    console.log(
+      `queue: ${TOTAL} messages through 3 in-process consumers in ${elapsed} ms ` +
+        `(${Math.round((TOTAL * 1000) / elapsed)} msg/s), split ${perConsumer.join('/')}`,
+    );
+    await Promise.all([queue.close(), ...consumers.map((consumer) => consumer.close())]);
+  });
+});
