@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { firstValueFrom, filter } from 'rxjs';
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import {
+  InjectMessaging,
   InjectRecipes,
   ZookeeperConnection,
+  ZookeeperMessaging,
   ZookeeperModule,
   ZookeeperRecipes,
 } from 'nestjs-zookeeper';
@@ -15,13 +17,18 @@ import {
   testNamespace,
 } from '../support/connect.js';
 
-const namespace = testNamespace('recipes-injection');
+const namespace = testNamespace('injected-services');
 const observer = new TestConnections(namespace);
 let observerZk: ZookeeperConnection;
 
 @Injectable()
 class Scheduler {
   constructor(@InjectRecipes() readonly recipes: ZookeeperRecipes) {}
+}
+
+@Injectable()
+class Notifier {
+  constructor(@InjectMessaging() readonly messaging: ZookeeperMessaging) {}
 }
 
 @Module({
@@ -32,7 +39,7 @@ class Scheduler {
       logger: silentLogger,
     }),
   ],
-  providers: [Scheduler],
+  providers: [Scheduler, Notifier],
 })
 class AppModule {}
 
@@ -83,4 +90,26 @@ it('close() ends what the recipes started while the connection stays open', asyn
   expect(await observerZk.getChildren('/election2')).toHaveLength(0);
   expect(await observerZk.getChildren('/locks/rw')).toHaveLength(0);
   expect(await observerZk.getChildren('/workers2')).toHaveLength(0);
+});
+
+it('injects the messaging of the connection: one broadcast log per topic, in order, closed on shutdown', async () => {
+  const app = await (await Test.createTestingModule({ imports: [AppModule] }).compile()).init();
+  const { messaging } = app.get(Notifier);
+  const log = messaging.broadcast<{ n: number }>('/topics/orders');
+  expect(messaging.broadcast('/topics/orders')).toBe(log);
+  expect(messaging.queue('/queues/jobs')).toBe(messaging.queue('/queues/jobs'));
+
+  const received = firstValueFrom(
+    log.subscribe('audit', { from: 'earliest', autoAck: true }).pipe(take(3), toArray()),
+  );
+  await log.publish([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  expect((await received).map((delivery) => delivery.message)).toEqual([
+    { n: 1 },
+    { n: 2 },
+    { n: 3 },
+  ]);
+  expect((await observerZk.getChildren('/topics/orders/log')).length).toBeGreaterThan(0);
+
+  await app.close();
+  expect(await observerZk.getChildren('/topics/orders/clients')).toEqual([]);
 });
