@@ -53,14 +53,6 @@ export interface DeleteOptions extends VersionOptions {
 
 type Attempt<T> = (session: DriverSession, isRetry: boolean) => Promise<T>;
 
-// Errors after which the same request can be sent again (the same set as Curator's RetryLoop).
-const RETRYABLE = new Set<number>([
-  Code.CONNECTION_LOSS,
-  Code.OPERATION_TIMEOUT,
-  Code.SESSION_MOVED,
-  Code.SESSION_EXPIRED,
-  Code.THROTTLED,
-]);
 const CLOSING_CODES = new Set<number>([Code.CLOSING, Code.INVALID_STATE]);
 
 /**
@@ -466,7 +458,7 @@ export class ZookeeperConnection {
         error = this.toError(failure, operation, path);
       }
       const delay =
-        idempotent && RETRYABLE.has(error.code)
+        idempotent && error.isRetryable
           ? this.retryPolicy.delayBeforeRetry(retry, Date.now() - started)
           : undefined;
       if (delay === undefined) throw error;

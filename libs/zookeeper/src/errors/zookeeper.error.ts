@@ -30,12 +30,25 @@ export class ZookeeperError extends Error {
 
   /** True for errors after which the same request may succeed once the connection is back. */
   get isRetryable(): boolean {
-    return (
-      this.code === ZookeeperErrorCode.CONNECTION_LOSS ||
-      this.code === ZookeeperErrorCode.OPERATION_TIMEOUT ||
-      this.code === ZookeeperErrorCode.THROTTLED
-    );
+    return CONNECTION_PROBLEM_CODES.has(this.code);
   }
+}
+
+/**
+ * Failures that say nothing about the node, only about the link or the session (the set Curator's
+ * RetryLoop retries): the same request may succeed once the connection is back.
+ */
+export const CONNECTION_PROBLEM_CODES: ReadonlySet<number> = new Set<number>([
+  ZookeeperErrorCode.CONNECTION_LOSS,
+  ZookeeperErrorCode.OPERATION_TIMEOUT,
+  ZookeeperErrorCode.SESSION_MOVED,
+  ZookeeperErrorCode.SESSION_EXPIRED,
+  ZookeeperErrorCode.THROTTLED,
+]);
+
+/** True for a ZookeeperError caused by the connection, not by the request. */
+export function isConnectionProblem(error: unknown): error is ZookeeperError {
+  return error instanceof ZookeeperError && error.isRetryable;
 }
 
 function describe(message: string, { operation, path }: ZookeeperErrorContext): string {

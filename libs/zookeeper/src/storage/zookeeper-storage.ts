@@ -4,8 +4,7 @@ import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { Stat } from '../connection/zookeeper-types.js';
-import { ZookeeperErrorCode } from '../errors/zookeeper-error-code.enum.js';
-import { ZookeeperError } from '../errors/zookeeper.error.js';
+import { isConnectionProblem } from '../errors/zookeeper.error.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, InterruptedGenerationError, StaleGenerationError } from './chunk-store.js';
@@ -43,12 +42,6 @@ export interface WriteResult {
 }
 
 const DEFAULT_MAX_NODE_BYTES = 1_000_000;
-const CONNECTION_PROBLEMS = new Set<number>([
-  ZookeeperErrorCode.CONNECTION_LOSS,
-  ZookeeperErrorCode.OPERATION_TIMEOUT,
-  ZookeeperErrorCode.SESSION_EXPIRED,
-  ZookeeperErrorCode.SESSION_MOVED,
-]);
 const MAX_STALE_READS = 10;
 
 /**
@@ -500,7 +493,7 @@ export class ZookeeperStorage {
         return { key, value, version: snapshot.stat.version, stat: snapshot.stat };
       } catch (error) {
         if (error instanceof StaleGenerationError) return undefined;
-        if (!(error instanceof ZookeeperError && CONNECTION_PROBLEMS.has(error.code))) throw error;
+        if (!isConnectionProblem(error)) throw error;
         await this.connection.whenConnected();
       }
     }

@@ -1,5 +1,4 @@
-import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
-import { ZookeeperError } from '../errors/zookeeper.error.js';
+import { isConnectionProblem } from '../errors/zookeeper.error.js';
 import { ConnectionClosedError } from '../errors/library-errors.js';
 import { Watcher, WatchEventType } from '../connection/zookeeper-types.js';
 
@@ -34,15 +33,6 @@ export interface LoopContext {
 
 const FIRST_RETRY_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 5_000;
-
-// Failures that say nothing about the node, only about the link: read again once it is back.
-const CONNECTION_CODES = new Set<number>([
-  Code.CONNECTION_LOSS,
-  Code.OPERATION_TIMEOUT,
-  Code.SESSION_EXPIRED,
-  Code.SESSION_MOVED,
-  Code.THROTTLED,
-]);
 
 /**
  * The re-arming read loop behind every watch of this layer. ZooKeeper watches are one-shot, so
@@ -151,7 +141,7 @@ export class WatchLoop<T> implements WatchArming {
     const sink = this.sink;
     // After close() the registry completes every subscriber; nothing to report here.
     if (!sink || error instanceof ConnectionClosedError) return;
-    if (!(error instanceof ZookeeperError && CONNECTION_CODES.has(error.code))) {
+    if (!isConnectionProblem(error)) {
       sink.fail(error);
       return;
     }
