@@ -6,9 +6,9 @@ import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { JsonSerializer, Serializer } from '../../storage/serializers.js';
 import { Batcher, BatcherOptions } from '../shared/batcher.js';
-import { batchNamePrefix, isSafeNodeName } from '../shared/entry-names.js';
+import { batchNamePrefix, isSafeNodeName, parseBatchEntries } from '../shared/entry-names.js';
 import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
-import { parseOffset } from './offsets.js';
+import { lastOffsetOf, messageOffset, parseOffset } from './offsets.js';
 import {
   compactLog,
   CompactResult,
@@ -23,6 +23,16 @@ export interface BroadcastLogOptions extends BatcherOptions {
   /** How often a subscription writes its acked offset to ZooKeeper. Default 200 ms. */
   commitIntervalMs?: number;
   retention?: RetentionOptions;
+}
+
+/** What a log holds at one moment (after retention). */
+export interface LogStats {
+  /** Batch znodes. */
+  entries: number;
+  messages: number;
+  /** Offsets of the first and last message held; undefined when the log is empty. */
+  firstOffset?: number;
+  lastOffset?: number;
 }
 
 export type BroadcastLogEvent =
@@ -150,6 +160,19 @@ export class BroadcastLog<T = unknown> {
       offsets.set(id, parseOffset(data));
     }
     return offsets;
+  }
+
+  /** Counts what the log holds from one listing (batch names carry their message counts). */
+  async stats(): Promise<LogStats> {
+    await this.ready();
+    const entries = parseBatchEntries(await this.connection.getChildren(this.paths.log));
+    const last = entries.at(-1);
+    return {
+      entries: entries.length,
+      messages: entries.reduce((sum, entry) => sum + entry.count, 0),
+      firstOffset: entries.length > 0 ? messageOffset(entries[0].sequence, 0) : undefined,
+      lastOffset: last ? lastOffsetOf(last) : undefined,
+    };
   }
 
   /** Forgets a subscriber for good: retention stops waiting for it. */
