@@ -1,108 +1,118 @@
-// Runs the demo apps as processes, then kills, pauses and stops consumers to show that a client's
-// registration lives as long as its ZooKeeper session. `npm run demo [-- --keep-running]`
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+// The master/client flow end to end: an embedded ZooKeeper, 2 producers (one elected master) and
+// 3 consumers as processes; sends messages and jobs over HTTP, SIGKILLs a consumer and the master
+// midway, and exits 0 only if every consumer received every message and every job was done.
+// `npm run demo [-- --messages 300 --jobs 100 --rate 40 --keep-running]`, ZK_CONNECT to use yours.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { ZookeeperTestingServer } from '../libs/zookeeper/src/testing/index.js';
+import { AppKind, AppProcess } from './demo/app-process.js';
+import { DeliveryTally } from './demo/delivery-tally.js';
+import { Sender } from './demo/sender.js';
 
-// Short, so that the expiry steps take seconds; the testing server allows down to 400 ms.
+// Short, so that the master takeover takes seconds; the testing server allows down to 400 ms.
 const SESSION_TIMEOUT_MS = 4000;
+const PRODUCERS = ['producer-1', 'producer-2'];
+const CONSUMERS = ['consumer-a', 'consumer-b', 'consumer-c'];
+const { values: flags } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '300' },
+    jobs: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '40' },
+    'keep-running': { type: 'boolean', default: false },
+  },
+});
+const count = (flag: 'messages' | 'jobs' | 'rate', min: number) => {
+  const value = Number(flags[flag]);
+  if (Number.isInteger(value) && value >= min) return value;
+  console.error(`--${flag} must be an integer of at least ${min}, got '${flags[flag]}'`);
+  process.exit(2);
+};
+const [MESSAGES, JOBS, RATE] = [count('messages', 3), count('jobs', 0), count('rate', 1)];
+
 Object.assign(process.env, { ZK_SESSION_TIMEOUT_MS: SESSION_TIMEOUT_MS, PORT: 0, NO_COLOR: 1 });
-const keepRunning = process.argv.includes('--keep-running');
+// A fresh namespace on someone's ensemble: offsets of an earlier run must not count in this one.
+if (process.env.ZK_CONNECT && !process.env.ZK_NAMESPACE) {
+  process.env.ZK_NAMESPACE = `nestjs-zookeeper-demo-${Date.now()}`;
+}
 const tty = process.stdout.isTTY === true;
 const startedAt = Date.now();
 const logDir = mkdtempSync(join(tmpdir(), 'nestjs-zookeeper-demo-'));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-type App = { name: string; pid: number; proc: ChildProcess; url: Promise<string> };
-const running = new Set<App>();
+const apps = new Map<string, AppProcess>();
+const urls = new Map<string, string>();
+const tally = new DeliveryTally();
+const sender = new Sender(
+  () => PRODUCERS.map((name) => urls.get(name)).filter((url) => !!url) as string[],
+);
+const sent = { messages: [] as string[], jobs: [] as string[], refused: 0 };
 const results: Array<{ title: string; ok: boolean; ms: number }> = [];
-const seen = { pids: new Set<number>(), joins: 0, leaves: 0 };
-let clients: Array<{ node: string; name?: string; pid?: number }> = [];
-let producerUrl = '';
+const masters: string[] = [];
 let server: ZookeeperTestingServer | undefined;
+let takeoverMs: number | undefined;
 // The first Ctrl-C either ends the --keep-running wait or aborts the current step.
 const abort = new AbortController();
-const aborted = once(abort.signal, 'abort').then(() => Promise.reject(abort.signal.reason));
+const aborted = new Promise<never>((_, reject) =>
+  abort.signal.addEventListener('abort', () => reject(abort.signal.reason as Error)),
+);
 aborted.catch(() => undefined);
 let endWait: (() => void) | undefined;
+// After the summary, the apps' shutdown lines would only clutter it.
+let quiet = false;
 
 const say = (line: string) => console.log(`${tty ? '\r\x1b[K' : ''}${line}`);
-const progress = (line: string) =>
-  tty && process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 100) - 1)}`);
-const hasPid = (pid: number) => clients.some((client) => client.pid === pid);
-const shortNode = (text: string) => text.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-');
 const getJson = async <T>(url: string) =>
   (await (await fetch(url, { signal: AbortSignal.timeout(2000) })).json()) as T;
 
-function startApp(name: string): App {
-  const main = `dist/apps/${name.startsWith('consumer') ? 'consumer' : 'producer'}/src/main.js`;
-  const proc = spawn(process.execPath, [main], {
-    env: { ...process.env, CLIENT_NAME: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group: Ctrl-C in a terminal reaches only this script, which stops apps in order.
-    detached: true,
+type ProducerStatus = {
+  name: string;
+  master: string | null;
+  isMaster: boolean;
+  clients: unknown[];
+};
+
+function start(kind: AppKind, name: string): AppProcess {
+  const app = new AppProcess(kind, name, logDir, (from, line) => {
+    if (from.kind === 'consumer') tally.record(from.name, from.pid, line);
+    const note = /\[(?:Master|Registration)\] (.*)$/.exec(line)?.[1];
+    if (note && !quiet) say(`      ${from.name.padEnd(11)}│ ${note.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-')}`);
   });
-  const log = createWriteStream(join(logDir, `${name}-${proc.pid}.log`));
-  proc.stderr?.pipe(log, { end: false });
-  const app: App = { name, pid: proc.pid ?? -1, proc, url: Promise.resolve('') };
-  app.url = new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      log.write(`${line}\n`);
-      const url = /^listening on (\S+)/.exec(line)?.[1];
-      if (url) resolve(url);
-      const event = /\[(?:Clients|Registration)\] (.*)$/.exec(line)?.[1];
-      if (event) say(`      ${name.padEnd(10)} │ ${shortNode(event)}`);
-    });
-    proc.once('exit', (code, signal) => {
-      running.delete(app);
-      reject(new Error(`${name} exited (${signal ?? code}) before listening; see ${log.path}`));
-    });
-  });
-  app.url.catch(() => undefined);
-  running.add(app);
+  apps.set(name, app);
+  void app.url.then((url) => apps.get(name) === app && urls.set(name, url));
   return app;
 }
 
-async function stop(app: App, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (app.proc.exitCode !== null || app.proc.signalCode !== null) return;
-  const exited = once(app.proc, 'exit');
-  app.proc.kill('SIGCONT'); // a stopped process acts on SIGTERM only once it runs again
-  app.proc.kill(signal);
-  // Never cleared: kill() on a child that has exited does nothing.
-  setTimeout(() => app.proc.kill('SIGKILL'), 5000).unref();
-  await exited;
+async function kill(name: string): Promise<AppProcess> {
+  const app = apps.get(name)!;
+  urls.delete(name);
+  await app.stop('SIGKILL');
+  return app;
 }
 
-/** Reads the producer's /status and counts nodes that appeared (joins) or vanished (leaves). */
-async function poll(): Promise<void> {
-  const url = `${producerUrl}/status`;
-  const status = await getJson<{ clients: typeof clients }>(url).catch(() => ({ clients }));
-  const before = new Set(clients.map((client) => client.node));
-  const now = new Set(status.clients.map((client) => client.node));
-  seen.joins += [...now].filter((node) => !before.has(node)).length;
-  seen.leaves += [...before].filter((node) => !now.has(node)).length;
-  status.clients.forEach((client) => client.pid && seen.pids.add(client.pid));
-  clients = status.clients;
+async function producerStatus(name?: string): Promise<ProducerStatus | undefined> {
+  for (const [producer, url] of urls) {
+    if (name && producer !== name) continue;
+    if (!PRODUCERS.includes(producer)) continue;
+    const status = await getJson<ProducerStatus>(`${url}/status`).catch(() => undefined);
+    if (status) return status;
+  }
+  return undefined;
 }
 
-async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
-  for (await poll(); !done(); await poll()) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} (${secs(timeoutMs)})`);
-    const names = clients.map((client) => client.name).join(', ') || 'none';
-    progress(`      … ${secs(Date.now() - startedAt)} waiting for ${what} · registered: ${names}`);
     await sleep(150);
   }
 }
 
 async function step(title: string, run: () => Promise<string | void>): Promise<void> {
   const started = Date.now();
-  progress(`      … ${title}`);
+  say(`  … ${title}`);
   try {
     const note = await Promise.race([run(), aborted]);
     results.push({ title, ok: true, ms: Date.now() - started });
@@ -114,69 +124,171 @@ async function step(title: string, run: () => Promise<string | void>): Promise<v
   }
 }
 
-async function demo(): Promise<boolean> {
-  let [producer, a, b] = [] as App[];
+function progressLine(): string {
+  const received = CONSUMERS.map(
+    (name) => `${name.slice(-1)} ${tally.receivedOf(name, sent.messages)}`,
+  );
+  return [
+    `sent ${sent.messages.length}/${MESSAGES}`,
+    `jobs done ${tally.jobsDoneOf(sent.jobs)}/${JOBS}`,
+    `received ${received.join(' ')}`,
+    `master ${masters.at(-1) ?? '?'}`,
+    secs(Date.now() - startedAt),
+  ].join(' · ');
+}
+
+/** Live progress: one rewritten line on a terminal, a line every 2 s otherwise. */
+function showProgress(): () => void {
+  const timer = setInterval(
+    () =>
+      tty ? process.stdout.write(`\r\x1b[K    ${progressLine()}`) : say(`    ${progressLine()}`),
+    tty ? 250 : 2000,
+  );
+  const masterPoll = setInterval(() => {
+    void producerStatus().then((status) => {
+      if (status?.master && status.master !== masters.at(-1)) masters.push(status.master);
+    });
+  }, 500);
+  return () => {
+    clearInterval(timer);
+    clearInterval(masterPoll);
+  };
+}
+
+async function killAndRestartConsumer(name: string): Promise<void> {
+  const old = await kill(name);
+  say(
+    `    ⚡ SIGKILL ${name} (pid ${old.pid}) after ${tally.received(name)} messages; restarting it`,
+  );
+  const app = start('consumer', name);
+  await app.url;
+  say(`    ↻ ${name} is back (pid ${app.pid}) and resumes from its committed offset`);
+}
+
+async function killAndRestartMaster(): Promise<void> {
+  const master = (await producerStatus())?.master;
+  if (!master || !apps.has(master)) throw new Error('no master to kill');
+  const old = await kill(master);
+  const killedAt = Date.now();
+  say(
+    `    ⚡ SIGKILL the master ${master} (pid ${old.pid}); its standby takes over after the session timeout`,
+  );
+  const standby = PRODUCERS.find((name) => name !== master)!;
+  await until(
+    `${standby} to take over`,
+    async () => (await producerStatus(standby))?.isMaster === true,
+    6 * SESSION_TIMEOUT_MS,
+  );
+  takeoverMs = Date.now() - killedAt;
+  masters.push(standby);
+  say(`    ↻ ${standby} is master after ${secs(takeoverMs)}; restarting ${master} as a standby`);
+  await start('producer', master).url;
+}
+
+async function send(): Promise<string> {
+  const inFlight = new Set<Promise<void>>();
+  const faults: Array<Promise<void>> = [];
+  const interval = 1000 / RATE;
+  const jobEvery = JOBS > 0 ? MESSAGES / JOBS : Infinity;
+  let jobsQueued = 0;
+  const post = (path: '/messages' | '/jobs', id: string, list: string[]) => {
+    const request = sender
+      .post(path, { id, text: `demo ${path.slice(1, -1)} ${id}` })
+      .then(() => void list.push(id))
+      .catch((error: unknown) => {
+        sent.refused++;
+        say(`    ✘ ${String(error)}`);
+      })
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  };
+  for (let i = 0; i < MESSAGES; i++) {
+    await sleep(Math.max(0, startedSending + (i + 1) * interval - Date.now()));
+    if (i === Math.floor(MESSAGES / 3)) faults.push(killAndRestartConsumer('consumer-b'));
+    if (i === Math.floor((2 * MESSAGES) / 3)) faults.push(killAndRestartMaster());
+    post('/messages', `msg-${String(i + 1).padStart(5, '0')}`, sent.messages);
+    while (jobsQueued < JOBS && jobsQueued * jobEvery <= i) {
+      post('/jobs', `job-${String(++jobsQueued).padStart(5, '0')}`, sent.jobs);
+    }
+    while (inFlight.size >= 32) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await Promise.all(faults);
+  if (sent.refused > 0) throw new Error(`${sent.refused} requests were never accepted`);
+  return `${sent.messages.length} messages and ${sent.jobs.length} jobs accepted`;
+}
+let startedSending = 0;
+
+async function demo(): Promise<void> {
   await step('ZooKeeper is up', async () => {
-    if (process.env.ZK_CONNECT) return `using ZK_CONNECT=${process.env.ZK_CONNECT}`;
+    if (process.env.ZK_CONNECT) {
+      return `using ZK_CONNECT=${process.env.ZK_CONNECT}, namespace ${process.env.ZK_NAMESPACE}`;
+    }
     server = await ZookeeperTestingServer.start();
     process.env.ZK_CONNECT = server.connectString;
     return `started a throwaway server on ${server.connectString}`;
   });
-  await step('producer, consumer-a and consumer-b are listening', async () => {
-    [producer, a, b] = ['producer', 'consumer-a', 'consumer-b'].map(startApp);
-    const timeout = sleep(30_000).then(() => Promise.reject(new Error('no app listening in 30 s')));
-    [producerUrl] = await Promise.race([Promise.all([producer.url, a.url, b.url]), timeout]);
-    return `producer at ${producerUrl}`;
+  await step(`${PRODUCERS.join(', ')} and ${CONSUMERS.join(', ')} are listening`, async () => {
+    PRODUCERS.forEach((name) => start('producer', name));
+    CONSUMERS.forEach((name) => start('consumer', name));
+    const timeout = sleep(45_000).then(() =>
+      Promise.reject(new Error('not all listening in 45 s')),
+    );
+    await Promise.race([Promise.all([...apps.values()].map((app) => app.url)), timeout]);
   });
-  await step('the producer lists both consumers, and every /health is up', async () => {
-    await waitFor('both consumers to register', () => hasPid(a.pid) && hasPid(b.pid), 15_000);
-    for (const app of [producer, a, b]) {
-      const health = await getJson<{ status: string }>(`${await app.url}/health`);
-      if (health.status !== 'ok') throw new Error(`${app.name}'s /health says ${health.status}`);
-    }
+  await step('a master is elected and every consumer is registered', async () => {
+    let status: ProducerStatus | undefined;
+    await until(
+      'a master and 3 registered clients',
+      async () => !!(status = await producerStatus())?.master && status.clients.length >= 3,
+      30_000,
+    );
+    masters.push(status!.master!);
+    return `master ${status!.master}, ${status!.clients.length} clients under /clients`;
   });
-  await step('SIGKILL consumer-b: it leaves only when its session expires', async () => {
-    const killedAt = Date.now();
-    await stop(b, 'SIGKILL');
-    await waitFor('the dead consumer-b to leave', () => !hasPid(b.pid), 3 * SESSION_TIMEOUT_MS);
-    if (Date.now() - killedAt < SESSION_TIMEOUT_MS / 2) throw new Error('it left before expiry');
-    return `its session timeout is ${secs(SESSION_TIMEOUT_MS)}`;
-  });
-  await step('restart consumer-b: it registers again', async () => {
-    b = startApp('consumer-b');
-    await waitFor('the new consumer-b to register', () => hasPid(b.pid), 15_000);
-    return `new pid ${b.pid}`;
-  });
-  await step('SIGSTOP consumer-a past its session timeout, then SIGCONT', async () => {
-    a.proc.kill('SIGSTOP');
-    await waitFor('the frozen consumer-a to leave', () => !hasPid(a.pid), 3 * SESSION_TIMEOUT_MS);
-    a.proc.kill('SIGCONT');
-    await waitFor('consumer-a to re-register', () => hasPid(a.pid), 15_000);
-    return 'it left, then re-registered from a new session';
-  });
-  if (keepRunning) {
-    say(`\n  All up: try curl ${producerUrl}/status. Press Ctrl-C for the last step.\n`);
-    await new Promise<void>((resolve) => (endWait = resolve));
-    endWait = undefined;
+  const stopProgress = showProgress();
+  try {
+    await step(`send ${MESSAGES} messages and ${JOBS} jobs at ${RATE}/s, with crashes`, () => {
+      startedSending = Date.now();
+      return send();
+    });
+    await step('every consumer received every message, each job was done', async () => {
+      const complete = () =>
+        CONSUMERS.every((name) => tally.receivedOf(name, sent.messages) === sent.messages.length) &&
+        tally.jobsDoneOf(sent.jobs) === sent.jobs.length;
+      await until('the last deliveries', complete, 60_000).catch(() => undefined);
+      if (!complete()) throw new Error('some messages or jobs were not delivered in 60 s');
+    });
+  } finally {
+    stopProgress();
   }
-  await step('SIGTERM both consumers: they leave at once', async () => {
-    await Promise.all([stop(a), stop(b)]);
-    const left = () => !hasPid(a.pid) && !hasPid(b.pid);
-    await waitFor('both consumers to leave', left, SESSION_TIMEOUT_MS / 2);
-    return 'a clean shutdown closes the session, no timeout to wait for';
-  });
-  return true;
 }
 
-function summary(allObserved: boolean): void {
-  const rows = results.map(({ ok, ms, title }, index) => {
-    return `  ${String(index + 1).padStart(2)}  ${ok ? 'ok  ' : 'FAIL'}  ${secs(ms).padStart(6)}  ${title}`;
-  });
-  say(`\n  Summary\n${rows.join('\n')}
-  clients seen    ${seen.pids.size} processes: ${seen.joins} joins, ${seen.leaves} leaves
-  total time      ${secs(Date.now() - startedAt)}
-  app logs        ${logDir}
-\n  ${allObserved ? 'All steps observed.' : 'Not every step was observed: see FAIL above.'}`);
+function summary(): boolean {
+  const rows = CONSUMERS.map((name) => tally.summary(name, sent.messages));
+  const jobs = tally.jobsSummary(sent.jobs);
+  const lost = rows.reduce((sum, row) => sum + row.lost, 0) + jobs.lost;
+  const disordered = rows.reduce((sum, row) => sum + row.outOfOrder, 0);
+  const cell = (value: string | number, width = 10) => String(value).padStart(width);
+  const table = [
+    `  ${''.padEnd(12)}${cell('sent')}${cell('delivered')}${cell('lost')}${cell('duplicates', 12)}${cell('out of order', 14)}`,
+    ...rows.map(
+      (row) =>
+        `  ${row.name.padEnd(12)}${cell(sent.messages.length)}${cell(row.delivered)}${cell(row.lost)}${cell(row.duplicates, 12)}${cell(row.outOfOrder, 14)}`,
+    ),
+    `  ${'jobs'.padEnd(12)}${cell(sent.jobs.length)}${cell(jobs.done)}${cell(jobs.lost)}${cell(jobs.duplicates, 12)}${cell('-', 14)}`,
+  ];
+  const steps = results.map(
+    ({ ok, ms, title }, index) =>
+      `  ${String(index + 1).padStart(2)}  ${ok ? 'ok  ' : 'FAIL'}  ${secs(ms).padStart(6)}  ${title}`,
+  );
+  const good = results.every((result) => result.ok) && lost === 0 && disordered === 0;
+  say(`\n  Steps\n${steps.join('\n')}\n\n  Deliveries\n${table.join('\n')}
+  masters       ${masters.join(' → ') || '?'}${takeoverMs ? ` (takeover ${secs(takeoverMs)})` : ''}
+  total time    ${secs(Date.now() - startedAt)}
+  app logs      ${logDir}
+\n  ${good ? 'Nothing lost: every consumer got every message, in order.' : `FAILED: ${lost} lost, ${disordered} out of order, or a step failed (see above).`}`);
+  return good;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -188,12 +300,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // Last resort for a crash in this script; the ZooKeeper JVM has its own watchdog.
-process.on('exit', () => running.forEach((app) => app.proc.kill('SIGKILL')));
+process.on('exit', () => apps.forEach((app) => app.signal('SIGKILL')));
 
-say('nestjs-zookeeper demo: consumers register ephemeral znodes under /clients and the producer');
-say("watches them; a znode lives as long as its session. Lines with │ are the apps' own logs.\n");
-const ok = await demo().catch(() => false); // a failure was already reported by its step
-await Promise.all([...running].map((app) => stop(app)));
+say('nestjs-zookeeper demo: consumers register ephemeral sequential znodes under /clients; the');
+say('elected producer (master) appends every message to the /messages log; every consumer reads');
+say("it all. Lines with │ are the apps' own logs.\n");
+await demo().catch(() => undefined); // a failure was already reported by its step
+const good = summary();
+quiet = true;
+if (flags['keep-running'] && !abort.signal.aborted) {
+  const list = [...urls].map(([name, url]) => `    ${name.padEnd(12)} ${url}/status`).join('\n');
+  say(
+    `\n  Still running (Ctrl-C to stop):\n${list}\n  e.g. curl -X POST -H 'content-type: application/json' -d '{"text":"hi"}' ${urls.get(PRODUCERS[0]) ?? ''}/messages\n`,
+  );
+  await new Promise<void>((resolve) => (endWait = resolve));
+}
+await Promise.all([...apps.values()].map((app) => app.stop()));
 await server?.close();
-summary(ok);
-process.exit(ok ? 0 : abort.signal.aborted ? 130 : 1);
+process.exit(good ? 0 : abort.signal.aborted ? 130 : 1);

@@ -21,7 +21,8 @@ import {
   take,
   tap,
 } from 'rxjs';
-import { CLIENTS_PATH, encodeRegistration } from '../../shared/src/client-registration.js';
+import { encodeRegistration } from '../../shared/src/client-registration.js';
+import { DEMO_PATHS } from '../../shared/src/demo-topology.js';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 
 const RETRY_DELAY_MS = 1000;
@@ -46,7 +47,7 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
     private readonly httpAdapterHost: HttpAdapterHost,
     config: ConfigService<DemoEnv, true>,
   ) {
-    this.name = config.get('CLIENT_NAME', { infer: true }) ?? `consumer-${process.pid}`;
+    this.name = config.get('INSTANCE_NAME', { infer: true });
   }
 
   /** The node this client is registered as, or undefined while it is not. */
@@ -94,7 +95,7 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
         port,
         startedAt: this.startedAt,
       });
-      this.registeredPath = await this.zk.create(`${CLIENTS_PATH}/client-`, data, {
+      this.registeredPath = await this.zk.create(`${DEMO_PATHS.clients}/client-`, data, {
         mode: CreateMode.EPHEMERAL_SEQUENTIAL,
         createParents: true,
       });

@@ -1,5 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ConnectionState, InjectZookeeper, ZookeeperConnection } from 'nestjs-zookeeper';
+import { JobWorkerService } from './job-worker.service.js';
+import { ReceiverService } from './receiver.service.js';
 import { RegistrationService } from './registration.service.js';
 
 export interface ConsumerStatus {
@@ -7,12 +9,18 @@ export interface ConsumerStatus {
   /** Null while not registered (e.g. between an expired session and the next one). */
   registration: string | null;
   state: ConnectionState;
+  /** Broadcast messages received by this process, and the offset of the last one. */
+  received: { count: number; lastOffset: number | null };
+  /** Jobs this process did. */
+  jobsDone: number;
 }
 
 @Controller('status')
 export class StatusController {
   constructor(
     private readonly registration: RegistrationService,
+    private readonly receiver: ReceiverService,
+    private readonly jobs: JobWorkerService,
     @InjectZookeeper() private readonly zk: ZookeeperConnection,
   ) {}
 
@@ -22,6 +30,8 @@ export class StatusController {
       name: this.registration.name,
       registration: this.registration.path ?? null,
       state: this.zk.state,
+      received: this.receiver.received,
+      jobsDone: this.jobs.done,
     };
   }
 }

@@ -9,10 +9,12 @@ import {
 import { concatMap, filter, merge, Subject, Subscription } from 'rxjs';
 import {
   ClientRegistration,
-  CLIENTS_PATH,
   decodeRegistration,
   sequenceOf,
 } from '../../shared/src/client-registration.js';
+import { DEMO_PATHS } from '../../shared/src/demo-topology.js';
+
+const CLIENTS_PATH = DEMO_PATHS.clients;
 
 const RETRY_DELAY_MS = 1000;
 

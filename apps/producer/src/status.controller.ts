@@ -1,21 +1,52 @@
 import { Controller, Get } from '@nestjs/common';
-import { ConnectionState, InjectZookeeper, ZookeeperConnection } from 'nestjs-zookeeper';
+import { ConfigService } from '@nestjs/config';
+import { ConnectionState, InjectZookeeper, LogStats, ZookeeperConnection } from 'nestjs-zookeeper';
+import type { DemoEnv } from '../../shared/src/demo-config.js';
 import { ClientsRegistry, RegisteredClient } from './clients-registry.service.js';
+import { InboxService } from './inbox.service.js';
+import { MasterService } from './master.service.js';
 
 export interface ProducerStatus {
-  clients: RegisteredClient[];
+  name: string;
   state: ConnectionState;
+  /** The elected master's instance name (null while none is known). */
+  master: string | null;
+  isMaster: boolean;
+  /** Messages this instance appended to the log while it was master. */
+  relayed: number;
+  clients: RegisteredClient[];
+  /** What the broadcast log holds now (retention deletes what every client committed). */
+  log: LogStats;
+  /** Items (batches of messages) waiting in each work queue. */
+  queues: { inbox: number; jobs: number };
 }
 
 @Controller('status')
 export class StatusController {
   constructor(
     private readonly registry: ClientsRegistry,
+    private readonly master: MasterService,
+    private readonly inbox: InboxService,
+    private readonly config: ConfigService<DemoEnv, true>,
     @InjectZookeeper() private readonly zk: ZookeeperConnection,
   ) {}
 
   @Get()
-  status(): ProducerStatus {
-    return { clients: this.registry.list(), state: this.zk.state };
+  async status(): Promise<ProducerStatus> {
+    const [log, inbox, jobs] = await Promise.all([
+      this.master.messages.stats(),
+      this.inbox.inbox.pendingItems(),
+      this.inbox.jobs.pendingItems(),
+    ]);
+    return {
+      name: this.config.get('INSTANCE_NAME', { infer: true }),
+      state: this.zk.state,
+      master: this.master.master,
+      isMaster: this.master.isMaster,
+      relayed: this.master.relayed,
+      clients: this.registry.list(),
+      log,
+      queues: { inbox, jobs },
+    };
   }
 }

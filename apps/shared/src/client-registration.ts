@@ -1,6 +1,3 @@
-/** Parent of the clients' ephemeral sequential nodes, relative to the namespace. */
-export const CLIENTS_PATH = '/clients';
-
 /** What a client writes into its node: enough for the master to tell clients apart and call them. */
 export interface ClientRegistration {
   name: string;

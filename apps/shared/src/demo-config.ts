@@ -1,4 +1,5 @@
 import { ConfigService } from '@nestjs/config';
+import { hostname } from 'node:os';
 import type { ZookeeperModuleOptions } from 'nestjs-zookeeper';
 
 /** The environment both demo apps read, after validation and defaults. */
@@ -9,8 +10,17 @@ export interface DemoEnv {
   PORT: number;
   /** Interface to listen on: loopback by default (no auth); 0.0.0.0 inside a container. */
   HOST: string;
-  CLIENT_NAME: string | undefined;
+  /**
+   * This instance's name: the consumer's durable subscriber id (its committed offset is stored
+   * under it, so a restart with the same name resumes) and the producer's election id. Defaults to
+   * the host name, which is stable across restarts of one container.
+   */
+  INSTANCE_NAME: string;
+  /** Producer only: messages per second its generator publishes (0 = off; `--rate N` sets it). */
+  GENERATOR_RATE: number;
 }
+
+const NAME_PATTERN = /^[A-Za-z0-9._:@-]{1,100}$/;
 
 function integerSetting(
   raw: Record<string, unknown>,
@@ -26,6 +36,22 @@ function integerSetting(
     problems.push(`${key} must be an integer from ${min} to ${max}, got '${String(text)}'`);
   }
   return value;
+}
+
+function instanceName(raw: Record<string, unknown>, problems: string[]): string {
+  const given = typeof raw.INSTANCE_NAME === 'string' ? raw.INSTANCE_NAME.trim() : '';
+  if (!given)
+    return (
+      hostname()
+        .replace(/[^A-Za-z0-9._:@-]/g, '-')
+        .slice(0, 100) || 'instance'
+    );
+  if (!NAME_PATTERN.test(given)) {
+    problems.push(
+      `INSTANCE_NAME must be 1-100 characters of A-Z a-z 0-9 . _ : @ - (it names a znode), got '${given}'`,
+    );
+  }
+  return given;
 }
 
 /**
@@ -48,8 +74,8 @@ export function validateDemoEnv(raw: Record<string, unknown>): Record<string, un
     ZK_NAMESPACE: typeof raw.ZK_NAMESPACE === 'string' ? raw.ZK_NAMESPACE : 'nestjs-zookeeper-demo',
     PORT: integerSetting(raw, 'PORT', 0, [0, 65_535], problems),
     HOST: typeof raw.HOST === 'string' && raw.HOST.trim() ? raw.HOST.trim() : '127.0.0.1',
-    CLIENT_NAME:
-      typeof raw.CLIENT_NAME === 'string' && raw.CLIENT_NAME ? raw.CLIENT_NAME : undefined,
+    INSTANCE_NAME: instanceName(raw, problems),
+    GENERATOR_RATE: integerSetting(raw, 'GENERATOR_RATE', 0, [0, 10_000], problems),
   };
   if (problems.length > 0) {
     throw new Error(`invalid environment:\n  - ${problems.join('\n  - ')}`);

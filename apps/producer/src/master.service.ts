@@ -1,0 +1,98 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import {
+  BroadcastLog,
+  InjectMessaging,
+  InjectRecipes,
+  LeaderElection,
+  LeaderInfo,
+  QueueConsumer,
+  ZookeeperMessaging,
+  ZookeeperRecipes,
+} from 'nestjs-zookeeper';
+import { concatMap, Subscription } from 'rxjs';
+import type { DemoEnv } from '../../shared/src/demo-config.js';
+import { DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
+import { InboxService } from './inbox.service.js';
+
+/**
+ * Every producer runs for master; the elected one relays the inbox work queue into the broadcast
+ * log, so exactly one instance appends at a time and the log has one order. Leadership ends with
+ * the master's session (crash, SIGKILL, partition): a standby wins the election after the session
+ * timeout and picks up the inbox where the old master's progress says it stopped, so a message
+ * may be appended twice (at-least-once, counted as duplicates by the demo), never dropped.
+ */
+@Injectable()
+export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Master');
+  private readonly election: LeaderElection;
+  private readonly log: BroadcastLog<DemoMessage>;
+  private relay?: QueueConsumer<DemoMessage>;
+  private subscription?: Subscription;
+  private relayedCount = 0;
+  private leaderInfo?: LeaderInfo;
+
+  constructor(
+    @InjectRecipes() recipes: ZookeeperRecipes,
+    @InjectMessaging() messaging: ZookeeperMessaging,
+    private readonly inbox: InboxService,
+    config: ConfigService<DemoEnv, true>,
+  ) {
+    const participantId = config.get('INSTANCE_NAME', { infer: true });
+    this.election = recipes.leaderElection(DEMO_PATHS.master, { participantId });
+    this.log = messaging.broadcast<DemoMessage>(DEMO_PATHS.messages);
+  }
+
+  /** Whether this instance is the master now. */
+  get isMaster(): boolean {
+    return this.election.isLeader;
+  }
+
+  /** The current master's instance name, as this instance last saw it. */
+  get master(): string | null {
+    return this.leaderInfo?.id ?? null;
+  }
+
+  /** Messages this instance appended to the log while it was master. */
+  get relayed(): number {
+    return this.relayedCount;
+  }
+
+  get messages(): BroadcastLog<DemoMessage> {
+    return this.log;
+  }
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.election.isLeader$
+      .pipe(concatMap((leads) => (leads ? this.startRelay() : this.stopRelay())))
+      .subscribe();
+    this.subscription.add(this.election.leader$.subscribe((leader) => (this.leaderInfo = leader)));
+    void this.election.start().catch((error: unknown) => {
+      this.logger.error(`could not enter the election: ${String(error)}`);
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await this.stopRelay();
+  }
+
+  private async startRelay(): Promise<void> {
+    this.logger.log(`elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_PATHS.messages}`);
+    this.relay = await this.inbox.inbox.consume(
+      { concurrency: 1, maxAttempts: 20 },
+      async (message) => {
+        await this.log.publish(message);
+        this.relayedCount++;
+      },
+    );
+  }
+
+  private async stopRelay(): Promise<void> {
+    const relay = this.relay;
+    if (!relay) return;
+    this.relay = undefined;
+    this.logger.warn('no longer master: stopped relaying');
+    await relay.stop();
+  }
+}
