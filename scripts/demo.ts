@@ -78,7 +78,8 @@ function start(kind: AppKind, name: string): AppProcess {
   const app = new AppProcess(kind, name, logDir, (from, line) => {
     if (from.kind === 'consumer') tally.record(from.name, from.pid, line);
     const note = /\[(?:Master|Registration)\] (.*)$/.exec(line)?.[1];
-    if (note && !quiet) say(`      ${from.name.padEnd(11)}│ ${note.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-')}`);
+    if (note && !quiet)
+      say(`      ${from.name.padEnd(11)}│ ${note.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-')}`);
   });
   apps.set(name, app);
   void app.url.then((url) => apps.get(name) === app && urls.set(name, url));

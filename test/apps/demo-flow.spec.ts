@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication, Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { BroadcastLog, ZookeeperConnection } from 'nestjs-zookeeper';
+import { validateDemoEnv } from '../../apps/shared/src/demo-config.js';
+import { DEMO_PATHS, DemoMessage } from '../../apps/shared/src/demo-topology.js';
+import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
+import { sleep } from '../messaging/support.js';
+
+// The demo apps in-process against the test server: a producer and a consumer wired exactly as
+// in production (their AppModules), each with its own instance name.
+const namespace = testNamespace('demo-flow');
+process.env.ZK_CONNECT = testConnectString();
+process.env.ZK_NAMESPACE = namespace;
+
+const connections = new TestConnections(namespace);
+let zk: ZookeeperConnection;
+const apps: INestApplication[] = [];
+let producerUrl: string;
+let consumerUrl: string;
+
+async function startApp(module: Type<unknown>, name: string): Promise<string> {
+  const config = new ConfigService(
+    validateDemoEnv({
+      ZK_CONNECT: testConnectString(),
+      ZK_NAMESPACE: namespace,
+      ZK_SESSION_TIMEOUT_MS: '4000',
+      INSTANCE_NAME: name,
+    }),
+  );
+  const testing = await Test.createTestingModule({ imports: [module] })
+    .overrideProvider(ConfigService)
+    .useValue(config)
+    .compile();
+  const app = testing.createNestApplication({ logger: ['error'] });
+  apps.push(app);
+  await app.listen(0, '127.0.0.1');
+  return await app.getUrl();
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  return (await (await fetch(url)).json()) as T;
+}
+
+async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${producerUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  // Loaded after the environment is set: the apps' ConfigModule validates it on import.
+  const producer = (await import('../../apps/producer/src/app.module.js')).AppModule;
+  const consumer = (await import('../../apps/consumer/src/app.module.js')).AppModule;
+  zk = await connections.open();
+  producerUrl = await startApp(producer, 'producer-t');
+  consumerUrl = await startApp(consumer, 'consumer-t');
+});
+
+afterAll(async () => {
+  for (const app of apps.reverse()) await app.close();
+  await connections.closeAll();
+});
+
+describe('demo apps: the master/client flow', () => {
+  it('elects the producer master and lists the registered consumer', async () => {
+    const status = await until(
+      () => getJson<any>(`${producerUrl}/status`),
+      (s) => s.isMaster && s.clients.length === 1,
+      'a master with one client',
+    );
+    expect(status).toMatchObject({ name: 'producer-t', master: 'producer-t', state: 'CONNECTED' });
+    expect(status.clients[0]).toMatchObject({ name: 'consumer-t' });
+    expect(status.clients[0].node).toMatch(/client-\d{10}$/);
+  });
+
+  it('answers 400 with every reason for a bad message, and stores nothing', async () => {
+    const cases: Array<[unknown, RegExp[]]> = [
+      [{}, [/'text' is required/]],
+      [{ text: '   ' }, [/must not be empty/]],
+      [{ text: 'x'.repeat(10_001) }, [/at most 10000 characters/]],
+      [
+        { text: 5, id: 'has space', extra: 1 },
+        [/unknown field 'extra'/, /'text' is required/, /'id' must be/],
+      ],
+      [[{ text: 'in an array' }], [/must be a JSON object/]],
+    ];
+    for (const [body, reasons] of cases) {
+      for (const path of ['/messages', '/jobs']) {
+        const { status, json } = await post(path, body);
+        expect(status).toBe(400);
+        expect(json.message).toHaveLength(reasons.length);
+        reasons.forEach((reason, index) => expect(json.message[index]).toMatch(reason));
+      }
+    }
+    const status = await getJson<any>(`${producerUrl}/status`);
+    expect(status.queues).toEqual({ inbox: 0, jobs: 0 });
+    expect(status.relayed).toBe(0);
+  });
+
+  it('relays every posted message through the master to the consumer, in order, and runs jobs', async () => {
+    const ids = Array.from({ length: 25 }, (_, i) => `m-${i}`);
+    // A second reader of the log, durable before anything is posted, checks the order.
+    const log = new BroadcastLog<DemoMessage>(zk, DEMO_PATHS.messages);
+    const registered = firstValueFrom(log.events$);
+    const read = firstValueFrom(
+      log.subscribe('order-check', { from: 'latest', autoAck: true }).pipe(take(25), toArray()),
+    );
+    expect(await registered).toMatchObject({ type: 'registered', subscriberId: 'order-check' });
+    for (const id of ids) {
+      const { status, json } = await post('/messages', { id, text: `hello ${id}` });
+      expect(status).toBe(202);
+      expect(json).toMatchObject({ id, acceptedBy: 'producer-t' });
+    }
+    for (let i = 0; i < 5; i++)
+      expect((await post('/jobs', { text: `job ${i}` })).status).toBe(202);
+    const consumer = await until(
+      () => getJson<any>(`${consumerUrl}/status`),
+      (s) => s.received.count >= 25 && s.jobsDone >= 5,
+      '25 messages and 5 jobs at the consumer',
+    );
+    expect(consumer).toMatchObject({ name: 'consumer-t', received: { count: 25 }, jobsDone: 5 });
+    const producer = await getJson<any>(`${producerUrl}/status`);
+    expect(producer.relayed).toBe(25);
+    expect(producer.log.lastOffset).toBe(consumer.received.lastOffset);
+    expect(producer.queues).toEqual({ inbox: 0, jobs: 0 });
+    expect((await read).map((delivery) => delivery.message.id)).toEqual(ids);
+    await log.close();
+  });
+});
