@@ -3,6 +3,7 @@
 import ZooKeeper from 'zookeeper';
 import { ZookeeperConnection, ZookeeperStorage } from '../libs/zookeeper/src/index.js';
 import { ZookeeperTestingServer } from '../libs/zookeeper/src/testing/index.js';
+import { benchMessaging, IN_FLIGHT } from './messaging.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -98,6 +99,16 @@ for (const workload of workloads) {
       `${workload.name.padEnd(22)} ${mode.padEnd(10)} ${rawRate.toFixed(0).padStart(10)} ${oursRate.toFixed(0).padStart(12)} ${(oursRate / rawRate).toFixed(2).padStart(10)}`,
     );
   }
+}
+
+console.log(
+  `\nmessaging, end to end: publish ${OPS} messages (${IN_FLIGHT} in flight), consume all`,
+);
+console.log('primitive              raw msg/s   ours msg/s   ours/raw');
+for (const result of await benchMessaging(raw, ours, root, OPS)) {
+  console.log(
+    `${result.name.padEnd(22)} ${result.rawRate.toFixed(0).padStart(9)} ${result.oursRate.toFixed(0).padStart(12)} ${(result.oursRate / result.rawRate).toFixed(2).padStart(10)}`,
+  );
 }
 raw.close();
 await ours.close();
