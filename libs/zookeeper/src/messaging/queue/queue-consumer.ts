@@ -8,6 +8,7 @@ import { Serializer } from '../../storage/serializers.js';
 import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { decodeBatch } from '../shared/message-batch.js';
+import { ConsumerLine } from './consumer-line.js';
 import { writeDeadLetter } from './dead-letters.js';
 import { ItemProgress } from './item-progress.js';
 
@@ -47,6 +48,27 @@ export interface QueuePaths {
   locks: string;
   progress: string;
   dead: string;
+  /** The line of idle consumers (see ConsumerLine). */
+  waiters: string;
+}
+
+/** What a consumer did, for tests and metrics. */
+export interface ConsumerStats {
+  /** Item lists read and acted on (one per children-watch delivery while head of the line). */
+  listings: number;
+  /** Times this consumer became the head of the line of idle consumers. */
+  turns: number;
+}
+
+/**
+ * Thrown into the consumer by a handler to give its message back without counting an attempt:
+ * the item is released at that message (the Observable form, unsubscribed before an ack).
+ */
+export class DeliveryReleased extends Error {
+  constructor() {
+    super('delivery released unacknowledged');
+    this.name = 'DeliveryReleased';
+  }
 }
 
 /** What a consumer needs from its WorkQueue. */
@@ -64,17 +86,24 @@ interface Held {
 }
 
 /**
- * One competing consumer. It follows the item list through a children watch and takes free items
- * in sequence order, as many as it has free slots, by creating `<locks>/<item>` as an ephemeral
- * node. An item found locked gets an exists watch on its lock, so this consumer looks again only
- * when that lock goes (a crashed holder's session ends), not on every change of the queue.
+ * One competing consumer. While it has a free slot it stands in the queue's line of idle
+ * consumers (see ConsumerLine); only at the head of the line does it follow the item list through
+ * a children watch, taking free items in sequence order, as many as it has free slots, by
+ * creating `<locks>/<item>` as an ephemeral node. Once full it leaves the line, handing the watch
+ * to the next waiter, and joins again at the end when a slot frees. An item found locked gets an
+ * exists watch on its lock, so the head looks again only when that lock goes (a crashed holder's
+ * session ends), not on every change of the queue; a new head lists the items and checks again.
  */
 export class QueueConsumer<T> {
+  /** Counters of this consumer's work (see ConsumerStats). */
+  readonly stats: ConsumerStats = { listings: 0, turns: 0 };
   private readonly concurrency: number;
   private readonly held = new Map<string, Held>();
   private readonly lockedByOthers = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly links: Subscription[] = [];
+  private line?: ConsumerLine;
+  private itemsLink?: Subscription;
   private names: readonly string[] = [];
   private filling = false;
   private refill = false;
@@ -91,15 +120,14 @@ export class QueueConsumer<T> {
   async start(): Promise<void> {
     await this.context.ready();
     const { connection, paths } = this.context;
+    this.line = new ConsumerLine(
+      connection,
+      paths.waiters,
+      (isHead) => this.onTurn(isHead),
+      (error) => this.context.emit({ type: 'consumer-error', error }),
+    );
+    this.line.start();
     this.links.push(
-      watchChildren(connection, paths.items).subscribe({
-        next: (names) => {
-          this.names = names;
-          for (const name of this.finished) if (!names.includes(name)) this.finished.delete(name);
-          this.fill();
-        },
-        error: (error: unknown) => this.context.emit({ type: 'consumer-error', error }),
-      }),
       // Locks are ephemeral: after an expiry none of ours is held any more.
       connection.state$.pipe(filter((s) => s === ConnectionState.EXPIRED)).subscribe(() => {
         for (const held of this.held.values()) held.lost = true;
@@ -109,12 +137,15 @@ export class QueueConsumer<T> {
         this.fill();
       }),
     );
+    this.line.join();
   }
 
   /** Takes no new item; held items stop after their current message and are released. */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const link of this.links) link.unsubscribe();
+    this.onTurn(false);
+    await this.line?.close();
     while (this.held.size > 0) {
       await Promise.allSettled([...this.held.values()].map((held) => held.done));
     }
@@ -123,6 +154,24 @@ export class QueueConsumer<T> {
   /** Items this consumer holds now. */
   get heldItems(): string[] {
     return [...this.held.keys()];
+  }
+
+  /** Head of the line: follow the item list. Not (any more): leave it to the next waiter. */
+  private onTurn(isHead: boolean): void {
+    this.itemsLink?.unsubscribe();
+    this.itemsLink = undefined;
+    this.names = [];
+    if (!isHead || this.stopping) return;
+    this.stats.turns++;
+    this.itemsLink = watchChildren(this.context.connection, this.context.paths.items).subscribe({
+      next: (names) => {
+        this.stats.listings++;
+        this.names = names;
+        for (const name of this.finished) if (!names.includes(name)) this.finished.delete(name);
+        this.fill();
+      },
+      error: (error: unknown) => this.context.emit({ type: 'consumer-error', error }),
+    });
   }
 
   private fill(): void {
@@ -137,14 +186,18 @@ export class QueueConsumer<T> {
         this.context.emit({ type: 'consumer-error', error });
         setTimeout(() => this.fill(), 500);
       })
-      .finally(() => (this.filling = false));
+      .finally(() => {
+        this.filling = false;
+        // A fill() that came after the last pass but before this callback.
+        if (this.refill) this.fill();
+      });
   }
 
   private async takeFreeItems(): Promise<void> {
     do {
       this.refill = false;
       for (const entry of parseBatchEntries(this.names)) {
-        if (this.stopping || this.held.size >= this.concurrency) return;
+        if (this.stopping || !this.line?.isHead || this.held.size >= this.concurrency) return;
         const { name } = entry;
         if (this.held.has(name) || this.finished.has(name) || this.lockedByOthers.has(name)) {
           continue;
@@ -171,6 +224,10 @@ export class QueueConsumer<T> {
     }
     const held: Held = { lost: false };
     this.held.set(entry.name, held);
+    // Full: the next waiter watches the items while this consumer works. Else to the end of the
+    // line, behind the consumers that are waiting.
+    if (this.held.size >= this.concurrency) this.line?.leave();
+    else this.line?.passTurn();
     held.done = this.work(entry, held)
       .catch((error: unknown) => {
         this.context.emit({ type: 'item-abandoned', item: entry.name, error });
@@ -178,6 +235,7 @@ export class QueueConsumer<T> {
       })
       .finally(() => {
         this.held.delete(entry.name);
+        if (!this.stopping) this.line?.join();
         this.fill();
       });
   }

@@ -26,7 +26,7 @@ export interface WorkQueueOptions extends BatcherOptions {
  * Layout under the queue path: `items/` batch znodes (persistent sequential, protected names
  * ending in `m<count>-<sequence>`), `locks/<item>` the ephemeral lock of the consumer holding an
  * item, `progress/<item>` how far the item got (next message, failed attempts of it), `dead/`
- * messages that failed `maxAttempts` times.
+ * messages that failed `maxAttempts` times, `waiters/` the line of idle consumers.
  *
  * Guarantees:
  * - Delivery: at-least-once. An item is deleted only after each of its messages was handled or
@@ -37,13 +37,18 @@ export interface WorkQueueOptions extends BatcherOptions {
  *   with more consumers, items are taken in order but handled in parallel.
  * - Retries: a failing message runs again (its attempt count is stored first, so crashes count
  *   too); after `maxAttempts` it is written to `dead/` and the item goes on.
- * - Backpressure: a consumer holds at most `concurrency` items; idle consumers wait on watches.
+ * - Backpressure: a consumer holds at most `concurrency` items.
+ * - No herd, no polling: consumers with a free slot wait in a line (`waiters/`, see ConsumerLine);
+ *   only its head watches the items, so a new item wakes one consumer, not every idle one, and
+ *   items go round the line.
  *
  * Failure modes:
  * - A rejected `publish` may or may not have appended its batches; a resolved one is durable.
  * - A consumer cut off for longer than its session timeout loses its locks: another consumer may
  *   run the same messages meanwhile (it stops at its next progress write, fenced by version).
  * - A handler that never settles holds its item forever (add your own timeout).
+ * - A consumer that dies while in the line holds up the consumers behind it (and new items) until
+ *   its session expires; items already taken go on.
  */
 export class WorkQueue<T = unknown> {
   readonly paths: QueuePaths;
@@ -64,6 +69,7 @@ export class WorkQueue<T = unknown> {
       locks: joinPath(path, 'locks'),
       progress: joinPath(path, 'progress'),
       dead: joinPath(path, 'dead'),
+      waiters: joinPath(path, 'waiters'),
     };
     this.serializer = options.serializer ?? new JsonSerializer();
     this.batcher = new Batcher(

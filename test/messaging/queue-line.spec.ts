@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ZookeeperConnection } from 'nestjs-zookeeper';
+import { QueueConsumer, WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
+import { TestConnections, testNamespace } from '../support/connect.js';
+import { sleep } from './support.js';
+
+const connections = new TestConnections(testNamespace('queue-line'));
+let zk: ZookeeperConnection;
+beforeAll(async () => {
+  zk = await connections.open();
+});
+afterAll(() => connections.closeAll());
+
+type Message = { n: number };
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('WorkQueue line of idle consumers', () => {
+  it('wakes only the head of the line for each item, not every idle consumer', async () => {
+    const CONSUMERS = 5;
+    const ITEMS = 30;
+    const path = '/queues/line';
+    const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
+    const handled = new Map<number, number>();
+    const queues: WorkQueue<Message>[] = [];
+    const consumers: QueueConsumer<Message>[] = [];
+    for (let id = 0; id < CONSUMERS; id++) {
+      const consumerQueue = new WorkQueue<Message>(await connections.open(), path);
+      queues.push(consumerQueue);
+      consumers.push(
+        await consumerQueue.consume({ concurrency: 1 }, (message) => {
+          handled.set(message.n, (handled.get(message.n) ?? 0) + 1);
+        }),
+      );
+    }
+    const waiting = () => zk.getChildren(`${path}/waiters`);
+    await until(async () => (await waiting()).length === CONSUMERS, 'all consumers in line');
+    const listings = () => consumers.reduce((sum, c) => sum + c.stats.listings, 0);
+    const turns = () => consumers.reduce((sum, c) => sum + c.stats.turns, 0);
+    const before = listings();
+    const turnsBefore = turns();
+
+    for (let n = 0; n < ITEMS; n++) {
+      await queue.publish({ n });
+      await until(() => handled.has(n), `message ${n}`);
+      // Idle again: the item deleted and its consumer back in line.
+      await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
+      await until(async () => (await waiting()).length === CONSUMERS, 'a full line');
+    }
+    await sleep(200);
+    const perItem = (listings() - before) / ITEMS;
+    const headTurns = consumers.map((c) => c.stats.turns);
+    console.log(
+      `queue line: ${ITEMS} items one at a time to ${CONSUMERS} idle consumers: ` +
+        `${listings() - before} item listings in all (${perItem.toFixed(2)} per item), ` +
+        `${turns() - turnsBefore} turns at the head (${headTurns.join('/')} per consumer)`,
+    );
+    expect([...handled.keys()].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: ITEMS }, (_, n) => n),
+    );
+    expect([...handled.values()].every((count) => count === 1)).toBe(true);
+    // Per item: the head reads the list once for the new item, and once more its successor (the
+    // new head) on its turn and when the item is deleted.
+    expect(listings() - before).toBeLessThanOrEqual(3 * ITEMS);
+    // Each item hands the head's turn on once: one waiter woken, not all of them.
+    expect(turns() - turnsBefore).toBeLessThanOrEqual(ITEMS + 1);
+    // The work went round the line rather than to one consumer.
+    expect(headTurns.filter((turns) => turns > 1).length).toBeGreaterThan(1);
+
+    await Promise.all([queue.close(), ...queues.map((q) => q.close())]);
+    expect(await waiting()).toEqual([]);
+  });
+});
