@@ -1,5 +1,7 @@
 export type { DeadLetter } from './dead-letters.js';
+export type { QueueDelivery } from './queue-deliveries.js';
 export type {
+  ConsumerStats,
   ConsumeOptions,
   MessageContext,
   MessageHandler,

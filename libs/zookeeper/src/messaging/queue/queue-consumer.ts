@@ -276,6 +276,11 @@ export class QueueConsumer<T> {
           await this.handler(message, { item: entry.name, index, attempt: attempts + 1 });
           break;
         } catch (error) {
+          if (error instanceof DeliveryReleased) {
+            // Given back unsettled (an Observable consumer was unsubscribed): not an attempt.
+            await progress.save({ next: index, attempts });
+            return this.releaseLock(lockPath);
+          }
           attempts++;
           if (attempts >= maxAttempts) {
             await writeDeadLetter(connection, paths.dead, payloads[index], {

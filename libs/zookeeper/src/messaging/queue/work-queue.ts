@@ -7,6 +7,7 @@ import { JsonSerializer, Serializer } from '../../storage/serializers.js';
 import { Batcher, BatcherOptions } from '../shared/batcher.js';
 import { batchNamePrefix, parseBatchEntries } from '../shared/entry-names.js';
 import { DeadLetter, readDeadLetters } from './dead-letters.js';
+import { deliveries, QueueDelivery } from './queue-deliveries.js';
 import {
   ConsumeOptions,
   MessageHandler,
@@ -113,6 +114,23 @@ export class WorkQueue<T = unknown> {
     this.consumers.add(consumer);
     await consumer.start();
     return consumer;
+  }
+
+  /**
+   * The consumer as an Observable: subscribing starts a competing consumer that emits each
+   * message as a delivery and goes on with the item once it is `ack()`ed; `nack(error)` counts
+   * as a failed attempt (retried, then dead-lettered, as a handler error). Unsubscribing stops
+   * the consumer and gives unsettled deliveries back: their items are released for another
+   * consumer, without counting an attempt.
+   */
+  messages(options: ConsumeOptions = {}): Observable<QueueDelivery<T>> {
+    return deliveries<T>(
+      (handler) => this.consume(options, handler),
+      async (consumer) => {
+        await consumer.stop();
+        this.consumers.delete(consumer);
+      },
+    );
   }
 
   /** Messages that failed `maxAttempts` times, oldest first. */
