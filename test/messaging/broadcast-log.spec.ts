@@ -8,6 +8,7 @@ import {
   BroadcastLogEvent,
   MessageTooLargeError,
 } from '../../libs/zookeeper/src/messaging/index.js';
+import { parseBatchEntries } from '../../libs/zookeeper/src/messaging/shared/entry-names.js';
 import { TestConnections, testNamespace } from '../support/connect.js';
 
 const connections = new TestConnections(testNamespace('broadcast'));
@@ -160,6 +161,77 @@ describe('BroadcastLog', () => {
     ).toEqual(['lagging', 'lagging-2']);
     expect(overruns[0]).toMatchObject({ reason: 'maxEntries', committedOffset: -1, active: false });
     await log.close();
+  });
+
+  it('maxAgeMs deletes old batches, announcing the subscribers it overtakes', async () => {
+    const topic = '/topics/max-age';
+    const log = new BroadcastLog<Message>(zk, topic, {
+      lingerMs: 0,
+      commitIntervalMs: 10,
+      retention: { auto: false, maxAgeMs: 1000 },
+    });
+    const events: BroadcastLogEvent[] = [];
+    log.events$.subscribe((event) => events.push(event));
+    await registerOnly(log, 'behind');
+    for (let n = 0; n < 3; n++) await log.publish(range(n * 5, n * 5 + 5)); // old batches
+    await collect(log, 'caught-up', 15);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    for (let n = 3; n < 5; n++) await log.publish(range(n * 5, n * 5 + 5)); // young batches
+    while ((await log.committedOffsets()).get('caught-up')! < 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    expect((await log.compact()).deletedEntries).toBe(3);
+    expect(await zk.getChildren(`${topic}/log`)).toHaveLength(2);
+    const overruns = events.filter((event) => event.type === 'retention-overrun');
+    // 'caught-up' had committed past the old batches: only 'behind' was overtaken.
+    expect(overruns).toEqual([
+      expect.objectContaining({ subscriberId: 'behind', reason: 'maxAgeMs', committedOffset: -1 }),
+    ]);
+    const [first] = await collect(log, 'behind', 10);
+    expect(first.message.n).toBe(15);
+    expect(overruns[0]).toMatchObject({ deletedThroughOffset: first.offset - 100_000 + 4 });
+    await log.close();
+  });
+
+  it('skips a listed batch deleted before it was read, with an entry-missing event', async () => {
+    const topic = '/topics/missing';
+    const writer = new BroadcastLog<Message>(zk, topic, {
+      lingerMs: 0,
+      retention: { auto: false, maxEntries: 2 },
+    });
+    for (let n = 0; n < 10; n++) await writer.publish(range(n * 10, n * 10 + 10)); // 10 batches
+    // The slow subscriber: its reads of log batches wait at a gate (the reads themselves, and
+    // everything else, go to the real server).
+    const readerZk = await connections.open();
+    const get = readerZk.get.bind(readerZk);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = 0;
+    readerZk.get = (async (path, options) => {
+      if (path.startsWith(`${topic}/log/`)) {
+        held++;
+        await gate;
+      }
+      return get(path, options);
+    }) as typeof readerZk.get;
+    const reader = new BroadcastLog<Message>(readerZk, topic);
+    const events: BroadcastLogEvent[] = [];
+    reader.events$.subscribe((event) => events.push(event));
+    const received = collect(reader, 'slow', 20);
+    while (held === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    const listed = await zk.getChildren(`${topic}/log`);
+    expect((await writer.compact()).deletedEntries).toBe(8); // behind the slow reader's back
+    open();
+    expect((await received).map((d) => d.message.n)).toEqual(range(80, 100).map((m) => m.n));
+    const missing = events.filter((event) => event.type === 'entry-missing');
+    const deleted = parseBatchEntries(listed).slice(0, 8);
+    expect(missing.map((event) => event.type === 'entry-missing' && event.entry)).toEqual(
+      deleted.map((entry) => entry.name),
+    );
+    expect(missing[0]).toMatchObject({ subscriberId: 'slow', deliveredOffset: -1 });
+    await Promise.all([writer.close(), reader.close()]);
   });
 
   it('re-registers after a session expiry and goes on delivering', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ZookeeperConnection } from 'nestjs-zookeeper';
-import { WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import { WorkQueue, WorkQueueEvent } from '../../libs/zookeeper/src/messaging/index.js';
 import { TestConnections, testNamespace } from '../support/connect.js';
 import { sleep } from './support.js';
 
@@ -96,5 +97,55 @@ describe('WorkQueue', () => {
         `(${Math.round((TOTAL * 1000) / elapsed)} msg/s), split ${perConsumer.join('/')}`,
     );
     await Promise.all([queue.close(), ...consumers.map((consumer) => consumer.close())]);
+  });
+
+  it('a consumer whose session expires while it holds an item abandons it; nothing is lost', async () => {
+    const TOTAL = 60;
+    const path = '/queues/expiry';
+    const [victimZk, otherZk] = await Promise.all([
+      connections.open({ sessionTimeoutMs: 2000 }),
+      connections.open(),
+    ]);
+    const victimQueue = new WorkQueue<Message>(victimZk, path);
+    const otherQueue = new WorkQueue<Message>(otherZk, path);
+    const events: WorkQueueEvent[] = [];
+    victimQueue.events$.subscribe((event) => events.push(event));
+    const runs = new Map<number, number>();
+    const count = (n: number) => runs.set(n, (runs.get(n) ?? 0) + 1);
+    let expired!: () => void;
+    const expiry = new Promise<void>((resolve) => (expired = resolve));
+    let inside!: () => void;
+    const victimInside = new Promise<void>((resolve) => (inside = resolve));
+    // The victim takes the one item and is inside message #10 when its session expires.
+    await victimQueue.consume({ progressIntervalMs: 0 }, async (message) => {
+      count(message.n);
+      if (message.n === 10) {
+        inside();
+        await expiry;
+      }
+    });
+    await victimQueue.publish(range(0, TOTAL));
+    await victimInside;
+    const [item] = await zk.getChildren(`${path}/items`);
+    expect(await zk.getChildren(`${path}/locks`)).toEqual([item]);
+    await otherQueue.consume({}, (message) => void count(message.n));
+
+    await expireSession(victimZk);
+    expired();
+    await until(async () => (await zk.getChildren(`${path}/items`)).length === 0, 'the item done');
+    await until(
+      () => events.some((event) => event.type === 'item-abandoned' && event.item === item),
+      'an item-abandoned event',
+    );
+
+    expect(Array.from({ length: TOTAL }, (_, n) => n).filter((n) => !runs.has(n))).toEqual([]);
+    // Only the message running at the expiry runs again (resumed from the stored progress).
+    const twice = [...runs].filter(([, times]) => times > 1).map(([n]) => n);
+    expect(twice).toEqual([10]);
+    expect(runs.get(10)).toBe(2);
+    // The finishing consumer deletes the item, then its progress, then its lock.
+    await until(async () => (await zk.getChildren(`${path}/locks`)).length === 0, 'no lock');
+    expect(await zk.getChildren(`${path}/progress`)).toEqual([]);
+    await Promise.all([victimQueue.close(), otherQueue.close()]);
   });
 });

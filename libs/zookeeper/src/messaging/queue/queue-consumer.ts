@@ -307,7 +307,9 @@ export class QueueConsumer<T> {
           await sleep(this.options.retryDelayMs ?? 100);
         }
       }
-      if (index + 1 < payloads.length && Date.now() - savedAt >= interval) {
+      // Not once the lock is lost: the next owner may have loaded the progress already, and this
+      // write would knock it off the item (its next write fails the version check).
+      if (!held.lost && index + 1 < payloads.length && Date.now() - savedAt >= interval) {
         await progress.save({ next: index + 1, attempts: 0 });
         saved = index + 1;
         savedAt = Date.now();
