@@ -38,8 +38,8 @@ describe('BroadcastLog', () => {
   it('delivers in publish order and batches arrays and the linger window into few znodes', async () => {
     const log = new BroadcastLog<Message>(zk, '/topics/order', { lingerMs: 20 });
     const started = Date.now();
-    await log.publish(range(0, 3000));
-    await Promise.all(range(3000, 3200).map((message) => log.publish(message)));
+    const offsets = await log.publish(range(0, 3000));
+    const singles = await Promise.all(range(3000, 3200).map((message) => log.publish(message)));
     const publishMs = Date.now() - started;
     const entries = await zk.getChildren('/topics/order/log');
     // 3000 small messages fit one batch; 200 single publishes within the linger window share few.
@@ -53,8 +53,10 @@ describe('BroadcastLog', () => {
         `read them in ${Date.now() - readStarted} ms`,
     );
     expect(deliveries.map((d) => d.message.n)).toEqual(range(0, 3200).map((m) => m.n));
-    const offsets = deliveries.map((d) => d.offset);
-    expect(offsets.every((offset, i) => i === 0 || offset > offsets[i - 1])).toBe(true);
+    const delivered = deliveries.map((d) => d.offset);
+    expect(delivered.every((offset, i) => i === 0 || offset > delivered[i - 1])).toBe(true);
+    // publish resolves to the offsets the subscribers see.
+    expect([...offsets, ...singles.flat()]).toEqual(delivered);
     await log.close();
   });
 

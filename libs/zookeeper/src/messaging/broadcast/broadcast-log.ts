@@ -1,12 +1,17 @@
 import { Observable, Subject } from 'rxjs';
 import { CreateMode } from '../../connection/create-mode.enum.js';
-import { joinPath, validatePath } from '../../connection/paths.js';
+import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { JsonSerializer, Serializer } from '../../storage/serializers.js';
 import { Batcher, BatcherOptions } from '../shared/batcher.js';
-import { batchNamePrefix, isSafeNodeName, parseBatchEntries } from '../shared/entry-names.js';
+import {
+  batchNamePrefix,
+  isSafeNodeName,
+  parseBatchEntries,
+  parseBatchEntry,
+} from '../shared/entry-names.js';
 import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
 import { lastOffsetOf, messageOffset, parseOffset } from './offsets.js';
 import {
@@ -109,9 +114,10 @@ export class BroadcastLog<T = unknown> {
 
   /**
    * Appends one message, or each message of an array (to publish an array as one message, wrap
-   * it: `publish([list])`). Resolves once every message is in the log.
+   * it: `publish([list])`). Resolves once every message is in the log, with the offset of each
+   * (in the order given): the offsets its subscribers will see in their deliveries.
    */
-  publish(messages: T | readonly T[]): Promise<void> {
+  publish(messages: T | readonly T[]): Promise<number[]> {
     const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
     let payloads: Buffer[];
     try {
@@ -119,7 +125,11 @@ export class BroadcastLog<T = unknown> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.batcher.add(payloads);
+    return this.batcher
+      .add(payloads)
+      .then((positions) =>
+        positions.map(({ name, index }) => messageOffset(parseBatchEntry(name)!.sequence, index)),
+      );
   }
 
   /**
@@ -210,17 +220,22 @@ export class BroadcastLog<T = unknown> {
     };
   }
 
-  private async append(batch: Buffer, count: number): Promise<void> {
+  private async append(batch: Buffer, count: number): Promise<string> {
     await this.ready();
     // Protected (the default for sequential creates): a create whose reply was lost is found
     // again by its uuid prefix instead of being appended twice.
-    await this.connection.create(joinPath(this.paths.log, batchNamePrefix(count)), batch, {
-      mode: CreateMode.PERSISTENT_SEQUENTIAL,
-    });
+    const path = await this.connection.create(
+      joinPath(this.paths.log, batchNamePrefix(count)),
+      batch,
+      {
+        mode: CreateMode.PERSISTENT_SEQUENTIAL,
+      },
+    );
     const retention = this.options.retention;
     if (retention?.maxEntries !== undefined || retention?.maxAgeMs !== undefined) {
       this.compactSoon();
     }
+    return nodeName(path);
   }
 
   private ready(): Promise<void> {

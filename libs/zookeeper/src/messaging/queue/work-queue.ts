@@ -1,6 +1,6 @@
 import { Observable, Subject } from 'rxjs';
 import { CreateMode } from '../../connection/create-mode.enum.js';
-import { joinPath, validatePath } from '../../connection/paths.js';
+import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { JsonSerializer, Serializer } from '../../storage/serializers.js';
@@ -92,7 +92,8 @@ export class WorkQueue<T = unknown> {
   publish(messages: T | readonly T[]): Promise<void> {
     const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
     try {
-      return this.batcher.add(list.map((message) => this.serializer.serialize(message)));
+      const payloads = list.map((message) => this.serializer.serialize(message));
+      return this.batcher.add(payloads).then(() => undefined);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -184,11 +185,14 @@ export class WorkQueue<T = unknown> {
     this.events.complete();
   }
 
-  private async append(batch: Buffer, count: number): Promise<void> {
+  private async append(batch: Buffer, count: number): Promise<string> {
     await this.ready();
-    await this.connection.create(joinPath(this.paths.items, batchNamePrefix(count)), batch, {
-      mode: CreateMode.PERSISTENT_SEQUENTIAL,
-    });
+    const path = await this.connection.create(
+      joinPath(this.paths.items, batchNamePrefix(count)),
+      batch,
+      { mode: CreateMode.PERSISTENT_SEQUENTIAL },
+    );
+    return nodeName(path);
   }
 
   private ready(): Promise<void> {

@@ -14,19 +14,31 @@ export interface BatcherOptions {
   maxBatchBytes?: number;
 }
 
-/** Writes one encoded batch (a sequential znode); resolves once it is durable. */
-export type BatchWriter = (batch: Buffer, count: number) => Promise<void>;
+/**
+ * Writes one encoded batch (a sequential znode); resolves with the created node's name once it
+ * is durable.
+ */
+export type BatchWriter = (batch: Buffer, count: number) => Promise<string>;
+
+/** Where one published payload was stored: the batch znode's name and its index in the batch. */
+export interface BatchPosition {
+  readonly name: string;
+  readonly index: number;
+}
 
 interface Ticket {
   remaining: number;
   settled: boolean;
-  resolve: () => void;
+  positions: BatchPosition[];
+  resolve: (positions: BatchPosition[]) => void;
   reject: (error: unknown) => void;
 }
 
 interface Pending {
   payload: Buffer;
   ticket: Ticket;
+  /** Its index among the payloads of its `add` call. */
+  slot: number;
 }
 
 /**
@@ -54,20 +66,26 @@ export class Batcher {
   }
 
   /**
-   * Queues `payloads` (in order, possibly across several batches); resolves when all of them are
-   * written, rejects when a batch holding one of them fails. An oversize payload refuses the whole
-   * call before anything is queued.
+   * Queues `payloads` (in order, possibly across several batches); resolves with the position of
+   * each once all of them are written, rejects when a batch holding one of them fails. An oversize
+   * payload refuses the whole call before anything is queued.
    */
-  add(payloads: readonly Buffer[]): Promise<void> {
+  add(payloads: readonly Buffer[]): Promise<BatchPosition[]> {
     if (this.closed) return Promise.reject(new MessagingClosedError(this.what));
     const limit = this.maxBatchBytes - BATCH_HEADER_BYTES - MESSAGE_OVERHEAD_BYTES;
     const oversize = payloads.find((payload) => payload.length > limit);
     if (oversize) return Promise.reject(new MessageTooLargeError(oversize.length, limit));
-    if (payloads.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const ticket: Ticket = { remaining: payloads.length, settled: false, resolve, reject };
-      for (const payload of payloads) {
-        this.queue.push({ payload, ticket });
+    if (payloads.length === 0) return Promise.resolve([]);
+    return new Promise<BatchPosition[]>((resolve, reject) => {
+      const ticket: Ticket = {
+        remaining: payloads.length,
+        settled: false,
+        positions: new Array<BatchPosition>(payloads.length),
+        resolve,
+        reject,
+      };
+      for (const [slot, payload] of payloads.entries()) {
+        this.queue.push({ payload, ticket, slot });
         this.queuedBytes += payload.length + MESSAGE_OVERHEAD_BYTES;
       }
       this.schedule();
@@ -111,13 +129,15 @@ export class Batcher {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
+      let name: string;
       try {
-        await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
+        name = await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
       } catch (error) {
         for (const { ticket } of batch) settle(ticket, error);
         continue;
       }
-      for (const { ticket } of batch) {
+      for (const [index, { ticket, slot }] of batch.entries()) {
+        ticket.positions[slot] = { name, index };
         if (--ticket.remaining === 0) settle(ticket);
       }
     }
@@ -140,6 +160,6 @@ export class Batcher {
 function settle(ticket: Ticket, error?: unknown): void {
   if (ticket.settled) return;
   ticket.settled = true;
-  if (error === undefined) ticket.resolve();
+  if (error === undefined) ticket.resolve(ticket.positions);
   else ticket.reject(error);
 }

@@ -15,12 +15,18 @@ export function batchNamePrefix(count: number): string {
   return `m${count}-`;
 }
 
+/** The batch entry named `name`, or undefined when it is not a batch name. */
+export function parseBatchEntry(name: string): BatchEntry | undefined {
+  const match = ENTRY_PATTERN.exec(name);
+  return match ? { name, count: Number(match[1]), sequence: Number(match[2]) } : undefined;
+}
+
 /** Batch entries among `names`, in log order (by sequence, not by name: names start with a uuid). */
 export function parseBatchEntries(names: readonly string[]): BatchEntry[] {
   const entries: BatchEntry[] = [];
   for (const name of names) {
-    const match = ENTRY_PATTERN.exec(name);
-    if (match) entries.push({ name, count: Number(match[1]), sequence: Number(match[2]) });
+    const entry = parseBatchEntry(name);
+    if (entry) entries.push(entry);
   }
   return entries.sort((a, b) => a.sequence - b.sequence);
 }
