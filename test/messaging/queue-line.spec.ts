@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ZookeeperConnection } from 'nestjs-zookeeper';
+import { expireSession } from 'nestjs-zookeeper/testing';
 import { QueueConsumer, WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
 import { TestConnections, testNamespace } from '../support/connect.js';
 import { sleep } from './support.js';
@@ -41,6 +42,7 @@ describe('WorkQueue line of idle consumers', () => {
     }
     const waiting = () => zk.getChildren(`${path}/waiters`);
     await until(async () => (await waiting()).length === CONSUMERS, 'all consumers in line');
+    await until(() => consumers.some((c) => c.stats.listings > 0), 'the head to list the items');
     const listings = () => consumers.reduce((sum, c) => sum + c.stats.listings, 0);
     const turns = () => consumers.reduce((sum, c) => sum + c.stats.turns, 0);
     const before = listings();
@@ -75,5 +77,38 @@ describe('WorkQueue line of idle consumers', () => {
 
     await Promise.all([queue.close(), ...queues.map((q) => q.close())]);
     expect(await waiting()).toEqual([]);
+  });
+
+  it('a head whose session expires hands over to the next waiter and joins again at the end', async () => {
+    const path = '/queues/line-expiry';
+    const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
+    const handledBy = new Map<number, number>();
+    const sessions: ZookeeperConnection[] = [];
+    const queues: WorkQueue<Message>[] = [];
+    for (let id = 0; id < 3; id++) {
+      const consumerZk = await connections.open({ sessionTimeoutMs: 2000 });
+      const consumerQueue = new WorkQueue<Message>(consumerZk, path);
+      sessions.push(consumerZk);
+      queues.push(consumerQueue);
+      await consumerQueue.consume({}, (message) => void handledBy.set(message.n, id));
+      // One at a time, so that consumer 0 is the head.
+      await until(async () => (await zk.getChildren(`${path}/waiters`)).length === id + 1, 'line');
+    }
+    const before = await zk.getChildren(`${path}/waiters`);
+    await expireSession(sessions[0]);
+    // The old node went with the session; a new one is created at the end of the line.
+    await until(async () => {
+      const now = await zk.getChildren(`${path}/waiters`);
+      return now.length === 3 && now.filter((name) => !before.includes(name)).length === 1;
+    }, 'the expired consumer back in line');
+    for (let n = 0; n < 6; n++) {
+      await queue.publish({ n });
+      await until(() => handledBy.has(n), `message ${n}`);
+      await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
+      await until(async () => (await zk.getChildren(`${path}/waiters`)).length === 3, 'line');
+    }
+    // Round the line from consumer 1 (the new head), consumer 0 now last.
+    expect([...handledBy.values()]).toEqual([1, 2, 0, 1, 2, 0]);
+    await Promise.all([queue.close(), ...queues.map((q) => q.close())]);
   });
 });
