@@ -22,15 +22,19 @@ const RETRY_DELAY_MS = 500;
  * Guaranteed:
  * - No herd: a new item, or a finished one, wakes the head only; a departure from the line wakes
  *   one waiter (its successor). Joining wakes nobody. No polling.
- * - Progress: as long as some consumer has a free slot and a session, one of them is the head.
- *   A head whose session expires loses its node, so its successor takes over; it joins again
- *   (at the end) once its new session is CONNECTED. Connection loss alone changes nothing: the
- *   node and the one-shot watches live on with the session.
+ * - Progress: the head is always the oldest live node. A head whose session expires loses its
+ *   node, so its successor takes over; it joins again (at the end) once its new session is
+ *   CONNECTED. Connection loss alone changes nothing: the node and the one-shot watches live on
+ *   with the session.
  *
- * Not guaranteed: exactly one head. A head cut off by a partition still believes it is the head
- * until it hears of its expiry, while the server has already made its successor the head. Both
- * may then list the items; the item locks (ephemeral, by create) still let only one of them take
- * an item, so the cost is a duplicate listing, never a duplicate delivery.
+ * Not guaranteed:
+ * - Prompt takeover from a dead consumer. One that dies without stopping (SIGKILL, a frozen
+ *   process, a partition) keeps its node until its session times out, and the consumers behind
+ *   it, hence new items, wait that long (items already taken go on).
+ * - Exactly one head. A head cut off by a partition still believes it is the head until it hears
+ *   of its expiry, while the server has already made its successor the head. Both may then list
+ *   the items; the item locks (ephemeral, by create) still let only one of them take an item, so
+ *   the cost is a duplicate listing, never a duplicate delivery.
  */
 export class ConsumerLine {
   private readonly queue: SequentialQueue;
