@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ZookeeperConnection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { QueueConsumer, WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
-import { TestConnections, testNamespace } from '../support/connect.js';
-import { sleep } from './support.js';
+import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
+import { FixtureProcess, sleep } from './support.js';
 
 const connections = new TestConnections(testNamespace('queue-line'));
 let zk: ZookeeperConnection;
@@ -23,8 +23,8 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
 }
 
 describe('WorkQueue line of idle consumers', () => {
-  it('wakes only the head of the line for each item, not every idle consumer', async () => {
-    const CONSUMERS = 5;
+  it('wakes only the front of the line for each item, not every idle consumer', async () => {
+    const CONSUMERS = 8;
     const ITEMS = 30;
     const path = '/queues/line';
     const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
@@ -61,17 +61,18 @@ describe('WorkQueue line of idle consumers', () => {
     console.log(
       `queue line: ${ITEMS} items one at a time to ${CONSUMERS} idle consumers: ` +
         `${listings() - before} item listings in all (${perItem.toFixed(2)} per item), ` +
-        `${turns() - turnsBefore} turns at the head (${headTurns.join('/')} per consumer)`,
+        `${turns() - turnsBefore} turns in the front (${headTurns.join('/')} per consumer)`,
     );
     expect([...handled.keys()].sort((a, b) => a - b)).toEqual(
       Array.from({ length: ITEMS }, (_, n) => n),
     );
     expect([...handled.values()].every((count) => count === 1)).toBe(true);
-    // Per item: the head reads the list once for the new item, and once more its successor (the
-    // new head) on its turn and when the item is deleted.
-    expect(listings() - before).toBeLessThanOrEqual(3 * ITEMS);
-    // Each item hands the head's turn on once: one waiter woken, not all of them.
-    expect(turns() - turnsBefore).toBeLessThanOrEqual(ITEMS + 1);
+    // Per item: the two active consumers read the list for the new item and again when it is
+    // deleted, and the waiter moving into the front once: 5, whatever the number of consumers
+    // (every idle consumer reading on both changes would be 16 here).
+    expect(listings() - before).toBeLessThanOrEqual(5 * ITEMS + CONSUMERS);
+    // Each item moves one waiter into the front: one woken to act, not all of them.
+    expect(turns() - turnsBefore).toBeLessThanOrEqual(ITEMS + 2);
     // The work went round the line rather than to one consumer.
     expect(headTurns.filter((turns) => turns > 1).length).toBeGreaterThan(1);
 
@@ -79,7 +80,40 @@ describe('WorkQueue line of idle consumers', () => {
     expect(await waiting()).toEqual([]);
   });
 
-  it('a head whose session expires hands over to the next waiter and joins again at the end', async () => {
+  it('a consumer killed silently in the front of the line does not hold up new items', async () => {
+    const path = '/queues/line-killed';
+    const args = [testConnectString(), connections.namespace, path, '1', '60000'];
+    // First in line, so in the front; its node stays for its whole (long) session once killed.
+    const victim = new FixtureProcess('test/messaging/fixtures/queue-consumer.ts', args);
+    await victim.until((lines) => lines.includes('ready'), 'the victim consumer');
+    const waiters = () => zk.getChildren(`${path}/waiters`);
+    await until(async () => (await waiters()).length === 1, 'the victim in line');
+    const [victimNode] = await waiters();
+    const handled = new Map<number, number>();
+    const queues: WorkQueue<Message>[] = [];
+    for (let id = 0; id < 2; id++) {
+      const consumerQueue = new WorkQueue<Message>(await connections.open(), path);
+      queues.push(consumerQueue);
+      await consumerQueue.consume({}, (message) => {
+        handled.set(message.n, (handled.get(message.n) ?? 0) + 1);
+      });
+    }
+    await until(async () => (await waiters()).length === 3, 'three in line');
+    victim.kill('SIGKILL');
+    await victim.exited;
+    const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
+    try {
+      for (let n = 0; n < 20; n++) await queue.publish({ n });
+      await until(() => handled.size === 20, 'all 20 messages');
+      // Handled while the dead consumer still stood in the front of the line.
+      expect(await waiters()).toContain(victimNode);
+      expect([...handled.values()].every((count) => count === 1)).toBe(true);
+    } finally {
+      await Promise.all([queue.close(), ...queues.map((q) => q.close())]);
+    }
+  });
+
+  it('a consumer in the front whose session expires joins again at the end', async () => {
     const path = '/queues/line-expiry';
     const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
     const handledBy = new Map<number, number>();
@@ -91,7 +125,7 @@ describe('WorkQueue line of idle consumers', () => {
       sessions.push(consumerZk);
       queues.push(consumerQueue);
       await consumerQueue.consume({}, (message) => void handledBy.set(message.n, id));
-      // One at a time, so that consumer 0 is the head.
+      // One at a time, so that consumer 0 is first in line.
       await until(async () => (await zk.getChildren(`${path}/waiters`)).length === id + 1, 'line');
     }
     const before = await zk.getChildren(`${path}/waiters`);
@@ -107,8 +141,9 @@ describe('WorkQueue line of idle consumers', () => {
       await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
       await until(async () => (await zk.getChildren(`${path}/waiters`)).length === 3, 'line');
     }
-    // Round the line from consumer 1 (the new head), consumer 0 now last.
-    expect([...handledBy.values()]).toEqual([1, 2, 0, 1, 2, 0]);
+    // Every message once, and the rejoined consumer 0 takes its share again.
+    expect([...handledBy.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(new Set(handledBy.values())).toEqual(new Set([0, 1, 2]));
     await Promise.all([queue.close(), ...queues.map((q) => q.close())]);
   });
 });

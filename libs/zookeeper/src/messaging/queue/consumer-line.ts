@@ -1,40 +1,48 @@
 import { filter, Subscription } from 'rxjs';
 import { ConnectionState, isConnectedState } from '../../connection/connection-state.enum.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { nodeName } from '../../connection/paths.js';
 import {
   JoinedNode,
-  predecessorRule,
+  onNoNode,
   SequentialQueue,
 } from '../../recipes/lock-internals/sequential-queue.js';
 
 const MARKER = 'waiter-';
 const RETRY_DELAY_MS = 500;
+const CLOSE_WAIT_MS = 2000;
 
 /**
  * The line of idle consumers of one work queue, under `<queue>/waiters/` (the lock recipe's
  * queue of ephemeral sequential nodes, protected names). A consumer with a free slot joins at the
- * end; only the head of the line (lowest sequence) watches the item list, the others each hold a
- * one-shot watch on their predecessor's node only. A head with no free slot left leaves, which
- * wakes exactly the next waiter; a consumer that frees a slot joins again at the end. A head that
- * took an item and still has a free slot passes its turn (goes to the end) when others wait, so
- * items go round the idle consumers instead of all to the same one.
+ * end. The first `front` consumers of the line (default 2) are active: they watch the item list
+ * and take items. Every other one holds a one-shot watch on the `front` nodes just ahead of it
+ * only, and becomes active when one of them leaves and its place is within the front. An active
+ * consumer with no free slot left leaves the line; one that took an item and still has a free
+ * slot goes to the end when others wait, so items go round the idle consumers; a consumer that
+ * frees a slot joins again at the end.
+ *
+ * Why a front of two and not one head: a consumer that dies without stopping (SIGKILL, a frozen
+ * process, a partition) keeps its node until its session times out. A dead head alone would hold
+ * up every new item that long; with a front of two, the other active consumer goes on.
  *
  * Guaranteed:
- * - No herd: a new item, or a finished one, wakes the head only; a departure from the line wakes
- *   one waiter (its successor). Joining wakes nobody. No polling.
- * - Progress: the head is always the oldest live node. A head whose session expires loses its
- *   node, so its successor takes over; it joins again (at the end) once its new session is
- *   CONNECTED. Connection loss alone changes nothing: the node and the one-shot watches live on
- *   with the session.
+ * - No herd: a new item, or a finished one, wakes the `front` active consumers only, however many
+ *   wait; a departure from the line wakes at most `front` waiters (those just behind it). Joining
+ *   wakes nobody. No polling.
+ * - Progress: the active consumers are the oldest live nodes. A node whose session expires is
+ *   deleted by the server, which moves the line on; its consumer joins again (at the end) once its
+ *   new session is CONNECTED. Connection loss alone changes nothing: the node and the one-shot
+ *   watches live on with the session.
  *
  * Not guaranteed:
- * - Prompt takeover from a dead consumer. One that dies without stopping (SIGKILL, a frozen
- *   process, a partition) keeps its node until its session times out, and the consumers behind
- *   it, hence new items, wait that long (items already taken go on).
- * - Exactly one head. A head cut off by a partition still believes it is the head until it hears
- *   of its expiry, while the server has already made its successor the head. Both may then list
- *   the items; the item locks (ephemeral, by create) still let only one of them take an item, so
- *   the cost is a duplicate listing, never a duplicate delivery.
+ * - Prompt takeover from dead consumers: when all `front` active consumers die without stopping,
+ *   new items wait until one of their sessions times out (items already taken go on, and busy
+ *   consumers take the backlog after each item they finish, see QueueConsumer).
+ * - Exactly `front` active consumers. One cut off by a partition still believes it is active
+ *   until it hears of its expiry, while the server has already moved the line on. More consumers
+ *   then list the items; the item locks (ephemeral, by create) still give each item to one of
+ *   them, so the cost is extra listings, never a duplicate delivery.
  */
 export class ConsumerLine {
   private readonly queue: SequentialQueue;
@@ -42,7 +50,7 @@ export class ConsumerLine {
   private node?: JoinedNode;
   private wanted = false;
   private passing = false;
-  private head = false;
+  private active = false;
   private generation = 0;
   private running = false;
   private dirty = false;
@@ -51,25 +59,27 @@ export class ConsumerLine {
   constructor(
     private readonly connection: ZookeeperConnection,
     path: string,
-    /** Called whenever this consumer becomes the head of the line, or stops being it. */
-    private readonly onTurn: (isHead: boolean) => void,
+    /** Called whenever this consumer becomes active (in the front of the line), or stops being. */
+    private readonly onTurn: (isActive: boolean) => void,
     private readonly onError: (error: unknown) => void,
+    /** How many consumers at the front of the line watch the items. */
+    private readonly front = 2,
   ) {
     this.queue = new SequentialQueue(connection, path, [MARKER]);
   }
 
-  get isHead(): boolean {
-    return this.head;
+  get isActive(): boolean {
+    return this.active;
   }
 
   start(): void {
     const { state$ } = this.connection;
     this.links.push(
-      // The node went with the old session: we are out of the line, and no longer its head.
+      // The node went with the old session: we are out of the line, and no longer active.
       state$.pipe(filter((s) => s === ConnectionState.EXPIRED)).subscribe(() => {
         this.node = undefined;
         this.generation++;
-        this.setHead(false);
+        this.setActive(false);
       }),
       state$.pipe(filter((s) => s === ConnectionState.CONNECTED)).subscribe(() => this.kick()),
     );
@@ -82,39 +92,47 @@ export class ConsumerLine {
     this.kick();
   }
 
-  /** Leaves the line; the next waiter, if any, becomes the head. */
+  /** Leaves the line; the next waiter, if any, moves into the front. */
   leave(): void {
     if (!this.wanted) return;
     this.wanted = false;
-    this.setHead(false);
+    this.setActive(false);
     this.kick();
   }
 
   /**
-   * The head gives way: when someone waits behind it, it goes to the end of the line (so items
-   * spread round-robin over the idle consumers instead of all going to one of them).
+   * An active consumer gives way: when someone waits behind the front, it goes to the end of the
+   * line (so items spread round-robin over the idle consumers instead of going to the same ones).
    */
   passTurn(): void {
-    if (!this.head || !this.wanted) return;
+    if (!this.active || !this.wanted) return;
     this.passing = true;
     this.kick();
   }
 
-  /** Leaves the line for good and waits until the node is deleted. */
+  /**
+   * Leaves the line for good: waits until the node is deleted, or at most CLOSE_WAIT_MS while the
+   * server is unreachable (an app shutting down must not hang on it; the node then goes with the
+   * session, which the owner of the connection closes or the server expires).
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const link of this.links) link.unsubscribe();
     this.leave();
-    while (this.running) await new Promise((resolve) => setTimeout(resolve, 10));
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    while (this.running && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const node = this.node;
+    if (this.running || !node) return;
     this.node = undefined;
-    if (node) await this.queue.leave(node).catch(() => undefined);
+    await this.queue.leave(node).catch(() => undefined);
   }
 
-  private setHead(isHead: boolean): void {
-    if (this.head === isHead) return;
-    this.head = isHead;
-    this.onTurn(isHead);
+  private setActive(isActive: boolean): void {
+    if (this.active === isActive) return;
+    this.active = isActive;
+    this.onTurn(isActive);
   }
 
   /** Brings the node in line with `wanted`, one pass at a time. */
@@ -148,12 +166,12 @@ export class ConsumerLine {
       }
       if (this.passing && this.node) {
         this.passing = false;
-        // One read of the line: alone in it, the head stays the head.
-        if ((await this.queue.contenders()).length > 1) {
+        // One read of the line: with nobody waiting behind the front, it stays where it is.
+        if ((await this.queue.contenders()).length > this.front) {
           const node = this.node;
           this.node = undefined;
           this.generation++;
-          this.setHead(false);
+          this.setActive(false);
           await this.queue.leave(node);
         }
       }
@@ -163,19 +181,46 @@ export class ConsumerLine {
         this.node = await this.queue.join(MARKER);
       }
       const generation = ++this.generation;
-      const turn = await this.queue.inspect(this.node.path, predecessorRule, () => {
-        // Our predecessor left (or its watch ended with our session): look again.
+      const turn = await this.inspect(this.node.path, () => {
+        // A node just ahead changed or left (or its watch ended with our session): look again.
         if (generation === this.generation) this.kick();
       });
       if (generation !== this.generation) continue;
-      if (turn.kind === 'missing') {
+      if (turn === 'missing') {
         // Deleted by hand, or gone with an expired session (then the EXPIRED handler ran first).
         this.node = undefined;
-        this.setHead(false);
+        this.setActive(false);
         this.dirty = isConnectedState(this.connection.state);
         continue;
       }
-      this.setHead(turn.kind === 'first' && this.wanted);
+      this.setActive(turn === 'active' && this.wanted);
     } while (this.dirty && !this.closed);
+  }
+
+  /**
+   * Active within the first `front` places; else waiting, with a watch on each of the `front`
+   * nodes just ahead. That is enough: a departure further ahead moves us up by one place, and
+   * those same nodes are then again the `front` just ahead of us, with us still outside the front.
+   */
+  private async inspect(
+    ownPath: string,
+    onChange: () => void,
+  ): Promise<'active' | 'waiting' | 'missing'> {
+    const ownName = nodeName(ownPath);
+    for (;;) {
+      const nodes = await this.queue.contenders();
+      const own = nodes.findIndex((node) => node.name === ownName);
+      if (own < 0) return 'missing';
+      if (own < this.front) return 'active';
+      // get() rather than exists(): on a node already gone it leaves no watch behind.
+      const armed = await Promise.all(
+        nodes
+          .slice(own - this.front, own)
+          .map((node) =>
+            this.connection.get(node.path, { watch: onChange }).then(() => true, onNoNode(false)),
+          ),
+      );
+      if (armed.every(Boolean)) return 'waiting';
+    }
   }
 }

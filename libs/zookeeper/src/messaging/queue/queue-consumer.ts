@@ -15,6 +15,12 @@ import { ItemProgress } from './item-progress.js';
 export interface ConsumeOptions {
   /** Items (batches) held and processed at once; also the bound on held locks. Default 1. */
   concurrency?: number;
+  /**
+   * Idle consumers wait in a line; those in its first `lineFront` places watch the items (see
+   * ConsumerLine). Default 2, so one consumer dying silently does not hold up new items; more
+   * make each new item wake more consumers. Use one value for all consumers of a queue.
+   */
+  lineFront?: number;
   /** Failed runs of one message before it moves to the dead letters. Default 5. */
   maxAttempts?: number;
   /** Pause before running a failed message again. Default 100 ms. */
@@ -54,10 +60,12 @@ export interface QueuePaths {
 
 /** What a consumer did, for tests and metrics. */
 export interface ConsumerStats {
-  /** Item lists read and acted on (one per children-watch delivery while head of the line). */
+  /** Item lists read and acted on (one per children-watch delivery while active in the line). */
   listings: number;
-  /** Times this consumer became the head of the line of idle consumers. */
+  /** Times this consumer became active (moved into the front of the line of idle consumers). */
   turns: number;
+  /** Item lists read after finishing an item, before joining the line again. */
+  backlogChecks: number;
 }
 
 /**
@@ -87,16 +95,16 @@ interface Held {
 
 /**
  * One competing consumer. While it has a free slot it stands in the queue's line of idle
- * consumers (see ConsumerLine); only at the head of the line does it follow the item list through
- * a children watch, taking free items in sequence order, as many as it has free slots, by
- * creating `<locks>/<item>` as an ephemeral node. Once full it leaves the line, handing the watch
- * to the next waiter, and joins again at the end when a slot frees. An item found locked gets an
- * exists watch on its lock, so the head looks again only when that lock goes (a crashed holder's
- * session ends), not on every change of the queue; a new head lists the items and checks again.
+ * consumers (see ConsumerLine); only while active (in the front of the line) does it follow the
+ * item list through a children watch, taking free items in sequence order, as many as it has free
+ * slots, by creating `<locks>/<item>` as an ephemeral node. Once full it leaves the line, handing
+ * the watch to the next waiter, and joins again at the end when a slot frees. An item found locked
+ * gets an exists watch on its lock, so it looks again only when that lock goes (a crashed holder's
+ * session ends), not on every change of the queue; a newly active consumer lists the items anew.
  */
 export class QueueConsumer<T> {
   /** Counters of this consumer's work (see ConsumerStats). */
-  readonly stats: ConsumerStats = { listings: 0, turns: 0 };
+  readonly stats: ConsumerStats = { listings: 0, turns: 0, backlogChecks: 0 };
   private readonly concurrency: number;
   private readonly held = new Map<string, Held>();
   private readonly lockedByOthers = new Set<string>();
@@ -107,6 +115,7 @@ export class QueueConsumer<T> {
   private names: readonly string[] = [];
   private filling = false;
   private refill = false;
+  private checkBacklog = false;
   private stopping = false;
 
   constructor(
@@ -123,8 +132,9 @@ export class QueueConsumer<T> {
     this.line = new ConsumerLine(
       connection,
       paths.waiters,
-      (isHead) => this.onTurn(isHead),
+      (isActive) => this.onTurn(isActive),
       (error) => this.context.emit({ type: 'consumer-error', error }),
+      this.options.lineFront ?? 2,
     );
     this.line.start();
     this.links.push(
@@ -156,12 +166,12 @@ export class QueueConsumer<T> {
     return [...this.held.keys()];
   }
 
-  /** Head of the line: follow the item list. Not (any more): leave it to the next waiter. */
-  private onTurn(isHead: boolean): void {
+  /** Active: follow the item list. Not (any more): leave it to the next waiters. */
+  private onTurn(isActive: boolean): void {
     this.itemsLink?.unsubscribe();
     this.itemsLink = undefined;
     this.names = [];
-    if (!isHead || this.stopping) return;
+    if (!isActive || this.stopping) return;
     this.stats.turns++;
     this.itemsLink = watchChildren(this.context.connection, this.context.paths.items).subscribe({
       next: (names) => {
@@ -196,15 +206,37 @@ export class QueueConsumer<T> {
   private async takeFreeItems(): Promise<void> {
     do {
       this.refill = false;
-      for (const entry of parseBatchEntries(this.names)) {
-        if (this.stopping || !this.line?.isHead || this.held.size >= this.concurrency) return;
-        const { name } = entry;
-        if (this.held.has(name) || this.finished.has(name) || this.lockedByOthers.has(name)) {
-          continue;
-        }
-        await this.tryTake(entry);
-      }
+      if (this.checkBacklog) await this.takeBacklog();
+      await this.takeFrom(this.names, () => this.line?.isActive === true);
     } while (this.refill && !this.stopping);
+  }
+
+  /**
+   * After an item, one look at the list before joining the line again. A dead consumer's node stays
+   * in the line until its session expires, and while dead ones fill the front nobody watches the
+   * items; with this, consumers that are working keep taking the backlog. One read per finished
+   * item, not per idle consumer.
+   */
+  private async takeBacklog(): Promise<void> {
+    this.checkBacklog = false;
+    try {
+      this.stats.backlogChecks++;
+      const names = await this.context.connection.getChildren(this.context.paths.items);
+      await this.takeFrom(names, () => true);
+    } finally {
+      if (!this.stopping && this.held.size < this.concurrency) this.line?.join();
+    }
+  }
+
+  private async takeFrom(names: readonly string[], allowed: () => boolean): Promise<void> {
+    for (const entry of parseBatchEntries(names)) {
+      if (this.stopping || !allowed() || this.held.size >= this.concurrency) return;
+      const { name } = entry;
+      if (this.held.has(name) || this.finished.has(name) || this.lockedByOthers.has(name)) {
+        continue;
+      }
+      await this.tryTake(entry);
+    }
   }
 
   private async tryTake(entry: BatchEntry): Promise<void> {
@@ -235,7 +267,8 @@ export class QueueConsumer<T> {
       })
       .finally(() => {
         this.held.delete(entry.name);
-        if (!this.stopping) this.line?.join();
+        // The line is joined again after the backlog check (takeBacklog).
+        this.checkBacklog = !this.stopping;
         this.fill();
       });
   }

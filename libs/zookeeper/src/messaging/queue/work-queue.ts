@@ -40,16 +40,17 @@ export interface WorkQueueOptions extends BatcherOptions {
  *   too); after `maxAttempts` it is written to `dead/` and the item goes on.
  * - Backpressure: a consumer holds at most `concurrency` items.
  * - No herd, no polling: consumers with a free slot wait in a line (`waiters/`, see ConsumerLine);
- *   only its head watches the items, so a new item wakes one consumer, not every idle one, and
- *   items go round the line.
+ *   only its front (`lineFront`, default 2) watches the items, so a new item wakes two consumers,
+ *   not every idle one, and items go round the line.
  *
  * Failure modes:
  * - A rejected `publish` may or may not have appended its batches; a resolved one is durable.
  * - A consumer cut off for longer than its session timeout loses its locks: another consumer may
  *   run the same messages meanwhile (it stops at its next progress write, fenced by version).
  * - A handler that never settles holds its item forever (add your own timeout).
- * - A consumer that dies while in the line holds up the consumers behind it (and new items) until
- *   its session expires; items already taken go on.
+ * - When every consumer in the front of the line has died without stopping, new items wait until
+ *   one of their sessions expires (with the default front of 2, one dead consumer never does this;
+ *   items already taken, and the backlog of busy consumers, go on).
  */
 export class WorkQueue<T = unknown> {
   readonly paths: QueuePaths;
