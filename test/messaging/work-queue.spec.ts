@@ -148,4 +148,29 @@ describe('WorkQueue', () => {
     expect(await zk.getChildren(`${path}/progress`)).toEqual([]);
     await Promise.all([victimQueue.close(), otherQueue.close()]);
   });
+
+  it('a consumer stopped while a message keeps failing gives the item back, attempts kept', async () => {
+    const path = '/queues/stop-retrying';
+    const queue = new WorkQueue<Message>(zk, path);
+    const attempts: number[] = [];
+    const first = await queue.consume(
+      { maxAttempts: 1000, retryDelayMs: 20 },
+      (_message, context) => {
+        attempts.push(context.attempt);
+        throw new Error('still failing');
+      },
+    );
+    await queue.publish({ n: 1 });
+    await until(() => attempts.length >= 3, 'three failed runs');
+    await first.stop();
+    const stoppedAfter = attempts.length;
+    expect(await zk.getChildren(`${path}/locks`)).toEqual([]);
+    // A second consumer resumes the count where the first one stopped.
+    const resumed = new Promise<number>((resolve) => {
+      void queue.consume({}, (_message, context) => void resolve(context.attempt));
+    });
+    expect(await resumed).toBe(stoppedAfter + 1);
+    expect(attempts.length).toBe(stoppedAfter);
+    await queue.close();
+  });
 });

@@ -335,8 +335,11 @@ export class QueueConsumer<T> {
             attempt: attempts,
             error,
           });
+          // Retrying an item whose lock went with the session would run it beside its next owner.
+          if (held.lost) return this.context.emit({ type: 'item-abandoned', item: entry.name });
           // Stored before the next run, so a crash-looping message still reaches maxAttempts.
           await progress.save({ next: index, attempts });
+          if (this.stopping) return this.releaseLock(lockPath);
           await sleep(this.options.retryDelayMs ?? 100);
         }
       }
