@@ -75,6 +75,8 @@ type ProducerStatus = {
 };
 
 function start(kind: AppKind, name: string): AppProcess {
+  // After Ctrl-C the cleanup has its list of apps already: start nothing it would miss.
+  if (abort.signal.aborted) throw new Error(`not starting ${name}: interrupted`);
   const app = new AppProcess(kind, name, logDir, (from, line) => {
     if (from.kind === 'consumer') tally.record(from.name, from.pid, line);
     const note = /\[(?:Master|Registration)\] (.*)$/.exec(line)?.[1];
@@ -82,7 +84,10 @@ function start(kind: AppKind, name: string): AppProcess {
       say(`      ${from.name.padEnd(11)}│ ${note.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-')}`);
   });
   apps.set(name, app);
-  void app.url.then((url) => apps.get(name) === app && urls.set(name, url));
+  app.url.then(
+    (url) => apps.get(name) === app && urls.set(name, url),
+    () => undefined, // reported by the step that waits for this app
+  );
   return app;
 }
 
@@ -167,8 +172,10 @@ async function killAndRestartConsumer(name: string): Promise<void> {
 }
 
 async function killAndRestartMaster(): Promise<void> {
-  const master = (await producerStatus())?.master;
-  if (!master || !apps.has(master)) throw new Error('no master to kill');
+  let master: string | null | undefined;
+  // Both /status calls can time out on a loaded machine: ask until one answers.
+  await until('a known master', async () => !!(master = (await producerStatus())?.master), 15_000);
+  if (!master || !apps.has(master)) throw new Error(`no running master to kill (${master})`);
   const old = await kill(master);
   const killedAt = Date.now();
   say(
@@ -186,9 +193,21 @@ async function killAndRestartMaster(): Promise<void> {
   await start('producer', master).url;
 }
 
+/** Resolves with the failure's message (or undefined): a fault step never rejects unhandled. */
+function settled(step: Promise<void>): Promise<string | undefined> {
+  return step.then(
+    () => undefined,
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      say(`    ✘ ${message}`);
+      return message;
+    },
+  );
+}
+
 async function send(): Promise<string> {
   const inFlight = new Set<Promise<void>>();
-  const faults: Array<Promise<void>> = [];
+  const faults: Array<Promise<string | undefined>> = [];
   const interval = 1000 / RATE;
   const jobEvery = JOBS > 0 ? MESSAGES / JOBS : Infinity;
   let jobsQueued = 0;
@@ -205,8 +224,9 @@ async function send(): Promise<string> {
   };
   for (let i = 0; i < MESSAGES; i++) {
     await sleep(Math.max(0, startedSending + (i + 1) * interval - Date.now()));
-    if (i === Math.floor(MESSAGES / 3)) faults.push(killAndRestartConsumer('consumer-b'));
-    if (i === Math.floor((2 * MESSAGES) / 3)) faults.push(killAndRestartMaster());
+    if (abort.signal.aborted) break;
+    if (i === Math.floor(MESSAGES / 3)) faults.push(settled(killAndRestartConsumer('consumer-b')));
+    if (i === Math.floor((2 * MESSAGES) / 3)) faults.push(settled(killAndRestartMaster()));
     post('/messages', `msg-${String(i + 1).padStart(5, '0')}`, sent.messages);
     while (jobsQueued < JOBS && jobsQueued * jobEvery <= i) {
       post('/jobs', `job-${String(++jobsQueued).padStart(5, '0')}`, sent.jobs);
@@ -214,7 +234,8 @@ async function send(): Promise<string> {
     while (inFlight.size >= 32) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  await Promise.all(faults);
+  const failures = (await Promise.all(faults)).filter((failure) => failure !== undefined);
+  if (failures.length > 0) throw new Error(failures.join('; '));
   if (sent.refused > 0) throw new Error(`${sent.refused} requests were never accepted`);
   return `${sent.messages.length} messages and ${sent.jobs.length} jobs accepted`;
 }
@@ -272,12 +293,12 @@ function summary(): boolean {
   const disordered = rows.reduce((sum, row) => sum + row.outOfOrder, 0);
   const cell = (value: string | number, width = 10) => String(value).padStart(width);
   const table = [
-    `  ${''.padEnd(12)}${cell('sent')}${cell('delivered')}${cell('lost')}${cell('duplicates', 12)}${cell('out of order', 14)}`,
+    `  ${''.padEnd(12)}${cell('sent')}${cell('delivered')}${cell('lost')}${cell('duplicates', 12)}${cell('redelivered', 13)}${cell('out of order', 14)}`,
     ...rows.map(
       (row) =>
-        `  ${row.name.padEnd(12)}${cell(sent.messages.length)}${cell(row.delivered)}${cell(row.lost)}${cell(row.duplicates, 12)}${cell(row.outOfOrder, 14)}`,
+        `  ${row.name.padEnd(12)}${cell(sent.messages.length)}${cell(row.delivered)}${cell(row.lost)}${cell(row.duplicates, 12)}${cell(row.redelivered, 13)}${cell(row.outOfOrder, 14)}`,
     ),
-    `  ${'jobs'.padEnd(12)}${cell(sent.jobs.length)}${cell(jobs.done)}${cell(jobs.lost)}${cell(jobs.duplicates, 12)}${cell('-', 14)}`,
+    `  ${'jobs'.padEnd(12)}${cell(sent.jobs.length)}${cell(jobs.done)}${cell(jobs.lost)}${cell(jobs.duplicates, 12)}${cell('-', 13)}${cell('-', 14)}`,
   ];
   const steps = results.map(
     ({ ok, ms, title }, index) =>

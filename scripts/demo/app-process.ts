@@ -24,7 +24,8 @@ export class AppProcess {
   ) {
     this.proc = spawn(process.execPath, [`dist/apps/${kind}/src/main.js`], {
       env: { ...process.env, INSTANCE_NAME: name },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel closes when the demo dies, even by SIGKILL: the app then shuts down.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Own process group: Ctrl-C in a terminal reaches only the demo, which stops apps in order.
       detached: true,
     });

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectMessaging, QueueConsumer, ZookeeperMessaging } from 'nestjs-zookeeper';
+import { Subscription } from 'rxjs';
 import { DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
 
 /**
@@ -11,6 +12,7 @@ export class JobWorkerService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger('Jobs');
   private consumer?: QueueConsumer<DemoMessage>;
   private doneCount = 0;
+  private events?: Subscription;
 
   constructor(@InjectMessaging() private readonly messaging: ZookeeperMessaging) {}
 
@@ -20,6 +22,10 @@ export class JobWorkerService implements OnApplicationBootstrap, OnModuleDestroy
 
   async onApplicationBootstrap(): Promise<void> {
     const jobs = this.messaging.queue<DemoMessage>(DEMO_PATHS.jobs);
+    // Failures, dead letters and abandoned items would otherwise go unseen.
+    this.events = jobs.events$.subscribe((event) => {
+      this.logger.warn(`${DEMO_PATHS.jobs}: ${event.type} ${'item' in event ? event.item : ''}`);
+    });
     this.consumer = await jobs.consume({ concurrency: 2 }, (job, context) => {
       this.doneCount++;
       this.logger.log(
@@ -29,6 +35,7 @@ export class JobWorkerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.events?.unsubscribe();
     await this.consumer?.stop();
   }
 }

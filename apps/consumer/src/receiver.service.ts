@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectMessaging, ZookeeperMessaging } from 'nestjs-zookeeper';
-import { Subscription } from 'rxjs';
+import { retry, Subscription, timer } from 'rxjs';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import { DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
 
@@ -34,17 +34,34 @@ export class ReceiverService implements OnApplicationBootstrap, OnModuleDestroy 
 
   onApplicationBootstrap(): void {
     const log = this.messaging.broadcast<DemoMessage>(DEMO_PATHS.messages);
-    this.subscription = log.subscribe(this.subscriberId, { from: 'earliest' }).subscribe({
-      next: (delivery) => {
-        this.receivedCount++;
-        this.last = delivery.offset;
-        const { id, acceptedBy } = delivery.message;
-        this.logger.log(`offset ${delivery.offset}: ${id} (accepted by ${acceptedBy})`);
-        delivery.ack();
-      },
-      error: (error: unknown) => this.logger.error(`subscription failed: ${String(error)}`),
+    this.subscription = log.events$.subscribe((event) => {
+      if (event.type === 'registered' && event.subscriberId === this.subscriberId) {
+        this.logger.log(`subscribed to ${DEMO_PATHS.messages} as '${this.subscriberId}'`);
+      } else if (event.type !== 'registered') {
+        this.logger.warn(`${DEMO_PATHS.messages}: ${JSON.stringify(event)}`);
+      }
     });
-    this.logger.log(`subscribed to ${DEMO_PATHS.messages} as '${this.subscriberId}'`);
+    this.subscription.add(
+      log
+        .subscribe(this.subscriberId, { from: 'earliest' })
+        .pipe(
+          // A failed subscription (e.g. an error other than a connection problem) starts again
+          // from the committed offset rather than leaving a healthy-looking client that hears nothing.
+          retry({
+            delay: (error: unknown) => {
+              this.logger.error(`subscription failed, resubscribing in 1 s: ${String(error)}`);
+              return timer(1000);
+            },
+          }),
+        )
+        .subscribe((delivery) => {
+          this.receivedCount++;
+          this.last = delivery.offset;
+          const { id, acceptedBy } = delivery.message;
+          this.logger.log(`offset ${delivery.offset}: ${id} (accepted by ${acceptedBy})`);
+          delivery.ack();
+        }),
+    );
   }
 
   onModuleDestroy(): void {

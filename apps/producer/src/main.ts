@@ -1,8 +1,14 @@
 import 'reflect-metadata';
+import { parseArgs } from 'node:util';
 import { bootstrapDemoApp } from '../../shared/src/bootstrap.js';
 
 // `--rate N` is the command-line form of GENERATOR_RATE (validated with the rest of the env).
-const rateFlag = process.argv.indexOf('--rate');
-if (rateFlag !== -1) process.env.GENERATOR_RATE = process.argv[rateFlag + 1] ?? '';
+try {
+  const { values } = parseArgs({ options: { rate: { type: 'string' } }, strict: true });
+  if (values.rate !== undefined) process.env.GENERATOR_RATE = values.rate;
+} catch (error) {
+  console.error(`producer: ${(error as Error).message} (usage: main.js [--rate N])`);
+  process.exit(2);
+}
 
 await bootstrapDemoApp('producer', async () => (await import('./app.module.js')).AppModule);

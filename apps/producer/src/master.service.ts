@@ -40,7 +40,8 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     const participantId = config.get('INSTANCE_NAME', { infer: true });
     this.election = recipes.leaderElection(DEMO_PATHS.master, { participantId });
-    this.log = messaging.broadcast<DemoMessage>(DEMO_PATHS.messages);
+    // No linger: the relay appends one message at a time and waits for each.
+    this.log = messaging.broadcast<DemoMessage>(DEMO_PATHS.messages, { lingerMs: 0 });
   }
 
   /** Whether this instance is the master now. */
@@ -67,6 +68,17 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
       .pipe(concatMap((leads) => (leads ? this.startRelay() : this.stopRelay())))
       .subscribe();
     this.subscription.add(this.election.leader$.subscribe((leader) => (this.leaderInfo = leader)));
+    this.subscription.add(
+      this.inbox.inbox.events$.subscribe((event) => {
+        if (event.type === 'handler-failed') {
+          this.logger.warn(
+            `appending ${event.item}#${event.index} failed, retrying: ${String(event.error)}`,
+          );
+        } else if (event.type !== 'item-abandoned') {
+          this.logger.error(`inbox: ${event.type}: ${String('error' in event ? event.error : '')}`);
+        }
+      }),
+    );
     void this.election.start().catch((error: unknown) => {
       this.logger.error(`could not enter the election: ${String(error)}`);
     });
@@ -77,15 +89,24 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.stopRelay();
   }
 
+  /**
+   * A failed append is a ZooKeeper problem, not the message's: retried without limit (never
+   * dead-lettered). If the relay cannot even start, this instance resigns so a standby can lead.
+   */
   private async startRelay(): Promise<void> {
     this.logger.log(`elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_PATHS.messages}`);
-    this.relay = await this.inbox.inbox.consume(
-      { concurrency: 1, maxAttempts: 20 },
-      async (message) => {
-        await this.log.publish(message);
-        this.relayedCount++;
-      },
-    );
+    try {
+      this.relay = await this.inbox.inbox.consume(
+        { concurrency: 1, maxAttempts: Number.MAX_SAFE_INTEGER, retryDelayMs: 500 },
+        async (message) => {
+          await this.log.publish(message);
+          this.relayedCount++;
+        },
+      );
+    } catch (error) {
+      this.logger.error(`could not start relaying, resigning: ${String(error)}`);
+      await this.election.resign().catch(() => undefined);
+    }
   }
 
   private async stopRelay(): Promise<void> {

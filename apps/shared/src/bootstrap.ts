@@ -26,6 +26,11 @@ export async function bootstrapDemoApp(
     // SIGTERM/SIGINT close the ZooKeeper session, so this app's ephemeral nodes vanish at once
     // instead of lingering for a whole session timeout.
     app.enableShutdownHooks();
+    // Started by a parent with an IPC channel (scripts/demo.ts): leave with the parent, however
+    // it ended, instead of lingering as an orphan.
+    if (process.connected) {
+      process.once('disconnect', () => void app?.close().finally(() => process.exit(0)));
+    }
     const config = app.get<ConfigService<DemoEnv, true>>(ConfigService);
     // Loopback unless HOST says otherwise: the demo apps have no authentication.
     const host = config.get('HOST', { infer: true });

@@ -1,7 +1,7 @@
 /**
  * Where the demo's master/client flow lives in ZooKeeper (relative to ZK_NAMESPACE):
  *
- * - `/clients/client-<seq>`: one ephemeral sequential node per running consumer (registration).
+ * - `/clients/_c_<uuid>-client-<seq>`: one ephemeral sequential node per running consumer.
  * - `/master`: the producers' leader election (Curator LeaderLatch layout).
  * - `/inbox`: work queue from every producer to the master (POST /messages lands here).
  * - `/messages`: the broadcast log the master appends to; every consumer reads all of it.
