@@ -7,7 +7,7 @@ import {
   WorkQueueEvent,
 } from '../../libs/zookeeper/src/messaging/index.js';
 import { TestConnections, testNamespace } from '../support/connect.js';
-import { sleep } from './support.js';
+import { range, until, type Message } from './support.js';
 
 const connections = new TestConnections(testNamespace('queue-deliveries'));
 let zk: ZookeeperConnection;
@@ -15,18 +15,6 @@ beforeAll(async () => {
   zk = await connections.open();
 });
 afterAll(() => connections.closeAll());
-
-type Message = { n: number };
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
-
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('WorkQueue.messages (Observable with ack/nack)', () => {
   it('delivers every message in order, going on after each ack, and empties the queue', async () => {

@@ -3,7 +3,7 @@ import { ZookeeperConnection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { QueueConsumer, WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
 import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
-import { FixtureProcess, sleep } from './support.js';
+import { FixtureProcess, sleep, until, type Message } from './support.js';
 
 const connections = new TestConnections(testNamespace('queue-line'));
 let zk: ZookeeperConnection;
@@ -11,16 +11,6 @@ beforeAll(async () => {
   zk = await connections.open();
 });
 afterAll(() => connections.closeAll());
-
-type Message = { n: number };
-
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe('WorkQueue line of idle consumers', () => {
   it('wakes only the front of the line for each item, not every idle consumer', async () => {

@@ -49,3 +49,22 @@ export function received(lines: readonly string[]): Array<{ offset: number; n: n
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export type Message = { n: number };
+
+/** Messages `{ n }` for n in [from, to). */
+export const range = (from: number, to: number): Message[] =>
+  Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
+
+/** Polls `condition` until it holds; fails after 30 s naming `what`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  pollMs = 10,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}

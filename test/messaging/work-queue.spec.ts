@@ -3,7 +3,7 @@ import { ZookeeperConnection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { WorkQueue, WorkQueueEvent } from '../../libs/zookeeper/src/messaging/index.js';
 import { TestConnections, testNamespace } from '../support/connect.js';
-import { sleep } from './support.js';
+import { sleep, until, range, type Message } from './support.js';
 
 const connections = new TestConnections(testNamespace('queue'));
 let zk: ZookeeperConnection;
@@ -11,18 +11,6 @@ beforeAll(async () => {
   zk = await connections.open();
 });
 afterAll(() => connections.closeAll());
-
-type Message = { n: number };
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
-
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('WorkQueue', () => {
   it('is FIFO for one consumer, across arrays and single publishes', async () => {
