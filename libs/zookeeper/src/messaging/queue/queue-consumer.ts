@@ -86,6 +86,8 @@ export interface ConsumerContext {
   readonly serializer: Serializer;
   ready(): Promise<void>;
   emit(event: WorkQueueEvent): void;
+  /** Called once `stop()` has released everything. */
+  stopped(): void;
 }
 
 interface Held {
@@ -159,6 +161,7 @@ export class QueueConsumer<T> {
     while (this.held.size > 0) {
       await Promise.allSettled([...this.held.values()].map((held) => held.done));
     }
+    this.context.stopped();
   }
 
   /** Items this consumer holds now. */

@@ -102,13 +102,16 @@ export class WorkQueue<T = unknown> {
 
   /** Starts a competing consumer; `stop()` it (or `close()` the queue) to release its items. */
   async consume(options: ConsumeOptions, handler: MessageHandler<T>): Promise<QueueConsumer<T>> {
-    const consumer = new QueueConsumer<T>(
+    const consumer: QueueConsumer<T> = new QueueConsumer<T>(
       {
         connection: this.connection,
         paths: this.paths,
         serializer: this.serializer,
         ready: () => this.ready(),
         emit: (event) => this.events.next(event),
+        // Done for good: forgotten, so consumers started and stopped (e.g. on every leadership
+        // change) do not pile up.
+        stopped: () => this.consumers.delete(consumer),
       },
       options,
       handler,
@@ -128,10 +131,7 @@ export class WorkQueue<T = unknown> {
   messages(options: ConsumeOptions = {}): Observable<QueueDelivery<T>> {
     return deliveries<T>(
       (handler) => this.consume(options, handler),
-      async (consumer) => {
-        await consumer.stop();
-        this.consumers.delete(consumer);
-      },
+      (consumer) => consumer.stop(),
     );
   }
 
