@@ -118,15 +118,8 @@ export class BroadcastLog<T = unknown> {
    * (in the order given): the offsets its subscribers will see in their deliveries.
    */
   publish(messages: T | readonly T[]): Promise<number[]> {
-    const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
-    let payloads: Buffer[];
-    try {
-      payloads = list.map((message) => this.serializer.serialize(message));
-    } catch (error) {
-      return Promise.reject(error);
-    }
     return this.batcher
-      .add(payloads)
+      .addMessages(messages, this.serializer)
       .then((positions) =>
         positions.map(({ name, index }) => messageOffset(parseBatchEntry(name)!.sequence, index)),
       );

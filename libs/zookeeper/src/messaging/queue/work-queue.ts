@@ -91,13 +91,7 @@ export class WorkQueue<T = unknown> {
    * Resolves once every message is stored.
    */
   publish(messages: T | readonly T[]): Promise<void> {
-    const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
-    try {
-      const payloads = list.map((message) => this.serializer.serialize(message));
-      return this.batcher.add(payloads).then(() => undefined);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.batcher.addMessages(messages, this.serializer).then(() => undefined);
   }
 
   /** Starts a competing consumer; `stop()` it (or `close()` the queue) to release its items. */

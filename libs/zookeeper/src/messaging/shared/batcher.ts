@@ -5,6 +5,7 @@ import {
   MAX_BATCH_MESSAGES,
   MESSAGE_OVERHEAD_BYTES,
 } from './message-batch.js';
+import type { Serializer } from '../../storage/serializers.js';
 import { MessageTooLargeError, MessagingClosedError } from './messaging-errors.js';
 
 export interface BatcherOptions {
@@ -63,6 +64,21 @@ export class Batcher {
   ) {
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+  }
+
+  /**
+   * `publish` of both primitives: one message, or each message of an array, serialized and then
+   * added; a message that cannot be serialized rejects the call before anything is queued.
+   */
+  addMessages<T>(messages: T | readonly T[], serializer: Serializer): Promise<BatchPosition[]> {
+    const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
+    let payloads: Buffer[];
+    try {
+      payloads = list.map((message) => serializer.serialize(message));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.add(payloads);
   }
 
   /**
