@@ -324,7 +324,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // Last resort for a crash in this script; the ZooKeeper JVM has its own watchdog.
 process.on('exit', () => apps.forEach((app) => app.signal('SIGKILL')));
 
-say('nestjs-zookeeper demo: consumers register ephemeral sequential znodes under /clients; the');
+say('nestjs-zookeeper demo: consumers join the group /clients (ephemeral member znodes); the');
 say('elected producer (master) appends every message to the /messages log; every consumer reads');
 say("it all. Lines with │ are the apps' own logs.\n");
 await demo().catch(() => undefined); // a failure was already reported by its step

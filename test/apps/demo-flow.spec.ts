@@ -87,7 +87,10 @@ describe('demo apps: the master/client flow', () => {
     );
     expect(status).toMatchObject({ name: 'producer-t', master: 'producer-t', state: 'CONNECTED' });
     expect(status.clients[0]).toMatchObject({ name: 'consumer-t' });
-    expect(status.clients[0].node).toMatch(/client-\d{10}$/);
+    expect(status.clients[0].node).toMatch(/^_c_[0-9a-f-]{36}-member-\d{10}$/);
+    // The consumer reports the member node it joined as: the one the producer lists.
+    const consumer = await getJson<any>(`${consumerUrl}/status`);
+    expect(consumer.registration).toBe(`${DEMO_PATHS.clients}/${status.clients[0].node}`);
   });
 
   it('answers 400 with every reason for a bad message, and stores nothing', async () => {

@@ -2,35 +2,38 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AddressInfo, Server } from 'node:net';
-import { InjectZookeeper, PersistentEphemeralNode, ZookeeperConnection } from 'nestjs-zookeeper';
-import { encodeRegistration } from '../../shared/src/client-registration.js';
+import { InjectRecipes, MembershipHandle, ZookeeperRecipes } from 'nestjs-zookeeper';
+import type { ClientRegistration } from '../../shared/src/client-registration.js';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import { DEMO_PATHS } from '../../shared/src/demo-topology.js';
 
 /**
- * Registers this client as an ephemeral sequential node under /clients, once the HTTP port is
- * known (it goes into the node's data). The library's PersistentEphemeralNode keeps it there: the
- * node goes with the session (a crashed client leaves after the session timeout, a stopped one at
- * once) and is created again, under a new sequence number, in the next session.
+ * Joins the group /clients with the library's Membership recipe, once the HTTP port is known (it
+ * goes into the member's data). The member node is ephemeral: it goes with the session (a crashed
+ * client leaves after the session timeout, a stopped one at once) and the recipe joins again,
+ * under a new sequence number, in the next session.
  */
 @Injectable()
 export class RegistrationService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly name: string;
   private readonly logger = new Logger('Registration');
   private readonly startedAt = new Date().toISOString();
-  private node?: PersistentEphemeralNode;
+  private member?: MembershipHandle;
 
   constructor(
-    @InjectZookeeper() private readonly zk: ZookeeperConnection,
+    @InjectRecipes() private readonly recipes: ZookeeperRecipes,
     private readonly httpAdapterHost: HttpAdapterHost,
     config: ConfigService<DemoEnv, true>,
   ) {
     this.name = config.get('INSTANCE_NAME', { infer: true });
   }
 
-  /** The node this client is registered as, or undefined while it is not. */
+  /**
+   * The member node this client joined as, or undefined until it has joined. After a session
+   * expiry it is the node of the last session until the recipe has joined again.
+   */
   get path(): string | undefined {
-    return this.node?.path;
+    return this.member?.path;
   }
 
   onApplicationBootstrap(): void {
@@ -40,23 +43,21 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.node?.close();
+    await this.member?.leave();
   }
 
   private async register(server: Server): Promise<void> {
     const { port } = server.address() as AddressInfo;
-    const data = encodeRegistration({
+    const registration: ClientRegistration = {
       name: this.name,
       pid: process.pid,
       port,
       startedAt: this.startedAt,
-    });
-    this.node = new PersistentEphemeralNode(this.zk, `${DEMO_PATHS.clients}/client-`, data, {
-      sequential: true,
-      logger: this.logger,
-    });
+    };
     try {
-      this.logger.log(`registered '${this.name}' as ${await this.node.start()}`);
+      const member = await this.recipes.membership().join(DEMO_PATHS.clients, registration);
+      this.member = member;
+      this.logger.log(`registered '${this.name}' as ${member.path}`);
     } catch (error) {
       this.logger.error(`could not register: ${String(error)}`);
     }

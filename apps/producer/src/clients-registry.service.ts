@@ -1,65 +1,56 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { InjectZookeeper, NodeSnapshot, TreeCache, ZookeeperConnection } from 'nestjs-zookeeper';
+import { InjectRecipes, ZookeeperRecipes } from 'nestjs-zookeeper';
 import { Subscription } from 'rxjs';
-import {
-  ClientRegistration,
-  decodeRegistration,
-  sequenceOf,
-} from '../../shared/src/client-registration.js';
+import { RegisteredClient, toRegisteredClient } from '../../shared/src/client-registration.js';
 import { DEMO_PATHS } from '../../shared/src/demo-topology.js';
 
-/** A node under /clients and what its client wrote into it. */
-export interface RegisteredClient extends Partial<ClientRegistration> {
-  node: string;
-}
-
 /**
- * The clients registered under /clients, from the library's TreeCache: it re-reads the list after
- * every change, reconnect and session expiry, so joins and leaves are logged as they happen.
+ * The members of the group /clients, from the library's Membership recipe: `members$` converges
+ * to the group after every change, reconnect and session expiry, so joins and leaves are logged as
+ * they happen (changes between two reads may be coalesced).
  */
 @Injectable()
 export class ClientsRegistry implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Clients');
-  private readonly cache: TreeCache;
+  private clients: RegisteredClient[] = [];
   private subscription?: Subscription;
 
-  constructor(@InjectZookeeper() zk: ZookeeperConnection) {
-    this.cache = new TreeCache(zk, DEMO_PATHS.clients);
-  }
+  constructor(@InjectRecipes() private readonly recipes: ZookeeperRecipes) {}
 
-  /** In registration order. */
+  /** In join order. */
   list(): RegisteredClient[] {
-    return [...this.cache.current().values()]
-      .filter((node) => node.path !== DEMO_PATHS.clients)
-      .map(toClient)
-      .sort((a, b) => sequenceOf(a.node) - sequenceOf(b.node));
+    return [...this.clients];
   }
 
   onApplicationBootstrap(): void {
-    this.subscription = this.cache.events$.subscribe({
-      next: (event) => {
-        if (event.type === 'initialized' || event.path === DEMO_PATHS.clients) return;
-        if (event.type === 'updated') return;
-        const client = toClient(event.node);
-        const count = this.list().length;
-        this.logger.log(
-          `${event.type === 'added' ? 'joined' : 'left'}: ${describe(client)} as ${client.node} (${count} registered)`,
-        );
-      },
-      error: (error: unknown) =>
-        this.logger.error(`watching ${DEMO_PATHS.clients} failed: ${String(error)}`),
-    });
-    void this.cache.start().catch(() => undefined); // failures reach events$ above
+    this.subscription = this.recipes
+      .membership()
+      .members$(DEMO_PATHS.clients)
+      .subscribe({
+        next: (members) => this.update(members.map(toRegisteredClient)),
+        error: (error: unknown) =>
+          this.logger.error(`watching ${DEMO_PATHS.clients} failed: ${String(error)}`),
+      });
   }
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
-    this.cache.close();
   }
-}
 
-function toClient(node: NodeSnapshot): RegisteredClient {
-  return { ...decodeRegistration(node.data), node: node.path.slice(DEMO_PATHS.clients.length + 1) };
+  private update(clients: RegisteredClient[]): void {
+    const before = new Map(this.clients.map((client) => [client.node, client]));
+    const now = new Set(clients.map((client) => client.node));
+    this.clients = clients;
+    const count = clients.length;
+    for (const client of clients) {
+      if (!before.has(client.node))
+        this.logger.log(`joined: ${describe(client)} as ${client.node} (${count} registered)`);
+    }
+    for (const [node, client] of before) {
+      if (!now.has(node))
+        this.logger.log(`left: ${describe(client)} as ${node} (${count} registered)`);
+    }
+  }
 }
 
 function describe(client: RegisteredClient): string {

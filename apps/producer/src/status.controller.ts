@@ -2,7 +2,8 @@ import { Controller, Get } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ConnectionState, InjectZookeeper, LogStats, ZookeeperConnection } from 'nestjs-zookeeper';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
-import { ClientsRegistry, RegisteredClient } from './clients-registry.service.js';
+import type { RegisteredClient } from '../../shared/src/client-registration.js';
+import { ClientsRegistry } from './clients-registry.service.js';
 import { InboxService } from './inbox.service.js';
 import { MasterService } from './master.service.js';
 

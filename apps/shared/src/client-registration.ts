@@ -1,4 +1,6 @@
-/** What a client writes into its node: enough for the master to tell clients apart and call them. */
+import type { Member } from 'nestjs-zookeeper';
+
+/** What a client joins the group with: enough for the master to tell clients apart and call them. */
 export interface ClientRegistration {
   name: string;
   pid: number;
@@ -6,24 +8,26 @@ export interface ClientRegistration {
   startedAt: string;
 }
 
-export function encodeRegistration(registration: ClientRegistration): string {
-  return JSON.stringify(registration);
+/** A member of /clients as the master lists it: its node name and what the client wrote. */
+export interface RegisteredClient extends Partial<ClientRegistration> {
+  /** The Membership node name, `_c_<uuid>-member-<seq>`. */
+  node: string;
 }
 
-/** Tolerant: a node written by some other tool must not stop the master from listing the rest. */
-export function decodeRegistration(data: Buffer): Partial<ClientRegistration> {
-  try {
-    const parsed: unknown = JSON.parse(data.toString('utf8'));
-    return parsed !== null && typeof parsed === 'object'
-      ? (parsed as Partial<ClientRegistration>)
-      : {};
-  } catch {
-    return {};
+const FIELDS = { name: 'string', pid: 'number', port: 'number', startedAt: 'string' } as const;
+
+/**
+ * Tolerant: a member written by some other tool (a string, a different shape) must not stop the
+ * master from listing the rest, so only the fields of the expected type are kept.
+ */
+export function toRegisteredClient(member: Member<unknown>): RegisteredClient {
+  const client: Record<string, unknown> = { node: member.id };
+  const data = member.data;
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+    for (const [key, type] of Object.entries(FIELDS)) {
+      const value = (data as Record<string, unknown>)[key];
+      if (typeof value === type) client[key] = value;
+    }
   }
-}
-
-/** The sequence number ZooKeeper appended, which orders clients by registration time. */
-export function sequenceOf(node: string): number {
-  const match = /(\d{10})$/.exec(node);
-  return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;
+  return client as unknown as RegisteredClient;
 }

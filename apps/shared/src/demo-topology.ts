@@ -1,7 +1,8 @@
 /**
  * Where the demo's master/client flow lives in ZooKeeper (relative to ZK_NAMESPACE):
  *
- * - `/clients/_c_<uuid>-client-<seq>`: one ephemeral sequential node per running consumer.
+ * - `/clients`: the group of running consumers (library Membership recipe): one ephemeral
+ *   sequential member node `_c_<uuid>-member-<seq>` each, holding its name, pid and port.
  * - `/master`: the producers' leader election (Curator LeaderLatch layout).
  * - `/inbox`: work queue from every producer to the master (POST /messages lands here).
  * - `/messages`: the broadcast log the master appends to; every consumer reads all of it.
