@@ -1,5 +1,6 @@
 import { Watcher, WatchEventType } from './zookeeper-types.js';
 
+/** ZooKeeper keeps one data watch (get/exists) and one child watch (getChildren) per path. */
 export type WatchKind = 'data' | 'children';
 
 /**

@@ -20,6 +20,7 @@ import { RetryPolicy } from './retry-policy.js';
 import { SessionLifecycle } from './session-lifecycle.js';
 import { DRIVER_LOG_LEVELS, ZookeeperOptions } from './zookeeper-options.interface.js';
 import { Acl, AuthInfo, SessionCredentials, Stat, Watcher } from './zookeeper-types.js';
+import { whenNoNode } from '../internal/no-node.js';
 
 export interface CreateOptions {
   mode?: CreateMode;
@@ -271,7 +272,7 @@ export class ZookeeperConnection {
     validatePath(path, 'delete');
     if (path === '/') throw new InvalidOptionsError("the root node '/' cannot be deleted");
     if (options.recursive) {
-      for (const child of await this.getChildren(path).catch(ignoreNoNode([]))) {
+      for (const child of await this.getChildren(path).catch(whenNoNode([]))) {
         await this.delete(joinPath(path, child), { recursive: true });
       }
     }
@@ -503,11 +504,4 @@ function toBuffer(data: Buffer | string): Buffer {
 
 function isExistsFailure(failure: unknown): boolean {
   return failure instanceof DriverFailure && failure.rc === Code.NODE_EXISTS;
-}
-
-function ignoreNoNode<T>(fallback: T): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof NoNodeError) return fallback;
-    throw error;
-  };
 }

@@ -1,6 +1,3 @@
-import { Watcher } from '../../connection/zookeeper-types.js';
-import { NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
-
 /**
  * "Something I read has changed": hand `watcher` to the reads of one round, then `wait` for the
  * first of their one-shot watches to fire (any event, including a lost session, means "read
@@ -10,7 +7,7 @@ export class ChangeSignal {
   private fired = false;
   private wake?: () => void;
 
-  readonly watcher: Watcher = () => {
+  readonly watcher = (): void => {
     this.fired = true;
     this.wake?.();
   };
@@ -34,14 +31,4 @@ export class ChangeSignal {
 /** The epoch ms by which a wait of `timeoutMs` ends (undefined: wait forever). */
 export function deadlineOf(timeoutMs: number | undefined): number | undefined {
   return timeoutMs === undefined ? undefined : Date.now() + Math.max(0, timeoutMs);
-}
-
-/** For `.catch`: a missing node is what the caller wanted (or is fine with). */
-export function ignoreNoNode(error: unknown): void {
-  if (!(error instanceof NoNodeError)) throw error;
-}
-
-/** For `.catch`: an existing node is what the caller wanted. */
-export function ignoreNodeExists(error: unknown): void {
-  if (!(error instanceof NodeExistsError)) throw error;
 }

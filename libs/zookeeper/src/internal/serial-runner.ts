@@ -4,20 +4,22 @@ interface Waiter {
 }
 
 /**
- * Runs an idempotent "make it so" pass one at a time. Requests that arrive while a pass runs are
- * served together by the next pass, so a burst of watch events costs one extra pass, and a
- * caller is only answered by a pass that started after its request (it saw the caller's change).
+ * Runs an idempotent "make it so" pass so that two passes never overlap. A request that arrives
+ * while a pass runs is served by the next pass, because the running one may have read the state
+ * before the change that prompted the request; requests made meanwhile are coalesced, so a burst
+ * of watch events costs one extra pass.
  */
-export class CoalescingRunner {
+export class SerialRunner {
   private waiting: Waiter[] = [];
   private running?: Promise<void>;
 
   constructor(
     private readonly pass: () => Promise<void>,
+    /** Every failed pass, whether or not somebody awaits it. */
     private readonly failed: (error: unknown) => void,
   ) {}
 
-  /** Resolves or rejects with the outcome of the next pass to start. */
+  /** Resolves or rejects with the outcome of the next pass to start (one that saw this request). */
   run(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ resolve, reject });
@@ -30,7 +32,12 @@ export class CoalescingRunner {
     this.run().catch(() => undefined);
   }
 
-  /** Resolves once no pass is running. */
+  /** True while a pass runs or is due. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves once no pass is running or due. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }

@@ -1,4 +1,4 @@
-import { joinPath } from '../../connection/paths.js';
+import { joinPath } from '../connection/paths.js';
 
 /** One contender's znode in a lock or election directory. */
 export interface QueuedNode {

@@ -1,10 +1,11 @@
-import { ConnectionState } from '../../connection/connection-state.enum.js';
-import { CreateMode } from '../../connection/create-mode.enum.js';
-import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
-import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { ConnectionClosedError } from '../../errors/library-errors.js';
-import { ZookeeperError } from '../../errors/zookeeper.error.js';
-import { NoNodeError, SessionExpiredError } from '../../errors/zookeeper-errors.js';
+import { ConnectionState } from '../connection/connection-state.enum.js';
+import { CreateMode } from '../connection/create-mode.enum.js';
+import { joinPath, nodeName, validatePath } from '../connection/paths.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { ConnectionClosedError } from '../errors/library-errors.js';
+import { ZookeeperError } from '../errors/zookeeper.error.js';
+import { NoNodeError, SessionExpiredError } from '../errors/zookeeper-errors.js';
+import { whenNoNode } from '../internal/no-node.js';
 import { orderContenders, QueuedNode } from './sequence-order.js';
 
 /**
@@ -60,7 +61,7 @@ export class SequentialQueue {
   }
 
   async contenders(): Promise<QueuedNode[]> {
-    const children = await this.connection.getChildren(this.basePath).catch(onNoNode([]));
+    const children = await this.connection.getChildren(this.basePath).catch(whenNoNode([]));
     return orderContenders(this.basePath, children, this.markers);
   }
 
@@ -81,7 +82,7 @@ export class SequentialQueue {
       // re-creation that cannot happen (protected names are unique).
       const armed = await this.connection
         .get(blocker.path, { watch: () => onChange() })
-        .then(() => true, onNoNode(false));
+        .then(() => true, whenNoNode(false));
       if (armed) return { kind: 'waiting', nodes, blocker };
     }
   }
@@ -155,11 +156,4 @@ export function isNodeGone(error: unknown): boolean {
     error instanceof SessionExpiredError ||
     error instanceof ConnectionClosedError
   );
-}
-
-export function onNoNode<T>(fallback: T): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof NoNodeError) return fallback;
-    throw error;
-  };
 }

@@ -1,4 +1,3 @@
-export * from './serializers.js';
 export * from './storage-errors.js';
 export * from './storage-key.js';
 export * from './storage-options.interface.js';

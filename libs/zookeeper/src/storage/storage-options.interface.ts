@@ -1,4 +1,4 @@
-import { Serializer } from './serializers.js';
+import { Serializer } from '../codec/serializers.js';
 
 /** Options of a ZookeeperStorage. */
 export interface ZookeeperStorageOptions {

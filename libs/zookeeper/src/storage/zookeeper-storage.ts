@@ -13,7 +13,7 @@ import { isStorageBookkeeping, StorageTreeWatch } from './storage-tree.js';
 import { watchChildren } from '../watch/children-watch.js';
 import { NodeSnapshot, watchNode } from '../watch/node-watch.js';
 import { TreeCache } from '../watch/tree-cache.js';
-import { JsonSerializer, Serializer } from './serializers.js';
+import { JsonSerializer, Serializer } from '../codec/serializers.js';
 import {
   InvalidValueError,
   SerializationError,

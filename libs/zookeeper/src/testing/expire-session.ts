@@ -2,6 +2,7 @@ import ZooKeeper from 'zookeeper';
 import { filter, firstValueFrom, skip } from 'rxjs';
 import { ConnectionState } from '../connection/connection-state.enum.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { sleep } from '../internal/sleep.js';
 
 export interface ExpireSessionOptions {
   /** Ensemble to reach the session through (default: the connection's own connect string). */
@@ -90,8 +91,4 @@ async function attachAndClose(
     // A driver instance that reported 'close' must not be touched again.
     if (!closedByDriver) intruder.close();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,7 +1,8 @@
 import { distinctUntilChanged, Observable } from 'rxjs';
-import { nodeName, parentPath } from '../../connection/paths.js';
-import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { NodeSnapshot, TreeCache } from '../../watch/index.js';
+import { nodeName, parentPath } from '../connection/paths.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { NodeSnapshot } from './node-watch.js';
+import { TreeCache } from './tree-cache.js';
 
 /**
  * The direct children of `path` with their data, by name: the current set once read, then a new

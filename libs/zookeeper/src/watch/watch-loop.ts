@@ -1,9 +1,7 @@
 import { isConnectionProblem } from '../errors/zookeeper.error.js';
 import { ConnectionClosedError } from '../errors/library-errors.js';
+import { WatchKind } from '../connection/one-shot-watches.js';
 import { Watcher, WatchEventType } from '../connection/zookeeper-types.js';
-
-/** ZooKeeper keeps one data watch (get/exists) and one child watch (getChildren) per path. */
-export type WatchKind = 'data' | 'children';
 
 /** Handed to a read step: decides whether a request carries a new one-shot watch. */
 export interface WatchArming {

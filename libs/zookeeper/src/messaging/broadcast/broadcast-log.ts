@@ -4,7 +4,7 @@ import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { JsonSerializer, Serializer } from '../../storage/serializers.js';
+import { JsonSerializer, Serializer } from '../../codec/serializers.js';
 import { Batcher, BatcherOptions } from '../shared/batcher.js';
 import {
   batchNamePrefix,

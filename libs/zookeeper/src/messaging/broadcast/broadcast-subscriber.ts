@@ -6,13 +6,14 @@ import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ZookeeperErrorCode } from '../../errors/zookeeper-error-code.enum.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { Serializer } from '../../storage/serializers.js';
+import { Serializer } from '../../codec/serializers.js';
 import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { decodeBatch } from '../shared/message-batch.js';
 import { BEFORE_FIRST_OFFSET, lastOffsetOf, messageOffset, OffsetStore } from './offsets.js';
 import { TopicPaths } from './retention.js';
 import type { BroadcastLogEvent } from './broadcast-log.js';
+import { sleep } from '../../internal/sleep.js';
 
 /** One message as delivered to a subscriber. */
 export interface BroadcastDelivery<T> {
@@ -271,10 +272,6 @@ export class LogSubscription<T> {
 function isFatal(error: unknown): boolean {
   if (!(error instanceof ZookeeperError)) return true;
   return !(error.isRetryable || error.code === ZookeeperErrorCode.SESSION_EXPIRED);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function ignore(): void {}

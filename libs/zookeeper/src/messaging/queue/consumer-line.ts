@@ -2,11 +2,9 @@ import { filter, Subscription } from 'rxjs';
 import { ConnectionState, isConnectedState } from '../../connection/connection-state.enum.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { nodeName } from '../../connection/paths.js';
-import {
-  JoinedNode,
-  onNoNode,
-  SequentialQueue,
-} from '../../recipes/lock-internals/sequential-queue.js';
+import { JoinedNode, SequentialQueue } from '../../sequential/sequential-queue.js';
+import { whenNoNode } from '../../internal/no-node.js';
+import { SerialRunner } from '../../internal/serial-runner.js';
 
 const MARKER = 'waiter-';
 const RETRY_DELAY_MS = 500;
@@ -52,9 +50,14 @@ export class ConsumerLine {
   private passing = false;
   private active = false;
   private generation = 0;
-  private running = false;
-  private dirty = false;
   private closed = false;
+  private readonly passes = new SerialRunner(
+    () => this.converge(),
+    (error) => {
+      this.onError(error);
+      setTimeout(() => this.kick(), RETRY_DELAY_MS);
+    },
+  );
 
   constructor(
     private readonly connection: ZookeeperConnection,
@@ -119,12 +122,14 @@ export class ConsumerLine {
     this.closed = true;
     for (const link of this.links) link.unsubscribe();
     this.leave();
-    const deadline = Date.now() + CLOSE_WAIT_MS;
-    while (this.running && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.passes.idle(),
+      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
     const node = this.node;
-    if (this.running || !node) return;
+    if (this.passes.busy || !node) return;
     this.node = undefined;
     await this.queue.leave(node).catch(() => undefined);
   }
@@ -137,64 +142,48 @@ export class ConsumerLine {
 
   /** Brings the node in line with `wanted`, one pass at a time. */
   private kick(): void {
-    if (this.running) {
-      this.dirty = true;
-      return;
-    }
-    this.running = true;
-    void this.converge()
-      .catch((error: unknown) => {
-        this.onError(error);
-        setTimeout(() => this.kick(), RETRY_DELAY_MS);
-      })
-      .finally(() => {
-        this.running = false;
-        if (this.dirty) this.kick();
-      });
+    this.passes.kick();
   }
 
   private async converge(): Promise<void> {
-    do {
-      this.dirty = false;
-      if (!this.wanted) {
+    if (!this.wanted) {
+      const node = this.node;
+      this.node = undefined;
+      this.generation++;
+      this.passing = false;
+      if (node) await this.queue.leave(node);
+      return;
+    }
+    if (this.passing && this.node) {
+      this.passing = false;
+      // One read of the line: with nobody waiting behind the front, it stays where it is.
+      if ((await this.queue.contenders()).length > this.front) {
         const node = this.node;
         this.node = undefined;
         this.generation++;
-        this.passing = false;
-        if (node) await this.queue.leave(node);
-        continue;
-      }
-      if (this.passing && this.node) {
-        this.passing = false;
-        // One read of the line: with nobody waiting behind the front, it stays where it is.
-        if ((await this.queue.contenders()).length > this.front) {
-          const node = this.node;
-          this.node = undefined;
-          this.generation++;
-          this.setActive(false);
-          await this.queue.leave(node);
-        }
-      }
-      if (!this.node) {
-        // After an expiry, CONNECTED (the new session) kicks again.
-        if (!isConnectedState(this.connection.state)) return;
-        this.node = await this.queue.join(MARKER);
-      }
-      const generation = ++this.generation;
-      const turn = await this.inspect(this.node.path, () => {
-        // A node just ahead changed or left (or its watch ended with our session): look again.
-        if (generation === this.generation) this.kick();
-      });
-      if (generation !== this.generation) continue;
-      if (turn === 'missing') {
-        // Deleted by hand, or gone with an expired session (then the EXPIRED handler ran first).
-        this.node = undefined;
         this.setActive(false);
-        this.dirty = isConnectedState(this.connection.state);
-        continue;
+        await this.queue.leave(node);
       }
-      this.setActive(turn === 'active' && this.wanted);
-    } while (this.dirty && !this.closed);
+    }
+    if (!this.node) {
+      // After an expiry, CONNECTED (the new session) kicks again.
+      if (!isConnectedState(this.connection.state)) return;
+      this.node = await this.queue.join(MARKER);
+    }
+    const generation = ++this.generation;
+    const turn = await this.inspect(this.node.path, () => {
+      // A node just ahead changed or left (or its watch ended with our session): look again.
+      if (generation === this.generation) this.kick();
+    });
+    if (generation !== this.generation) return;
+    if (turn === 'missing') {
+      // Deleted by hand, or gone with an expired session (then the EXPIRED handler ran first).
+      this.node = undefined;
+      this.setActive(false);
+      if (isConnectedState(this.connection.state)) this.kick();
+      return;
+    }
+    this.setActive(turn === 'active' && this.wanted);
   }
 
   /**
@@ -217,7 +206,7 @@ export class ConsumerLine {
         nodes
           .slice(own - this.front, own)
           .map((node) =>
-            this.connection.get(node.path, { watch: onChange }).then(() => true, onNoNode(false)),
+            this.connection.get(node.path, { watch: onChange }).then(() => true, whenNoNode(false)),
           ),
       );
       if (armed.every(Boolean)) return 'waiting';

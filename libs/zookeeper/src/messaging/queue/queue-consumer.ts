@@ -4,13 +4,16 @@ import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
-import { Serializer } from '../../storage/serializers.js';
+import { Serializer } from '../../codec/serializers.js';
 import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { decodeBatch } from '../shared/message-batch.js';
 import { ConsumerLine } from './consumer-line.js';
 import { writeDeadLetter } from './dead-letters.js';
 import { ItemProgress } from './item-progress.js';
+import { ignoreNoNode } from '../../internal/no-node.js';
+import { SerialRunner } from '../../internal/serial-runner.js';
+import { sleep } from '../../internal/sleep.js';
 
 export interface ConsumeOptions {
   /** Items (batches) held and processed at once; also the bound on held locks. Default 1. */
@@ -115,8 +118,13 @@ export class QueueConsumer<T> {
   private line?: ConsumerLine;
   private itemsLink?: Subscription;
   private names: readonly string[] = [];
-  private filling = false;
-  private refill = false;
+  private readonly filler = new SerialRunner(
+    () => this.takeFreeItems(),
+    (error) => {
+      this.context.emit({ type: 'consumer-error', error });
+      setTimeout(() => this.fill(), 500);
+    },
+  );
   private checkBacklog = false;
   private stopping = false;
 
@@ -188,30 +196,13 @@ export class QueueConsumer<T> {
   }
 
   private fill(): void {
-    if (this.stopping) return;
-    if (this.filling) {
-      this.refill = true;
-      return;
-    }
-    this.filling = true;
-    void this.takeFreeItems()
-      .catch((error: unknown) => {
-        this.context.emit({ type: 'consumer-error', error });
-        setTimeout(() => this.fill(), 500);
-      })
-      .finally(() => {
-        this.filling = false;
-        // A fill() that came after the last pass but before this callback.
-        if (this.refill) this.fill();
-      });
+    if (!this.stopping) this.filler.kick();
   }
 
   private async takeFreeItems(): Promise<void> {
-    do {
-      this.refill = false;
-      if (this.checkBacklog) await this.takeBacklog();
-      await this.takeFrom(this.names, () => this.line?.isActive === true);
-    } while (this.refill && !this.stopping);
+    if (this.stopping) return;
+    if (this.checkBacklog) await this.takeBacklog();
+    await this.takeFrom(this.names, () => this.line?.isActive === true);
   }
 
   /**
@@ -371,14 +362,6 @@ export class QueueConsumer<T> {
   }
 }
 
-function ignoreNoNode(error: unknown): void {
-  if (!(error instanceof NoNodeError)) throw error;
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,7 +3,7 @@ import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { JsonSerializer, Serializer } from '../../storage/serializers.js';
+import { JsonSerializer, Serializer } from '../../codec/serializers.js';
 import { Batcher, BatcherOptions } from '../shared/batcher.js';
 import { batchNamePrefix, parseBatchEntries } from '../shared/entry-names.js';
 import { DeadLetter, readDeadLetters } from './dead-letters.js';

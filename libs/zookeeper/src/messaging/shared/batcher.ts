@@ -5,7 +5,7 @@ import {
   MAX_BATCH_MESSAGES,
   MESSAGE_OVERHEAD_BYTES,
 } from './message-batch.js';
-import type { Serializer } from '../../storage/serializers.js';
+import type { Serializer } from '../../codec/serializers.js';
 import { MessageTooLargeError, MessagingClosedError } from './messaging-errors.js';
 
 export interface BatcherOptions {

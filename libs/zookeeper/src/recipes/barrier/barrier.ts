@@ -1,6 +1,7 @@
 import { validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { ChangeSignal, deadlineOf, ignoreNodeExists, ignoreNoNode } from './change-signal.js';
+import { ChangeSignal, deadlineOf } from '../../internal/change-signal.js';
+import { ignoreNodeExists, ignoreNoNode } from '../../internal/no-node.js';
 
 export interface BarrierWaitOptions {
   /** Give up after this long (resolving false); default: wait as long as it takes. */

@@ -6,7 +6,8 @@ import { Watcher, WatchEventType } from '../../connection/zookeeper-types.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { BarrierWaitOptions } from './barrier.js';
-import { ChangeSignal, deadlineOf, ignoreNodeExists, ignoreNoNode } from './change-signal.js';
+import { ChangeSignal, deadlineOf } from '../../internal/change-signal.js';
+import { ignoreNodeExists, ignoreNoNode } from '../../internal/no-node.js';
 
 const READY = 'ready';
 
@@ -59,7 +60,7 @@ export class DoubleBarrier {
       // Seeing `ready` created is enough, even if the others have left and deleted it since.
       const readyWatch: Watcher = (event) => {
         if (event.type === WatchEventType.CREATED) readyCreated = true;
-        signal.watcher(event);
+        signal.watcher();
       };
       if (readyCreated || (await this.connection.exists(this.readyPath, { watch: readyWatch })))
         return true;

@@ -5,8 +5,8 @@ import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { NodeOwnership, OwnershipEvent } from '../lock-internals/node-ownership.js';
-import { predecessorRule, SequentialQueue } from '../lock-internals/sequential-queue.js';
-import { SerialTask } from '../lock-internals/serial-task.js';
+import { predecessorRule, SequentialQueue } from '../../sequential/sequential-queue.js';
+import { SerialRunner } from '../../internal/serial-runner.js';
 import { LeaderInfo, LeaderTracker } from './leader-tracker.js';
 
 /** The marker of Curator's LeaderLatch nodes: `_c_<uuid>-latch-0000000003`. */
@@ -49,7 +49,7 @@ export class LeaderElection {
   private readonly queue: SequentialQueue;
   private readonly tracker: LeaderTracker;
   private readonly leading = new BehaviorSubject<boolean>(false);
-  private readonly checks = new SerialTask(
+  private readonly checks = new SerialRunner(
     () => this.checkOnce(),
     (error) => this.retryLater(error),
   );
@@ -98,17 +98,18 @@ export class LeaderElection {
   async start(): Promise<void> {
     if (this.phase !== 'new') throw new InvalidOptionsError(`election ${this.path}: start() twice`);
     this.phase = 'started';
-    // The replayed current state is handled by the schedule() below.
+    // The replayed current state is handled by the run() below.
     this.stateSubscription = this.connection.state$.pipe(skip(1)).subscribe({
       next: (state) => {
-        if (isConnectedState(state)) void this.checks.schedule();
+        if (isConnectedState(state)) this.checks.kick();
       },
       complete: () =>
         void this.close().catch((error) =>
           this.logger.warn(`election ${this.path}: leaving on close failed: ${String(error)}`),
         ),
     });
-    await this.checks.schedule();
+    // A failed check is retried by retryLater; start() itself does not fail on it.
+    await this.checks.run().catch(() => undefined);
   }
 
   /** Gives up leadership (or our place) and queues again at the back with a new node. */
@@ -118,7 +119,7 @@ export class LeaderElection {
     // Stop leading before the node goes, so our successor never overlaps with us.
     this.dropCandidate();
     await this.queue.leave(candidate.node);
-    if (this.phase === 'started') await this.checks.schedule();
+    if (this.phase === 'started') await this.checks.run().catch(() => undefined);
   }
 
   /** Leaves the election for good: deletes our node, completes `isLeader$` and `leader$`. */
@@ -157,15 +158,13 @@ export class LeaderElection {
     if (!this.candidate) await this.enter();
     const candidate = this.candidate;
     if (!candidate || this.phase !== 'started') return;
-    const turn = await this.queue.inspect(
-      candidate.node.path,
-      predecessorRule,
-      () => void this.checks.schedule(),
+    const turn = await this.queue.inspect(candidate.node.path, predecessorRule, () =>
+      this.checks.kick(),
     );
     if (candidate !== this.candidate) return;
     if (turn.kind === 'missing') {
       this.dropCandidate();
-      void this.checks.schedule();
+      this.checks.kick();
       return;
     }
     const leads =
@@ -189,7 +188,7 @@ export class LeaderElection {
     if (event.kind === 'suspended') return this.setLeader(false);
     if (event.kind === 'lost') this.dropCandidate();
     // Confirmed: our node survived the outage; lost: enter again (once connected).
-    void this.checks.schedule();
+    this.checks.kick();
   }
 
   private dropCandidate(): void {
@@ -208,6 +207,6 @@ export class LeaderElection {
     if (this.phase !== 'started' || error instanceof ConnectionClosedError) return;
     this.logger.warn(`election ${this.path}: ${String(error)}; retrying in ${RETRY_DELAY_MS} ms`);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.checks.schedule(), RETRY_DELAY_MS);
+    this.retryTimer = setTimeout(() => this.checks.kick(), RETRY_DELAY_MS);
   }
 }

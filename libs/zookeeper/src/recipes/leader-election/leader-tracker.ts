@@ -2,8 +2,8 @@ import { LoggerService } from '@nestjs/common';
 import { Observable, Subject, Subscription } from 'rxjs';
 import { ConnectionState } from '../../connection/connection-state.enum.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { SequentialQueue } from '../lock-internals/sequential-queue.js';
-import { SerialTask } from '../lock-internals/serial-task.js';
+import { SequentialQueue } from '../../sequential/sequential-queue.js';
+import { SerialRunner } from '../../internal/serial-runner.js';
 
 /** Who leads: the participant id stored in the leader's node (a Java LeaderLatch's id too). */
 export interface LeaderInfo {
@@ -30,7 +30,7 @@ export class LeaderTracker {
   private directoryWatch?: object;
   private stateSubscription?: Subscription;
   private retryTimer?: NodeJS.Timeout;
-  private readonly refresh = new SerialTask(
+  private readonly refresh = new SerialRunner(
     () => this.refreshOnce(),
     (error) => this.retryLater(error),
   );
@@ -53,7 +53,7 @@ export class LeaderTracker {
 
   /** Re-reads now (the election calls it when its own view of the queue changes). */
   poke(): void {
-    if (this.observers > 0) void this.refresh.schedule();
+    if (this.observers > 0) this.refresh.kick();
   }
 
   close(): void {
@@ -65,7 +65,7 @@ export class LeaderTracker {
     // A new session loses the watches; RECONNECTED retries a read that failed while suspended.
     this.stateSubscription = this.queue.connection.state$.subscribe((state) => {
       if (state === ConnectionState.CONNECTED || state === ConnectionState.RECONNECTED)
-        void this.refresh.schedule();
+        this.refresh.kick();
     });
   }
 
@@ -95,7 +95,7 @@ export class LeaderTracker {
       this.publish({ id: data.toString('utf8'), nodeName: leader.name });
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
-      void this.refresh.schedule();
+      this.refresh.kick();
     }
   }
 
@@ -116,12 +116,12 @@ export class LeaderTracker {
     try {
       const children = await connection.getChildren(basePath, { watch });
       this.directoryWatch = token;
-      if (children.length > 0) void this.refresh.schedule();
+      if (children.length > 0) this.refresh.kick();
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
       // No directory yet: exists() leaves a watch that fires when it is created. If it appeared
       // meanwhile, that watch cannot report children: read again for a child watch.
-      if (await connection.exists(basePath, { watch })) void this.refresh.schedule();
+      if (await connection.exists(basePath, { watch })) this.refresh.kick();
       else this.directoryWatch = token;
     }
   }

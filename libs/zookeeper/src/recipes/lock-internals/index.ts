@@ -1,11 +1,11 @@
-export { orderContenders, type QueuedNode } from './sequence-order.js';
+export { orderContenders, type QueuedNode } from '../../sequential/sequence-order.js';
 export {
   predecessorRule,
   SequentialQueue,
   type BlockerRule,
   type JoinedNode,
   type Turn,
-} from './sequential-queue.js';
+} from '../../sequential/sequential-queue.js';
 export { NodeOwnership, type OwnershipEvent, type OwnershipLossReason } from './node-ownership.js';
 export {
   LockStateError,

@@ -2,7 +2,7 @@ import { Subscription } from 'rxjs';
 import { ConnectionState, isConnectedState } from '../../connection/connection-state.enum.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { Stat, WatchEvent, WatchEventType } from '../../connection/zookeeper-types.js';
-import { isNodeGone, JoinedNode } from './sequential-queue.js';
+import { isNodeGone, JoinedNode } from '../../sequential/sequential-queue.js';
 
 export type OwnershipLossReason = 'expired' | 'deleted' | 'closed';
 

@@ -1,7 +1,12 @@
 import { Observable, Subject } from 'rxjs';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { NodeOwnership, OwnershipEvent, OwnershipLossReason } from './node-ownership.js';
-import { BlockerRule, JoinedNode, SequentialQueue, settlesWithin } from './sequential-queue.js';
+import {
+  BlockerRule,
+  JoinedNode,
+  SequentialQueue,
+  settlesWithin,
+} from '../../sequential/sequential-queue.js';
 
 export interface AcquireOptions {
   /** Give up after this long and return false (the node queued for us is removed). Default: wait. */

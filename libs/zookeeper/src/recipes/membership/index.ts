@@ -1,4 +1,3 @@
-export { watchChildrenData } from './children-data.js';
 export {
   decodeMemberData,
   encodeMemberData,

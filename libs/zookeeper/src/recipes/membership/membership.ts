@@ -3,7 +3,7 @@ import { map, Observable } from 'rxjs';
 import { joinPath, nodeName, sequenceNumber, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { PersistentEphemeralNode } from '../persistent-node/index.js';
-import { watchChildrenData } from './children-data.js';
+import { watchChildrenData } from '../../watch/children-data.js';
 
 /** A member of a group as read from ZooKeeper. */
 export interface Member<T = unknown> {

@@ -1,5 +1,5 @@
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { predecessorRule } from '../lock-internals/sequential-queue.js';
+import { predecessorRule } from '../../sequential/sequential-queue.js';
 import { SequentialLock } from '../lock-internals/sequential-lock.js';
 
 /** The marker of Curator's InterProcessMutex nodes: `_c_<uuid>-lock-0000000042`. */

@@ -8,8 +8,8 @@ import { Stat, Watcher } from '../../connection/zookeeper-types.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
-import { ignoreNoNode } from '../barrier/change-signal.js';
-import { CoalescingRunner } from './coalescing-runner.js';
+import { ignoreNoNode } from '../../internal/no-node.js';
+import { SerialRunner } from '../../internal/serial-runner.js';
 
 export interface PersistentEphemeralNodeOptions {
   /**
@@ -63,7 +63,7 @@ export class PersistentEphemeralNode {
   /** Sessions this node was created in: a node owned by one of them that is not live is stale. */
   private readonly ownSessions = new Set<string>();
   private readonly armed = new Set<string>();
-  private readonly runner: CoalescingRunner;
+  private readonly runner: SerialRunner;
   private readonly logger: LoggerService;
   private readonly sequential: boolean;
   private phase: Phase = 'new';
@@ -82,7 +82,7 @@ export class PersistentEphemeralNode {
     validatePath(requestedPath, 'PersistentEphemeralNode', this.sequential);
     this.bytes = toBuffer(data);
     this.logger = options.logger ?? new Logger('PersistentEphemeralNode');
-    this.runner = new CoalescingRunner(
+    this.runner = new SerialRunner(
       () => this.ensure(),
       (error) => this.onPassFailed(error),
     );

@@ -1,6 +1,6 @@
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { QueuedNode } from '../lock-internals/sequence-order.js';
-import { BlockerRule, predecessorRule } from '../lock-internals/sequential-queue.js';
+import { QueuedNode } from '../../sequential/sequence-order.js';
+import { BlockerRule, predecessorRule } from '../../sequential/sequential-queue.js';
 import { SequentialLock } from '../lock-internals/sequential-lock.js';
 
 /** Markers of Curator's InterProcessReadWriteLock: `_c_<uuid>-__READ__0000000007`. */

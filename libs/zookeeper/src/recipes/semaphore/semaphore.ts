@@ -3,7 +3,8 @@ import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
-import { ChangeSignal, deadlineOf, ignoreNoNode } from '../barrier/change-signal.js';
+import { ChangeSignal, deadlineOf } from '../../internal/change-signal.js';
+import { ignoreNoNode } from '../../internal/no-node.js';
 import { Mutex } from '../mutex/index.js';
 
 export interface SemaphoreOptions {

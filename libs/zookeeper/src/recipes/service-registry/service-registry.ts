@@ -4,8 +4,7 @@ import { map, Observable } from 'rxjs';
 import { joinPath, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
-import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { watchChildrenData } from '../membership/children-data.js';
+import { watchChildrenData } from '../../watch/children-data.js';
 import { PersistentEphemeralNode } from '../persistent-node/index.js';
 import {
   parseInstance,
@@ -14,6 +13,7 @@ import {
   ServiceInstance,
   UriSpec,
 } from './service-instance.js';
+import { whenNoNode } from '../../internal/no-node.js';
 
 export interface ServiceRegistryOptions {
   /** Where services live: `<basePath>/<name>/<id>`. Default `/services` (Spring Cloud's default). */
@@ -124,20 +124,22 @@ export class ServiceRegistry {
 
   /** The instances of `name` as read now, sorted by id. */
   async instances<P = unknown>(name: string): Promise<ServiceInstance<P>[]> {
-    const ids = await this.connection.getChildren(this.servicePath(name)).catch(orNone([]));
+    const ids = await this.connection.getChildren(this.servicePath(name)).catch(whenNoNode([]));
     const read = await Promise.all(ids.map((id) => this.instance<P>(name, id)));
     return sortById(read.flatMap((instance) => instance ?? []));
   }
 
   /** One instance, or undefined if it is not registered (or does not parse). */
   async instance<P = unknown>(name: string, id: string): Promise<ServiceInstance<P> | undefined> {
-    const read = await this.connection.get(this.instancePath(name, id)).catch(orNone(undefined));
+    const read = await this.connection
+      .get(this.instancePath(name, id))
+      .catch(whenNoNode(undefined));
     return read && this.parse<P>(name, id, read.data);
   }
 
   /** The service names under the base path (like Curator, including services without instances). */
   async names(): Promise<string[]> {
-    return (await this.connection.getChildren(this.basePath).catch(orNone([]))).sort();
+    return (await this.connection.getChildren(this.basePath).catch(whenNoNode([]))).sort();
   }
 
   /**
@@ -223,11 +225,4 @@ function checkName(name: unknown, what: string): void {
 
 function sortById<T extends { id: string }>(instances: T[]): T[] {
   return instances.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function orNone<T>(fallback: T): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof NoNodeError) return fallback;
-    throw error;
-  };
 }

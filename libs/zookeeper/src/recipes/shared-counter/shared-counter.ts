@@ -3,7 +3,8 @@ import { validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { BadVersionError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { watchNode } from '../../watch/index.js';
-import { ignoreNodeExists } from '../barrier/change-signal.js';
+import { ignoreNodeExists } from '../../internal/no-node.js';
+import { sleep } from '../../internal/sleep.js';
 
 /** A counter value with the znode version it was read at, for compare-and-set. */
 export interface VersionedValue {
@@ -127,8 +128,4 @@ export function encodeCount(value: number): Buffer {
 export function decodeCount(bytes: Buffer, path = '(counter)'): number {
   if (bytes.length !== 4) throw new InvalidCounterValueError(path, bytes.length);
   return bytes.readInt32BE(0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
