@@ -123,7 +123,7 @@ describe('demo apps: the master/client flow', () => {
     const log = new BroadcastLog<DemoMessage>(zk, DEMO_PATHS.messages);
     const registered = firstValueFrom(log.events$);
     const read = firstValueFrom(
-      log.subscribe('order-check', { from: 'latest', autoAck: true }).pipe(take(25), toArray()),
+      log.deliveries('order-check', { from: 'latest', autoAck: true }).pipe(take(25), toArray()),
     );
     expect(await registered).toMatchObject({ type: 'registered', subscriberId: 'order-check' });
     for (const id of ids) {

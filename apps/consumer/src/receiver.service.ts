@@ -43,7 +43,7 @@ export class ReceiverService implements OnApplicationBootstrap, OnModuleDestroy 
     });
     this.subscription.add(
       log
-        .subscribe(this.subscriberId, { from: 'earliest' })
+        .deliveries(this.subscriberId, { from: 'earliest' })
         .pipe(
           // A failed subscription (e.g. an error other than a connection problem) starts again
           // from the committed offset rather than leaving a healthy-looking client that hears nothing.
