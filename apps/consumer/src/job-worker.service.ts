@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectMessaging, QueueConsumer, ZookeeperMessaging } from 'nestjs-zookeeper';
 import { Subscription } from 'rxjs';
-import { DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
+import { DEMO_MESSAGING_OPTIONS, DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
 
 /**
  * Competes with the other clients for the shared jobs queue: each job is done by one client
@@ -21,7 +21,7 @@ export class JobWorkerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const jobs = this.messaging.queue<DemoMessage>(DEMO_PATHS.jobs);
+    const jobs = this.messaging.queue<DemoMessage>(DEMO_PATHS.jobs, DEMO_MESSAGING_OPTIONS.jobs);
     // Failures, dead letters and abandoned items would otherwise go unseen.
     this.events = jobs.events$.subscribe((event) => {
       this.logger.warn(`${DEMO_PATHS.jobs}: ${event.type} ${'item' in event ? event.item : ''}`);

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectMessaging, ZookeeperMessaging } from 'nestjs-zookeeper';
 import { retry, Subscription, timer } from 'rxjs';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
-import { DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
+import { DEMO_MESSAGING_OPTIONS, DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
 
 /**
  * This client's subscription to the master's broadcast log, under its durable subscriber id
@@ -33,7 +33,10 @@ export class ReceiverService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   onApplicationBootstrap(): void {
-    const log = this.messaging.broadcast<DemoMessage>(DEMO_PATHS.messages);
+    const log = this.messaging.broadcast<DemoMessage>(
+      DEMO_PATHS.messages,
+      DEMO_MESSAGING_OPTIONS.messages,
+    );
     this.subscription = log.events$.subscribe((event) => {
       if (event.type === 'registered' && event.subscriberId === this.subscriberId) {
         this.logger.log(`subscribed to ${DEMO_PATHS.messages} as '${this.subscriberId}'`);

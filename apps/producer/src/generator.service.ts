@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
-import { InboxService } from './inbox.service.js';
+import { InboxPublisher } from './inbox-publisher.service.js';
 
 /**
  * `--rate N` (or GENERATOR_RATE=N): publishes N messages per second into the inbox, for demos and
@@ -19,7 +19,7 @@ export class GeneratorService implements OnApplicationBootstrap, OnModuleDestroy
   private owed = 0;
 
   constructor(
-    private readonly inbox: InboxService,
+    private readonly inbox: InboxPublisher,
     config: ConfigService<DemoEnv, true>,
   ) {
     this.rate = config.get('GENERATOR_RATE', { infer: true });
@@ -46,7 +46,7 @@ export class GeneratorService implements OnApplicationBootstrap, OnModuleDestroy
       await Promise.all(
         Array.from({ length: count }, () => {
           const n = ++this.sent;
-          return this.inbox.accept({ id: `${this.name}-gen-${n}`, text: `generated #${n}` });
+          return this.inbox.publish({ id: `${this.name}-gen-${n}`, text: `generated #${n}` });
         }),
       );
     } catch (error) {

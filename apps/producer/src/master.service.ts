@@ -6,14 +6,15 @@ import {
   InjectRecipes,
   LeaderElection,
   LeaderInfo,
+  LogStats,
   QueueConsumer,
+  WorkQueue,
   ZookeeperMessaging,
   ZookeeperRecipes,
 } from 'nestjs-zookeeper';
 import { concatMap, Subscription } from 'rxjs';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
-import { DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
-import { InboxService } from './inbox.service.js';
+import { DEMO_MESSAGING_OPTIONS, DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
 
 /**
  * Every producer runs for master; the elected one relays the inbox work queue into the broadcast
@@ -26,6 +27,7 @@ import { InboxService } from './inbox.service.js';
 export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Master');
   private readonly election: LeaderElection;
+  private readonly inbox: WorkQueue<DemoMessage>;
   private readonly log: BroadcastLog<DemoMessage>;
   private relay?: QueueConsumer<DemoMessage>;
   private subscription?: Subscription;
@@ -35,13 +37,15 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @InjectRecipes() recipes: ZookeeperRecipes,
     @InjectMessaging() messaging: ZookeeperMessaging,
-    private readonly inbox: InboxService,
     config: ConfigService<DemoEnv, true>,
   ) {
     const participantId = config.get('INSTANCE_NAME', { infer: true });
     this.election = recipes.leaderElection(DEMO_PATHS.master, { participantId });
-    // No linger: the relay appends one message at a time and waits for each.
-    this.log = messaging.broadcast<DemoMessage>(DEMO_PATHS.messages, { lingerMs: 0 });
+    this.inbox = messaging.queue<DemoMessage>(DEMO_PATHS.inbox, DEMO_MESSAGING_OPTIONS.inbox);
+    this.log = messaging.broadcast<DemoMessage>(
+      DEMO_PATHS.messages,
+      DEMO_MESSAGING_OPTIONS.messages,
+    );
   }
 
   /** Whether this instance is the master now. */
@@ -50,7 +54,7 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** The current master's instance name, as this instance last saw it. */
-  get master(): string | null {
+  get currentMaster(): string | null {
     return this.leaderInfo?.id ?? null;
   }
 
@@ -59,8 +63,9 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.relayedCount;
   }
 
-  get messages(): BroadcastLog<DemoMessage> {
-    return this.log;
+  /** What the broadcast log holds now (retention deletes what every client committed). */
+  logStats(): Promise<LogStats> {
+    return this.log.stats();
   }
 
   onApplicationBootstrap(): void {
@@ -69,7 +74,7 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
       .subscribe();
     this.subscription.add(this.election.leader$.subscribe((leader) => (this.leaderInfo = leader)));
     this.subscription.add(
-      this.inbox.inbox.events$.subscribe((event) => {
+      this.inbox.events$.subscribe((event) => {
         if (event.type === 'handler-failed') {
           this.logger.warn(
             `appending ${event.item}#${event.index} failed, retrying: ${String(event.error)}`,
@@ -96,7 +101,7 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   private async startRelay(): Promise<void> {
     this.logger.log(`elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_PATHS.messages}`);
     try {
-      this.relay = await this.inbox.inbox.consume(
+      this.relay = await this.inbox.consume(
         { concurrency: 1, maxAttempts: Number.MAX_SAFE_INTEGER, retryDelayMs: 500 },
         async (message) => {
           await this.log.publish(message);

@@ -1,37 +1,29 @@
-import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import type { DemoMessage } from '../../shared/src/demo-topology.js';
-import { InboxService } from './inbox.service.js';
-import { InvalidMessageRequestError, parseMessageRequest } from './message-request.js';
+import { InboxPublisher } from './inbox-publisher.service.js';
+import { JobsPublisher } from './jobs-publisher.service.js';
+import { MessageRequestDto } from './message-request.dto.js';
 
-/** 202: the message is stored in ZooKeeper (the inbox or the jobs queue), not yet delivered. */
+/**
+ * 202: the message is stored in ZooKeeper (the inbox or the jobs queue), not yet delivered. Bodies
+ * reach these handlers validated (the app's RequestValidationPipe); a bad one gets a 400.
+ */
 @Controller()
 export class MessagesController {
-  constructor(private readonly inbox: InboxService) {}
+  constructor(
+    private readonly inbox: InboxPublisher,
+    private readonly jobs: JobsPublisher,
+  ) {}
 
   @Post('messages')
   @HttpCode(202)
-  send(@Body() body: unknown): Promise<DemoMessage> {
-    return this.inbox.accept(validated(body));
+  send(@Body() request: MessageRequestDto): Promise<DemoMessage> {
+    return this.inbox.publish(request);
   }
 
   @Post('jobs')
   @HttpCode(202)
-  enqueueJob(@Body() body: unknown): Promise<DemoMessage> {
-    return this.inbox.acceptJob(validated(body));
-  }
-}
-
-function validated(body: unknown) {
-  try {
-    return parseMessageRequest(body);
-  } catch (error) {
-    if (error instanceof InvalidMessageRequestError) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: error.problems,
-      });
-    }
-    throw error;
+  enqueueJob(@Body() request: MessageRequestDto): Promise<DemoMessage> {
+    return this.jobs.publish(request);
   }
 }

@@ -4,7 +4,8 @@ import { ConnectionState, InjectZookeeper, LogStats, ZookeeperConnection } from 
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import type { RegisteredClient } from '../../shared/src/client-registration.js';
 import { ClientsRegistry } from './clients-registry.service.js';
-import { InboxService } from './inbox.service.js';
+import { InboxPublisher } from './inbox-publisher.service.js';
+import { JobsPublisher } from './jobs-publisher.service.js';
 import { MasterService } from './master.service.js';
 
 export interface ProducerStatus {
@@ -27,7 +28,8 @@ export class StatusController {
   constructor(
     private readonly registry: ClientsRegistry,
     private readonly master: MasterService,
-    private readonly inbox: InboxService,
+    private readonly inbox: InboxPublisher,
+    private readonly jobs: JobsPublisher,
     private readonly config: ConfigService<DemoEnv, true>,
     @InjectZookeeper() private readonly zk: ZookeeperConnection,
   ) {}
@@ -35,14 +37,14 @@ export class StatusController {
   @Get()
   async status(): Promise<ProducerStatus> {
     const [log, inbox, jobs] = await Promise.all([
-      this.master.messages.stats(),
-      this.inbox.inbox.pendingItems(),
-      this.inbox.jobs.pendingItems(),
+      this.master.logStats(),
+      this.inbox.pendingItems(),
+      this.jobs.pendingItems(),
     ]);
     return {
       name: this.config.get('INSTANCE_NAME', { infer: true }),
       state: this.zk.state,
-      master: this.master.master,
+      master: this.master.currentMaster,
       isMaster: this.master.isMaster,
       relayed: this.master.relayed,
       clients: this.registry.list(),

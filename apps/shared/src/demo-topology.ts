@@ -1,3 +1,5 @@
+import type { BroadcastLogOptions, WorkQueueOptions } from 'nestjs-zookeeper';
+
 /**
  * Where the demo's master/client flow lives in ZooKeeper (relative to ZK_NAMESPACE):
  *
@@ -15,6 +17,23 @@ export const DEMO_PATHS = {
   messages: '/messages',
   jobs: '/jobs',
 } as const;
+
+/**
+ * The options every service asks `ZookeeperMessaging` for each queue and log with. It keeps one
+ * instance per path, configured by the first request, and throws when a later request for the
+ * same path brings different options: so no service spells its own.
+ */
+export const DEMO_MESSAGING_OPTIONS: {
+  readonly inbox: WorkQueueOptions;
+  readonly jobs: WorkQueueOptions;
+  readonly messages: BroadcastLogOptions;
+} = {
+  // POSTs arriving within 5 ms of each other share one batch znode (the library's default).
+  inbox: { lingerMs: 5 },
+  jobs: { lingerMs: 5 },
+  // No linger: the master's relay appends one message at a time and waits for each.
+  messages: { lingerMs: 0 },
+};
 
 /** A message as it travels through the inbox and the log. */
 export interface DemoMessage {
