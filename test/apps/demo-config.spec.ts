@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { hostname } from 'node:os';
-import { validateDemoEnv } from '../../apps/shared/src/demo-config.js';
+import { DemoEnv, validateDemoEnv } from '../../apps/shared/src/demo-config.js';
 
 describe('demo apps environment', () => {
   it('applies defaults to a minimal environment', () => {
@@ -17,16 +17,49 @@ describe('demo apps environment', () => {
     });
   });
 
-  it('reports every problem at once', () => {
-    expect(() =>
+  it('is the DemoEnv schema: values converted, blank ones defaulted, the rest of the environment kept', () => {
+    const env = validateDemoEnv({
+      ZK_CONNECT: 'zk:2181',
+      ZK_SESSION_TIMEOUT_MS: '4000',
+      PORT: '',
+      HOST: '  ',
+      INSTANCE_NAME: ' consumer-a ',
+      GENERATOR_RATE: '25',
+      PATH: '/usr/bin',
+    });
+    expect(env).toBeInstanceOf(DemoEnv);
+    expect({ ...env }).toEqual({
+      ZK_CONNECT: 'zk:2181',
+      ZK_SESSION_TIMEOUT_MS: 4000,
+      ZK_NAMESPACE: 'nestjs-zookeeper-demo',
+      PORT: 0,
+      HOST: '127.0.0.1',
+      INSTANCE_NAME: 'consumer-a',
+      GENERATOR_RATE: 25,
+      PATH: '/usr/bin',
+    });
+  });
+
+  it('reports every problem at once, one line per setting', () => {
+    let message = '';
+    try {
       validateDemoEnv({
+        ZK_CONNECT: '   ',
         ZK_SESSION_TIMEOUT_MS: 'soon',
         PORT: '70000',
         INSTANCE_NAME: 'a/b',
-        GENERATOR_RATE: '-1',
-      }),
-    ).toThrow(
-      /ZK_CONNECT is required[\s\S]*ZK_SESSION_TIMEOUT_MS must be an integer[\s\S]*PORT must be an integer[\s\S]*INSTANCE_NAME must be[\s\S]*GENERATOR_RATE must be an integer/,
-    );
+        GENERATOR_RATE: '1.5',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'invalid environment:',
+      "  - ZK_CONNECT is required, e.g. ZK_CONNECT='127.0.0.1:2181'",
+      "  - ZK_SESSION_TIMEOUT_MS must be an integer from 1 to 3600000, got 'soon'",
+      "  - PORT must be an integer from 0 to 65535, got '70000'",
+      "  - INSTANCE_NAME must be 1-100 characters of A-Z a-z 0-9 . _ : @ - (it names a znode), got 'a/b'",
+      "  - GENERATOR_RATE must be an integer from 0 to 10000, got '1.5'",
+    ]);
   });
 });
