@@ -3,8 +3,9 @@
 #   1. builds it from a clean dist/ and packs it with `npm pack -w nestjs-zookeeper`;
 #   2. checks the tarball's contents (built entry points + typings, README, no sources/specs,
 #      every "exports" target present);
-#   3. installs the tarball into a brand-new Nest 12 ESM app OUTSIDE the repo (under /tmp),
-#      building the native `zookeeper` driver there as any consumer would;
+#   3. installs the tarball into a brand-new Nest 12 ESM app OUTSIDE the repo (under /tmp, copied
+#      from scripts/check-package/template/), building the native `zookeeper` driver there as any
+#      consumer would;
 #   4. type-checks a tiny main.ts against the installed typings and runs the compiled JS
 #      against a real ZooKeeper started with `nestjs-zookeeper/testing`.
 #
@@ -15,6 +16,7 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LIB_DIR="$REPO_ROOT/libs/zookeeper"
+TEMPLATE_DIR="$REPO_ROOT/scripts/check-package/template"
 PKG_NAME="nestjs-zookeeper"
 cd "$REPO_ROOT"
 
@@ -104,6 +106,9 @@ step "preflight"
 [[ -f "$LIB_DIR/src/index.ts" ]] || fail "libs/zookeeper/src/index.ts (entry point \".\") is missing"
 [[ -f "$LIB_DIR/src/testing/index.ts" ]] ||
   fail "libs/zookeeper/src/testing/index.ts (entry point \"./testing\") is missing"
+for f in package.template.json tsconfig.json src/main.ts; do
+  [[ -f "$TEMPLATE_DIR/$f" ]] || fail "the consumer app's template $TEMPLATE_DIR/$f is missing"
+done
 
 # ---------------------------------------------------------------------------------------------
 step "build library (clean dist/)"
@@ -172,114 +177,26 @@ V_REFLECT="$(installed_version reflect-metadata)"
 V_TS="$(installed_version typescript)"
 V_TYPES_NODE="$(installed_version @types/node)"
 
+# The app's files live in scripts/check-package/template/ (type-checked and linted with the repo).
 # npm 11: install scripts of dependencies run only when allowed, and `--allow-scripts` on the
-# command line is rejected for project installs, so the policy goes into package.json.
-cat >"$APP/package.json" <<EOF
-{
-  "name": "nestjs-zookeeper-pack-check",
-  "version": "0.0.0",
-  "private": true,
-  "type": "module",
-  "allowScripts": {
-    "zookeeper": true
-  },
-  "dependencies": {
-    "@nestjs/common": "$V_COMMON",
-    "@nestjs/core": "$V_CORE",
-    "$PKG_NAME": "file:./$(basename "$TARBALL_PATH")",
-    "reflect-metadata": "$V_REFLECT",
-    "rxjs": "$V_RXJS"
-  },
-  "devDependencies": {
-    "@types/node": "$V_TYPES_NODE",
-    "typescript": "$V_TS"
-  }
-}
-EOF
-
-# What a Nest 12 ESM application would use; skipLibCheck is OFF on purpose so that the
-# library's published .d.ts files are type-checked too.
-cat >"$APP/tsconfig.json" <<'EOF'
-{
-  "compilerOptions": {
-    "target": "ES2022",
-    "lib": ["ES2023"],
-    "module": "NodeNext",
-    "moduleResolution": "NodeNext",
-    "strict": true,
-    "experimentalDecorators": true,
-    "emitDecoratorMetadata": true,
-    "esModuleInterop": true,
-    "skipLibCheck": false,
-    "types": ["node"],
-    "rootDir": "src",
-    "outDir": "dist"
-  },
-  "include": ["src"]
-}
-EOF
-
-cat >"$APP/src/main.ts" <<'EOF'
-import 'reflect-metadata';
-import { strict as assert } from 'node:assert';
-import { Module, type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ZookeeperModule, getZookeeperToken } from 'nestjs-zookeeper';
-import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-
-// The published typings are checked through these annotations: forRoot() must accept
-// { connectString } and return a DynamicModule, getZookeeperToken must be (name?) => string,
-// and the testing server must expose start()/connectString/close(). app.get() returns `any`,
-// so the connection itself is only checked at run time, against this shape.
-const tokenFactory: (name?: string) => string = getZookeeperToken;
-
-interface ConnectionUnderTest {
-  create(path: string, data?: Buffer | string): Promise<string>;
-  get(path: string): Promise<{ data: Buffer }>;
-}
-
-async function main(): Promise<void> {
-  const server: ZookeeperTestingServer = await ZookeeperTestingServer.start();
-  const connectString: string = server.connectString;
-  console.log(`ZooKeeper testing server at ${connectString}`);
-  try {
-    const zookeeper: DynamicModule = ZookeeperModule.forRoot({ connectString });
-
-    @Module({ imports: [zookeeper] })
-    class AppModule {}
-
-    const app = await NestFactory.createApplicationContext(AppModule, {
-      logger: ['error', 'warn'],
-    });
-    try {
-      const token: string = tokenFactory();
-      const connection: ConnectionUnderTest = app.get(token);
-      const created = await connection.create('/pack-check', Buffer.from('ok'));
-      assert.equal(created, '/pack-check', 'create() should resolve to the created path');
-      const { data } = await connection.get('/pack-check');
-      assert.ok(Buffer.isBuffer(data), 'get() should resolve to { data: Buffer }');
-      assert.equal(data.toString('utf8'), 'ok', 'get() should return the data that was written');
-    } finally {
-      await app.close();
-    }
-  } finally {
-    await server.close();
-  }
-  console.log('package check: ok');
-  // Everything was closed: the process must now exit on its own. If it doesn't, something
-  // (connection, timer, child process) leaked past app.close()/server.close().
-  setTimeout(() => {
-    console.error('package check: process still alive 15s after app.close() and server.close()');
-    process.exit(3);
-  }, 15_000).unref();
-}
-
-main().catch((err: unknown) => {
-  console.error('package check: FAILED at runtime');
-  console.error(err);
-  process.exit(1);
-});
-EOF
+# command line is rejected for project installs, so the policy is in the template's package.json,
+# whose versions are filled in here from what the repo has installed.
+sed -e "s|@NESTJS_COMMON_VERSION@|$V_COMMON|" \
+  -e "s|@NESTJS_CORE_VERSION@|$V_CORE|" \
+  -e "s|@TARBALL@|$(basename "$TARBALL_PATH")|" \
+  -e "s|@REFLECT_METADATA_VERSION@|$V_REFLECT|" \
+  -e "s|@RXJS_VERSION@|$V_RXJS|" \
+  -e "s|@TYPES_NODE_VERSION@|$V_TYPES_NODE|" \
+  -e "s|@TYPESCRIPT_VERSION@|$V_TS|" \
+  "$TEMPLATE_DIR/package.template.json" >"$APP/package.json"
+if grep -n '@[A-Z_]*@' "$APP/package.json" >&2; then
+  fail "a placeholder of $TEMPLATE_DIR/package.template.json was not filled in (above)"
+fi
+# What a Nest 12 ESM application would use; skipLibCheck is OFF on purpose in its tsconfig.json so
+# that the library's published .d.ts files are type-checked too. main.ts checks the published
+# typings through its annotations, then runs against a real ZooKeeper.
+cp "$TEMPLATE_DIR/tsconfig.json" "$APP/tsconfig.json"
+cp "$TEMPLATE_DIR/src/main.ts" "$APP/src/main.ts"
 
 # ---------------------------------------------------------------------------------------------
 step "npm install in the consumer app (builds the native zookeeper driver)"
@@ -298,7 +215,7 @@ echo "installed $PKG_NAME@$(node -p "require('$APP/node_modules/$PKG_NAME/packag
 step "type-check main.ts against the published typings (tsc --noEmit)"
 # ---------------------------------------------------------------------------------------------
 (cd "$APP" && ./node_modules/.bin/tsc -p tsconfig.json --noEmit) ||
-  fail "main.ts does not type-check against the PUBLISHED typings of $PKG_NAME (see $APP/src/main.ts and the errors above; errors in node_modules/$PKG_NAME/dist/*.d.ts are bugs in the emitted declarations, e.g. a type from a package that is not a dependency)"
+  fail "main.ts does not type-check against the PUBLISHED typings of $PKG_NAME (see $APP/src/main.ts, from scripts/check-package/template/src/main.ts, and the errors above; errors in node_modules/$PKG_NAME/dist/*.d.ts are bugs in the emitted declarations, e.g. a type from a package that is not a dependency)"
 (cd "$APP" && ./node_modules/.bin/tsc -p tsconfig.json) || fail "tsc emit failed"
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { strict as assert } from 'node:assert';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ZookeeperModule, getZookeeperToken } from 'nestjs-zookeeper';
+import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
+
+// The published typings are checked through these annotations: forRoot() must accept
+// { connectString } and return a DynamicModule, getZookeeperToken must be (name?) => string,
+// and the testing server must expose start()/connectString/close(). app.get() returns `any`,
+// so the connection itself is only checked at run time, against this shape.
+const tokenFactory: (name?: string) => string = getZookeeperToken;
+
+interface ConnectionUnderTest {
+  create(path: string, data?: Buffer | string): Promise<string>;
+  get(path: string): Promise<{ data: Buffer }>;
+}
+
+async function main(): Promise<void> {
+  const server: ZookeeperTestingServer = await ZookeeperTestingServer.start();
+  const connectString: string = server.connectString;
+  console.log(`ZooKeeper testing server at ${connectString}`);
+  try {
+    const zookeeper: DynamicModule = ZookeeperModule.forRoot({ connectString });
+
+    @Module({ imports: [zookeeper] })
+    class AppModule {}
+
+    const app = await NestFactory.createApplicationContext(AppModule, {
+      logger: ['error', 'warn'],
+    });
+    try {
+      const token: string = tokenFactory();
+      const connection: ConnectionUnderTest = app.get(token);
+      const created = await connection.create('/pack-check', Buffer.from('ok'));
+      assert.equal(created, '/pack-check', 'create() should resolve to the created path');
+      const { data } = await connection.get('/pack-check');
+      assert.ok(Buffer.isBuffer(data), 'get() should resolve to { data: Buffer }');
+      assert.equal(data.toString('utf8'), 'ok', 'get() should return the data that was written');
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await server.close();
+  }
+  console.log('package check: ok');
+  // Everything was closed: the process must now exit on its own. If it doesn't, something
+  // (connection, timer, child process) leaked past app.close()/server.close().
+  setTimeout(() => {
+    console.error('package check: process still alive 15s after app.close() and server.close()');
+    process.exit(3);
+  }, 15_000).unref();
+}
+
+main().catch((err: unknown) => {
+  console.error('package check: FAILED at runtime');
+  console.error(err);
+  process.exit(1);
+});
