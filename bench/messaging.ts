@@ -80,7 +80,7 @@ async function oursLog(ours: ZookeeperConnection, path: string, count: number): 
   });
   await pool(count, (i) => log.publish(message(i)));
   await firstValueFrom(
-    log.subscribe('bench', { from: 'earliest', autoAck: true }).pipe(take(count), toArray()),
+    log.deliveries('bench', { from: 'earliest', autoAck: true }).pipe(take(count), toArray()),
   );
   await log.close();
 }

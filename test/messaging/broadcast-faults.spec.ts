@@ -40,7 +40,7 @@ describe('broadcast log across a server restart (own server)', () => {
       (reader, index) =>
         new Promise<void>((resolve, reject) =>
           (reader as BroadcastLog<{ n: number }>)
-            .subscribe(`reader-${index}`, { autoAck: true })
+            .deliveries(`reader-${index}`, { autoAck: true })
             .subscribe({
               next: ({ message }) => {
                 received[index].push(message.n);

@@ -30,7 +30,7 @@ async function collect(
   options: { from?: 'earliest' | 'latest' } = {},
 ): Promise<BroadcastDelivery<Message>[]> {
   return firstValueFrom(
-    log.subscribe(id, { ...options, autoAck: true }).pipe(take(count), toArray()),
+    log.deliveries(id, { ...options, autoAck: true }).pipe(take(count), toArray()),
   );
 }
 
@@ -78,7 +78,7 @@ describe('BroadcastLog', () => {
     const received: number[] = [];
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    const subscription = log.subscribe('live', { autoAck: true }).subscribe((d) => {
+    const subscription = log.deliveries('live', { autoAck: true }).subscribe((d) => {
       received.push(d.message.n);
       if (received.length === 500) resolve();
     });
@@ -96,7 +96,7 @@ describe('BroadcastLog', () => {
     // Ack 120 of 300, then stop (as a process shutdown would): the acks are committed on stop.
     const seen: BroadcastDelivery<Message>[] = [];
     await new Promise<void>((resolve) => {
-      const subscription: Subscription = first.subscribe('worker').subscribe((d) => {
+      const subscription: Subscription = first.deliveries('worker').subscribe((d) => {
         seen.push(d);
         if (d.message.n < 120) d.ack();
         if (seen.length === 300) {
@@ -242,7 +242,7 @@ describe('BroadcastLog', () => {
     const reader = new BroadcastLog<Message>(subscriberZk, topic);
     const writer = new BroadcastLog<Message>(zk, topic);
     const received: number[] = [];
-    reader.subscribe('s', { autoAck: true }).subscribe((d) => received.push(d.message.n));
+    reader.deliveries('s', { autoAck: true }).subscribe((d) => received.push(d.message.n));
     await waitForClients(topic, 1);
     const [before] = await zk.getChildren(`${topic}/clients`);
     await writer.publish(range(0, 100));
@@ -261,7 +261,7 @@ describe('BroadcastLog', () => {
 
 /** Registers a durable subscriber (its offset stored) and leaves at once, reading nothing. */
 async function registerOnly(log: BroadcastLog<Message>, id: string): Promise<void> {
-  const subscription = log.subscribe(id).subscribe();
+  const subscription = log.deliveries(id).subscribe();
   while (!(await log.committedOffsets()).has(id)) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

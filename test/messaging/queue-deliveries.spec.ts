@@ -22,7 +22,7 @@ describe('WorkQueue.messages (Observable with ack/nack)', () => {
     await queue.publish(range(0, 50));
     await queue.publish(range(50, 60));
     const received: number[] = [];
-    const subscription = queue.messages({ concurrency: 1 }).subscribe((delivery) => {
+    const subscription = queue.deliveries({ concurrency: 1 }).subscribe((delivery) => {
       received.push(delivery.message.n);
       expect(delivery.attempt).toBe(1);
       // Acked later: the consumer waits for it before the next message of the item.
@@ -43,7 +43,7 @@ describe('WorkQueue.messages (Observable with ack/nack)', () => {
     await queue.publish(range(0, 3));
     const runs: Array<[number, number]> = [];
     const subscription = queue
-      .messages({ maxAttempts: 3, retryDelayMs: 10 })
+      .deliveries({ maxAttempts: 3, retryDelayMs: 10 })
       .subscribe((delivery) => {
         runs.push([delivery.message.n, delivery.attempt]);
         if (delivery.message.n === 1) delivery.nack(new Error(`no #1 (${delivery.attempt})`));
@@ -81,7 +81,7 @@ describe('WorkQueue.messages (Observable with ack/nack)', () => {
     const seenByA: QueueDelivery<Message>[] = [];
     let third!: () => void;
     const thirdArrived = new Promise<void>((resolve) => (third = resolve));
-    const subscriptionA: Subscription = queueA.messages().subscribe((delivery) => {
+    const subscriptionA: Subscription = queueA.deliveries().subscribe((delivery) => {
       seenByA.push(delivery);
       if (delivery.index < 2) delivery.ack();
       else third();
@@ -94,7 +94,7 @@ describe('WorkQueue.messages (Observable with ack/nack)', () => {
     seenByA[2].ack(); // too late: ignored
 
     const seenByB: QueueDelivery<Message>[] = [];
-    const subscriptionB = queueB.messages().subscribe((delivery) => {
+    const subscriptionB = queueB.deliveries().subscribe((delivery) => {
       seenByB.push(delivery);
       delivery.ack();
     });

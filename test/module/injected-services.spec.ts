@@ -5,6 +5,7 @@ import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import {
   InjectMessaging,
   InjectRecipes,
+  RegistrationConflictError,
   ZookeeperConnection,
   ZookeeperMessaging,
   ZookeeperModule,
@@ -58,7 +59,7 @@ it('injects the recipes of the connection, and ends elections, locks, membership
   await firstValueFrom(election.isLeader$.pipe(filter(Boolean)));
   const lock = recipes.mutex('/locks/report');
   expect(await lock.acquire()).toBe(true);
-  await recipes.membership.join('/workers', { pid: process.pid });
+  await recipes.membership().join('/workers', { pid: process.pid });
   await recipes.serviceRegistry().register({ name: 'scheduler', address: '127.0.0.1', port: 8080 });
   expect(await observerZk.getChildren('/election')).toHaveLength(1);
   expect(await observerZk.getChildren('/locks/report')).toHaveLength(1);
@@ -73,6 +74,29 @@ it('injects the recipes of the connection, and ends elections, locks, membership
   expect(await observerZk.getChildren('/services/scheduler')).toHaveLength(0);
 });
 
+it('options are declared once per path: a request with other options is refused, not ignored', async () => {
+  const connection = await observer.open();
+  const messaging = new ZookeeperMessaging(connection);
+  const recipes = new ZookeeperRecipes(connection);
+  const queue = messaging.queue('/queues/declared', { lingerMs: 0 });
+  expect(messaging.queue('/queues/declared')).toBe(queue);
+  expect(messaging.queue('/queues/declared', { lingerMs: 0 })).toBe(queue);
+  expect(() => messaging.queue('/queues/declared', { lingerMs: 50 })).toThrow(
+    RegistrationConflictError,
+  );
+  const log = messaging.broadcast('/topics/declared');
+  expect(() => messaging.broadcast('/topics/declared', { commitIntervalMs: 5 })).toThrow(
+    /broadcast log '\/topics\/declared' already exists with other options/,
+  );
+  expect(messaging.broadcast('/topics/declared', {})).toBe(log);
+  const registry = recipes.serviceRegistry({ basePath: '/declared-services' });
+  expect(recipes.serviceRegistry({ basePath: '/declared-services' })).toBe(registry);
+  expect(() =>
+    recipes.serviceRegistry({ basePath: '/declared-services', logger: silentLogger }),
+  ).toThrow(RegistrationConflictError);
+  await Promise.all([messaging.close(), recipes.close()]);
+});
+
 it('close() ends what the recipes started while the connection stays open', async () => {
   const connection = await observer.open();
   const recipes = new ZookeeperRecipes(connection);
@@ -81,13 +105,16 @@ it('close() ends what the recipes started while the connection stays open', asyn
   const lock = recipes.readWriteLock('/locks/rw');
   expect(await lock.writeLock.acquire()).toBe(true);
   expect(await lock.readLock.acquire()).toBe(true);
-  await recipes.membership.join('/workers2', 'me');
+  await recipes.membership().join('/workers2', 'me');
+  await recipes.semaphore('/leases2', 2).acquire();
   expect(await observerZk.getChildren('/locks/rw')).toHaveLength(2);
+  expect(await observerZk.getChildren('/leases2/leases')).toHaveLength(1);
 
   await recipes.close();
 
   expect(connection.state).toBe('CONNECTED');
   expect(await observerZk.getChildren('/election2')).toHaveLength(0);
+  expect(await observerZk.getChildren('/leases2/leases')).toHaveLength(0);
   expect(await observerZk.getChildren('/locks/rw')).toHaveLength(0);
   expect(await observerZk.getChildren('/workers2')).toHaveLength(0);
 });
@@ -100,7 +127,7 @@ it('injects the messaging of the connection: one broadcast log per topic, in ord
   expect(messaging.queue('/queues/jobs')).toBe(messaging.queue('/queues/jobs'));
 
   const received = firstValueFrom(
-    log.subscribe('audit', { from: 'earliest', autoAck: true }).pipe(take(3), toArray()),
+    log.deliveries('audit', { from: 'earliest', autoAck: true }).pipe(take(3), toArray()),
   );
   await log.publish([{ n: 1 }, { n: 2 }, { n: 3 }]);
   expect((await received).map((delivery) => delivery.message)).toEqual([

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ZookeeperConnection, ZookeeperStorage } from 'nestjs-zookeeper';
+import { BufferSerializer, ZookeeperConnection, ZookeeperStorage } from 'nestjs-zookeeper';
 import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
 
 const connections = new TestConnections(testNamespace('chunks'));
@@ -11,7 +11,8 @@ const MiB = 1024 * 1024;
 
 beforeAll(async () => {
   zk = await connections.open();
-  storage = new ZookeeperStorage(zk);
+  // Raw bytes: the JSON serializer refuses Buffers.
+  storage = new ZookeeperStorage(zk, { serializer: new BufferSerializer() });
 });
 afterAll(() => connections.closeAll());
 
@@ -40,7 +41,9 @@ describe('chunked values', () => {
     const reads: string[] = [];
     const reader = (async () => {
       const readerConnection = await connections.open();
-      const readerStorage = new ZookeeperStorage(readerConnection);
+      const readerStorage = new ZookeeperStorage(readerConnection, {
+        serializer: new BufferSerializer(),
+      });
       while (writing) reads.push(digest((await readerStorage.get<Buffer>('flip'))!.value));
     })();
     for (let round = 1; round <= 6; round++) await storage.set('flip', versions[round % 3]);
@@ -54,7 +57,7 @@ describe('chunked values', () => {
   }, 120_000);
 
   it('a writer killed with SIGKILL between chunks leaves no visible value, and its generation is collected', async () => {
-    await storage.set('crash', 'before');
+    await storage.set('crash', Buffer.from('before'));
     const child = spawn(
       process.execPath,
       [
@@ -85,7 +88,7 @@ describe('chunked values', () => {
     const [orphan] = await chunkGenerations('crash');
     const written = await zk.getChildren(`/storage/__chunks/crash/${orphan}`);
     expect(written.length).toBeLessThan(10 * 16 + 1);
-    expect(await storage.getValue('crash')).toBe('before');
+    expect(await storage.getValue('crash')).toEqual(Buffer.from('before'));
 
     // The killed writer's marker lives until its session (1 s timeout) expires.
     await new Promise<void>((resolve, reject) => {
@@ -99,7 +102,7 @@ describe('chunked values', () => {
     });
     expect((await storage.gc()).generationsRemoved).toBe(1);
     expect(await chunkGenerations('crash')).toEqual([]);
-    expect(await storage.getValue('crash')).toBe('before');
+    expect(await storage.getValue('crash')).toEqual(Buffer.from('before'));
   }, 60_000);
 
   it('collects an orphaned generation on the next write of the key', async () => {
@@ -111,8 +114,8 @@ describe('chunked values', () => {
     await storage.set('later', randomBytes(2 * MiB));
     expect(await chunkGenerations('later')).toHaveLength(1);
     expect(await chunkGenerations('later')).not.toContain('orphan-gen');
-    await storage.set('later', 'small again');
+    await storage.set('later', Buffer.from('small again'));
     expect(await chunkGenerations('later')).toEqual([]);
-    expect(await storage.getValue('later')).toBe('small again');
+    expect(await storage.getValue('later')).toEqual(Buffer.from('small again'));
   });
 });

@@ -15,6 +15,7 @@ import {
 } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { statesUntil, TestConnections, testNamespace } from '../support/connect.js';
+import { until } from '../support/until.js';
 
 const connections = new TestConnections(testNamespace('storage'));
 let zk: ZookeeperConnection;
@@ -50,8 +51,30 @@ describe('ZookeeperStorage', () => {
 
     await storage.set('text', 'plain string');
     expect(await storage.getValue('text')).toBe('plain string');
-    await storage.set('bytes', Buffer.from([0xff, 0x00, 0x01]));
+  });
+
+  it('gives a value back as the type it was stored as: bytes need the BufferSerializer', async () => {
+    // Bytes that happen to be JSON text would read back parsed (42, not the Buffer): refused.
+    const refused = storage.set('bytes', Buffer.from('42'));
+    await expect(refused).rejects.toBeInstanceOf(SerializationError);
+    await expect(refused).rejects.toThrow(/BufferSerializer/);
+    expect(await storage.has('bytes')).toBe(false);
+
+    const bytes = new ZookeeperStorage(zk, { serializer: new BufferSerializer() });
+    await bytes.set('bytes', Buffer.from('42'));
+    expect(await bytes.getValue('bytes')).toEqual(Buffer.from('42'));
+    await zk.set('/storage/bytes', Buffer.from([0xff, 0x00, 0x01]));
+    // Bytes another client wrote that are not JSON still read back, as a Buffer.
     expect(await storage.getValue('bytes')).toEqual(Buffer.from([0xff, 0x00, 0x01]));
+  });
+
+  it('znodePath names the full server path, namespace included', async () => {
+    const raw = await connections.open({ namespace: undefined });
+    await storage.set('where/am-i', 'here');
+    const path = storage.znodePath('where/am-i');
+    expect(path).toBe(`${connections.namespace}/storage/where/am-i`);
+    expect((await raw.get(path)).data.toString()).toBe('"here"');
+    expect(storage.scope('where').znodePath('am-i')).toBe(path);
   });
 
   it('compare-and-set: expectedVersion, create, delete with version', async () => {
@@ -202,6 +225,30 @@ describe('ZookeeperStorage', () => {
     expect(await forgetting.has('presence/worker-2')).toBe(false);
     keeping.close();
     forgetting.close();
+  });
+
+  it('close() also stops re-creating the ephemeral keys of its scopes', async () => {
+    const owner = await connections.open();
+    const closing = new ZookeeperStorage(owner, { root: '/storage-closing' });
+    const staying = new ZookeeperStorage(owner, { root: '/storage-staying' });
+    await closing.scope('presence').set('worker-3', { pid: 3 }, { ephemeral: true });
+    await staying.set('presence/worker-4', { pid: 4 }, { ephemeral: true });
+    closing.close();
+
+    const oldSession = owner.session.id;
+    await expireSession(owner);
+    // The same expiry re-creates the key of the storage still open: by then the closed scope's
+    // key would have been re-created too.
+    await until(
+      async () => {
+        const stat = await zk.exists('/storage-staying/presence/worker-4');
+        return stat !== undefined && stat.ephemeralOwner !== oldSession;
+      },
+      { message: 'the open storage re-creates its ephemeral key' },
+    );
+    await owner.sync('/');
+    expect(await zk.exists('/storage-closing/presence/worker-3')).toBeUndefined();
+    staying.close();
   });
 
   it('an ephemeral key lost to another session is never overwritten by the loser after its expiry', async () => {

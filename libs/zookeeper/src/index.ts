@@ -1,3 +1,4 @@
+export * from './codec/serialization-error.js';
 export * from './codec/serializers.js';
 export * from './connection/index.js';
 export * from './errors/index.js';

@@ -5,12 +5,19 @@ export interface Serializer {
 }
 
 /**
- * JSON, readable by any ZooKeeper client. A Buffer passed to `set` is stored as is (and read
- * back as a Buffer when it is not valid JSON); every other value, strings included, is JSON.
+ * JSON, readable by any ZooKeeper client: every value, strings included, is stored as its JSON
+ * text, and comes back as the same JSON value. Raw bytes are refused (their bytes may happen to be
+ * JSON text, and would come back parsed): store them with BufferSerializer. Bytes that are not
+ * JSON (written by another client) read back as a Buffer.
  */
 export class JsonSerializer implements Serializer {
   serialize(value: unknown): Buffer {
-    if (Buffer.isBuffer(value)) return value;
+    if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
+      throw new TypeError(
+        'JsonSerializer stores JSON values, not raw bytes (they could read back as parsed JSON): ' +
+          'use `serializer: new BufferSerializer()` for bytes',
+      );
+    }
     const text = JSON.stringify(value);
     // JSON.stringify returns undefined for undefined, functions and symbols: nothing to store.
     if (text === undefined) throw new TypeError(`a ${typeof value} value has no JSON form`);

@@ -5,8 +5,13 @@ export enum LibraryErrorCode {
   INVALID_PATH = -1001,
   CONNECT_TIMEOUT = -1002,
   CONNECTION_CLOSED = -1003,
-  RETRIES_EXHAUSTED = -1004,
   INVALID_OPTIONS = -1005,
+  LOCK_STATE = -1006,
+  INVALID_COUNTER_VALUE = -1007,
+  INVALID_SERVICE_INSTANCE = -1008,
+  REGISTRATION_CONFLICT = -1009,
+  INSTALLATION = -1010,
+  SERVER_START = -1011,
 }
 
 /** A path was rejected before it reached the server; `reason` says which rule it broke. */
@@ -51,5 +56,24 @@ export class ConnectionClosedError extends ZookeeperError {
 export class InvalidOptionsError extends ZookeeperError {
   constructor(message: string) {
     super(LibraryErrorCode.INVALID_OPTIONS, `invalid ZooKeeper options: ${message}`);
+  }
+}
+
+/**
+ * A queue, topic or registry was asked for again with options that differ from the ones it was
+ * first created with. Options are declared once per path: ask again without options (or with the
+ * same ones), or use another path.
+ */
+export class RegistrationConflictError extends ZookeeperError {
+  constructor(
+    readonly kind: string,
+    readonly key: string,
+  ) {
+    super(
+      LibraryErrorCode.REGISTRATION_CONFLICT,
+      `${kind} '${key}' already exists with other options: options are declared once per ` +
+        `path; ask for it again without options, or pass the same ones`,
+      { path: key },
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { Registrations } from '../internal/registrations.js';
 import { Barrier } from './barrier/barrier.js';
 import { DoubleBarrier } from './barrier/double-barrier.js';
 import { LeaderElection, LeaderElectionOptions } from './leader-election/leader-election.js';
@@ -19,7 +20,8 @@ import { SharedCounter } from './shared-counter/shared-counter.js';
 export class ZookeeperRecipes {
   private readonly elections = new Set<LeaderElection>();
   private readonly locks = new Set<Mutex | ReadWriteLock>();
-  private readonly registries = new Map<string, ServiceRegistry>();
+  private readonly semaphores = new Set<Semaphore>();
+  private readonly registries = new Registrations<ServiceRegistry>('service registry');
   private membershipInstance?: Membership;
 
   constructor(readonly connection: ZookeeperConnection) {}
@@ -39,9 +41,9 @@ export class ZookeeperRecipes {
     return this.track(this.locks, new ReadWriteLock(this.connection, path, options));
   }
 
-  /** A Semaphore of `maxLeases` at `path` (leases end with their session). */
+  /** A Semaphore of `maxLeases` at `path`; leases still held are released on module destroy. */
   semaphore(path: string, maxLeases: number): Semaphore {
-    return new Semaphore(this.connection, path, maxLeases);
+    return this.track(this.semaphores, new Semaphore(this.connection, path, maxLeases));
   }
 
   barrier(path: string): Barrier {
@@ -58,30 +60,35 @@ export class ZookeeperRecipes {
   }
 
   /** The connection's group membership (one per connection). */
-  get membership(): Membership {
+  membership(): Membership {
     return (this.membershipInstance ??= new Membership(this.connection));
   }
 
-  /** The service registry under `basePath` (default '/services'), one per base path. */
+  /**
+   * The service registry under `basePath` (default '/services'), one per base path, created with
+   * the options of the first request; different options later throw a RegistrationConflictError.
+   */
   serviceRegistry(options: ServiceRegistryOptions = {}): ServiceRegistry {
-    const key = options.basePath ?? '/services';
-    let registry = this.registries.get(key);
-    if (!registry)
-      this.registries.set(key, (registry = new ServiceRegistry(this.connection, options)));
-    return registry;
+    const { basePath = '/services', ...rest } = options;
+    // Naming the base path alone asks for the registry; anything else declares options.
+    const declared = Object.keys(rest).length > 0 ? rest : undefined;
+    return this.registries.get(basePath, declared, () => {
+      return new ServiceRegistry(this.connection, options);
+    });
   }
 
-  /** Resigns elections, releases held locks, leaves groups and unregisters services. */
+  /** Resigns elections, releases held locks and leases, leaves groups and unregisters services. */
   async close(): Promise<void> {
     const work: Array<Promise<unknown>> = [];
     for (const election of this.elections) work.push(election.close());
     for (const lock of this.locks) work.push(releaseAll(lock));
-    for (const registry of this.registries.values()) work.push(registry.close());
+    for (const semaphore of this.semaphores) work.push(semaphore.releaseAll());
+    for (const registry of this.registries.drain()) work.push(registry.close());
     if (this.membershipInstance) work.push(this.membershipInstance.leave());
     await Promise.allSettled(work);
     this.elections.clear();
     this.locks.clear();
-    this.registries.clear();
+    this.semaphores.clear();
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -4,10 +4,11 @@ import { ZookeeperError } from '../errors/zookeeper.error.js';
 export enum StorageErrorCode {
   INVALID_KEY = -1101,
   VALUE_TOO_LARGE = -1102,
-  SERIALIZATION = -1103,
   UPDATE_CONFLICT = -1104,
   CORRUPT_VALUE = -1105,
   INVALID_VALUE = -1106,
+  STALE_GENERATION = -1107,
+  INTERRUPTED_GENERATION = -1108,
 }
 
 /** A key broke one of the key rules; `rule` names which. */
@@ -32,17 +33,6 @@ export class ValueTooLargeError extends ZookeeperError {
       `value of ${JSON.stringify(key)} is ${size} bytes, above the ${limit}-byte limit of one znode: ` +
         'enable chunking (storage option chunking: true) or store less',
       { operation: 'set' },
-    );
-  }
-}
-
-/** The serializer could not turn the value into bytes, or the bytes back into a value. */
-export class SerializationError extends ZookeeperError {
-  constructor(key: string, direction: 'serialize' | 'deserialize', cause: unknown) {
-    super(
-      StorageErrorCode.SERIALIZATION,
-      `could not ${direction} the value of ${JSON.stringify(key)}: ${(cause as Error)?.message ?? String(cause)}`,
-      { operation: direction, cause },
     );
   }
 }

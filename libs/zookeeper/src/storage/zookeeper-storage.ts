@@ -13,13 +13,9 @@ import { isStorageBookkeeping, StorageTreeWatch } from './storage-tree.js';
 import { watchChildren } from '../watch/children-watch.js';
 import { NodeSnapshot, watchNode } from '../watch/node-watch.js';
 import { TreeCache } from '../watch/tree-cache.js';
+import { SerializationError } from '../codec/serialization-error.js';
 import { JsonSerializer, Serializer } from '../codec/serializers.js';
-import {
-  InvalidValueError,
-  SerializationError,
-  UpdateConflictError,
-  ValueTooLargeError,
-} from './storage-errors.js';
+import { InvalidValueError, UpdateConflictError, ValueTooLargeError } from './storage-errors.js';
 import { isReservedName, keySegments, normalizeKey } from './storage-key.js';
 import {
   SetOptions,
@@ -62,6 +58,7 @@ export class ZookeeperStorage {
   private readonly chunks: ChunkStore;
   private readonly ephemerals: EphemeralKeys;
   private readonly logger: Logger;
+  private readonly scopes = new Set<ZookeeperStorage>();
 
   constructor(
     readonly connection: ZookeeperConnection,
@@ -80,17 +77,25 @@ export class ZookeeperStorage {
     );
   }
 
-  /** A storage over a sub-tree: `storage.scope('orders').set('42', ...)` writes `orders/42`. */
+  /**
+   * A storage over a sub-tree: `storage.scope('orders').set('42', ...)` writes `orders/42`. It is
+   * closed with this storage (its ephemeral keys are no longer re-created).
+   */
   scope(prefix: string): ZookeeperStorage {
-    return new ZookeeperStorage(this.connection, {
+    const scoped = new ZookeeperStorage(this.connection, {
       ...this.options,
       root: joinPath(this.root, ...keySegments(prefix)),
     });
+    this.scopes.add(scoped);
+    return scoped;
   }
 
-  /** The znode path of a key. */
-  pathOf(key: string): string {
-    return joinPath(this.root, ...keySegments(key));
+  /**
+   * The key's znode path as the server and other clients (zkCli, Curator) see it: the connection's
+   * namespace, the storage root, then the key.
+   */
+  znodePath(key: string): string {
+    return this.connection.toServerPath(this.nodePath(key));
   }
 
   async get<T = unknown>(key: string): Promise<StorageEntry<T> | undefined> {
@@ -102,7 +107,7 @@ export class ZookeeperStorage {
   }
 
   async has(key: string): Promise<boolean> {
-    return (await this.connection.exists(this.pathOf(key))) !== undefined;
+    return (await this.connection.exists(this.nodePath(key))) !== undefined;
   }
 
   /** Writes a value, creating the key and its parents when missing. */
@@ -121,7 +126,7 @@ export class ZookeeperStorage {
     const bytes = this.encode(canonical, value);
     if (this.needsChunks(canonical, bytes)) {
       if (await this.has(canonical))
-        throw new NodeExistsError({ operation: 'create', path: this.pathOf(canonical) });
+        throw new NodeExistsError({ operation: 'create', path: this.nodePath(canonical) });
       return this.remembered(
         canonical,
         bytes,
@@ -138,7 +143,7 @@ export class ZookeeperStorage {
       for (const child of await this.list(canonical)) await this.delete(child, { recursive: true });
     }
     this.ephemerals.forget(canonical);
-    await this.connection.delete(this.pathOf(canonical), { version: options.expectedVersion });
+    await this.connection.delete(this.nodePath(canonical), { version: options.expectedVersion });
     // A large value written meanwhile may already own a new generation: ask the head.
     await this.chunks.collect(canonical, () => this.headGeneration(canonical));
   }
@@ -195,7 +200,7 @@ export class ZookeeperStorage {
   /** Child keys of `prefix` (the root when omitted), sorted. */
   async list(prefix?: string): Promise<string[]> {
     const base = prefix === undefined ? undefined : normalizeKey(prefix);
-    const path = base === undefined ? this.root : this.pathOf(base);
+    const path = base === undefined ? this.root : this.nodePath(base);
     const names = await this.connection.getChildren(path).catch((error) => {
       if (error instanceof NoNodeError) return [] as string[];
       throw error;
@@ -236,7 +241,7 @@ export class ZookeeperStorage {
    */
   watch<T = unknown>(key: string): Observable<StorageEntry<T> | undefined> {
     const canonical = normalizeKey(key);
-    return watchNode(this.connection, this.pathOf(canonical)).pipe(
+    return watchNode(this.connection, this.nodePath(canonical)).pipe(
       // A chunked value is read after its head: one at a time keeps the order.
       concatMap((snapshot) =>
         from(snapshot ? this.decodeSnapshot<T>(canonical, snapshot) : Promise.resolve(null)),
@@ -249,7 +254,10 @@ export class ZookeeperStorage {
   /** The sorted child keys of `prefix` (the root when omitted), on subscribe and on every change. */
   watchChildren(prefix?: string): Observable<string[]> {
     const base = prefix === undefined ? undefined : normalizeKey(prefix);
-    return watchChildren(this.connection, base === undefined ? this.root : this.pathOf(base)).pipe(
+    return watchChildren(
+      this.connection,
+      base === undefined ? this.root : this.nodePath(base),
+    ).pipe(
       map((names) =>
         names
           .filter((name) => !isStorageBookkeeping(name))
@@ -266,7 +274,7 @@ export class ZookeeperStorage {
    */
   watchTree<T = unknown>(prefix?: string): StorageTreeWatch<T> {
     const base = prefix === undefined ? undefined : normalizeKey(prefix);
-    const rootPath = base === undefined ? this.root : this.pathOf(base);
+    const rootPath = base === undefined ? this.root : this.nodePath(base);
     const keyOf = (path: string): string | undefined => {
       if (path === this.root || !path.startsWith(`${this.root}/`)) return undefined;
       return path.slice(this.root.length + 1);
@@ -286,9 +294,16 @@ export class ZookeeperStorage {
     return { keys: keys.length, generationsRemoved };
   }
 
-  /** Stops re-creating ephemeral keys (called on module destroy). */
+  /** Stops re-creating ephemeral keys, here and in every scope (called on module destroy). */
   close(): void {
     this.ephemerals.close();
+    for (const scoped of this.scopes) scoped.close();
+    this.scopes.clear();
+  }
+
+  /** The key's path on this connection (below its namespace). */
+  private nodePath(key: string): string {
+    return joinPath(this.root, ...keySegments(key));
   }
 
   onModuleDestroy(): void {
@@ -338,10 +353,10 @@ export class ZookeeperStorage {
       }
     } catch (error) {
       if (!(error instanceof NodeExistsError)) throw error;
-      const stat = await this.connection.exists(this.pathOf(key));
+      const stat = await this.connection.exists(this.nodePath(key));
       if (stat?.ephemeralOwner !== this.connection.session.id) {
         this.ephemerals.forget(key);
-        throw new NodeExistsError({ operation: 'recreate ephemeral', path: this.pathOf(key) });
+        throw new NodeExistsError({ operation: 'recreate ephemeral', path: this.nodePath(key) });
       }
     }
   }
@@ -353,7 +368,7 @@ export class ZookeeperStorage {
     previousHead?: Buffer,
   ): Promise<WriteResult> {
     if (this.needsChunks(key, bytes)) return this.setChunked(key, bytes, options);
-    const path = this.pathOf(key);
+    const path = this.nodePath(key);
     if (options.expectedVersion !== undefined)
       return this.replaceHead(key, path, bytes, options.expectedVersion, previousHead);
     // Last writer wins: an unconditional write, so concurrent writers of one key never retry.
@@ -379,7 +394,7 @@ export class ZookeeperStorage {
     key: string,
   ): Promise<{ entry: StorageEntry<T>; head: Buffer } | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const head = await this.readHead(this.pathOf(key));
+      const head = await this.readHead(this.nodePath(key));
       if (!head) return undefined;
       try {
         const value = await this.decode<T>(key, head.data);
@@ -424,7 +439,7 @@ export class ZookeeperStorage {
 
   // expectedVersion -2 means "must not exist" (create), undefined means "whatever is there".
   private async switchHead(key: string, head: Buffer, options: SetOptions): Promise<WriteResult> {
-    const path = this.pathOf(key);
+    const path = this.nodePath(key);
     if (options.expectedVersion === -2) return this.createNode(key, head, options);
     if (options.expectedVersion !== undefined)
       return this.replaceHead(key, path, head, options.expectedVersion, Buffer.alloc(0));
@@ -466,7 +481,7 @@ export class ZookeeperStorage {
     bytes: Buffer,
     options: Omit<SetOptions, 'expectedVersion'>,
   ): Promise<WriteResult> {
-    const path = this.pathOf(key);
+    const path = this.nodePath(key);
     const mode = options.ephemeral
       ? CreateMode.EPHEMERAL
       : options.ttlMs !== undefined
@@ -507,7 +522,7 @@ export class ZookeeperStorage {
   }
 
   private async headGeneration(key: string): Promise<string | undefined> {
-    const head = await this.readHead(this.pathOf(key));
+    const head = await this.readHead(this.nodePath(key));
     return head && isManifest(head.data) ? decodeManifest(head.data).generation : undefined;
   }
 
@@ -522,7 +537,7 @@ export class ZookeeperStorage {
     try {
       return this.serializer.serialize(value);
     } catch (error) {
-      throw new SerializationError(key, 'serialize', error);
+      throw new SerializationError(`the value of ${JSON.stringify(key)}`, 'serialize', error);
     }
   }
 
@@ -533,7 +548,7 @@ export class ZookeeperStorage {
     try {
       return this.serializer.deserialize(bytes) as T;
     } catch (error) {
-      throw new SerializationError(key, 'deserialize', error);
+      throw new SerializationError(`the value of ${JSON.stringify(key)}`, 'deserialize', error);
     }
   }
 }

@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { LibraryErrorCode } from '../errors/library-errors.js';
+import { ZookeeperError } from '../errors/zookeeper.error.js';
 
 export interface ZookeeperInstallation {
   /** Absolute path of a Java 17+ `java` executable. */
@@ -21,14 +23,13 @@ export interface LocateZookeeperOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export class ZookeeperInstallationError extends Error {
+export class ZookeeperInstallationError extends ZookeeperError {
   constructor(
     message: string,
     /** Each place that was looked at and why it did not qualify. */
     readonly reasons: readonly string[] = [],
   ) {
-    super(message);
-    this.name = 'ZookeeperInstallationError';
+    super(LibraryErrorCode.INSTALLATION, message);
   }
 }
 

@@ -6,6 +6,8 @@ import { getFreePort } from './free-port.js';
 import { ZookeeperProcessHandle } from './zookeeper-process-handle.js';
 import { JavaProcess, readLogTail } from './java-process.js';
 import { findZookeeperInstallation, type ZookeeperInstallation } from './zookeeper-installation.js';
+import { LibraryErrorCode } from '../errors/library-errors.js';
+import { ZookeeperError } from '../errors/zookeeper.error.js';
 
 export type ZookeeperLogLevel = 'ERROR' | 'WARN' | 'INFO' | 'DEBUG';
 export type ZookeeperConfigValue = string | number | boolean;
@@ -40,14 +42,16 @@ export interface ZookeeperTestingServerOptions extends ZookeeperJvmSettings {
 }
 
 /** Startup failure; the message always names the log file and ends with its last lines. */
-export class ZookeeperServerStartError extends Error {
+export class ZookeeperServerStartError extends ZookeeperError {
   constructor(
     message: string,
     readonly logFile: string,
     readonly logTail: string,
   ) {
-    super(`${message}\nLog file: ${logFile}\n--- last lines ---\n${logTail}`);
-    this.name = 'ZookeeperServerStartError';
+    super(
+      LibraryErrorCode.SERVER_START,
+      `${message}\nLog file: ${logFile}\n--- last lines ---\n${logTail}`,
+    );
   }
 }
 

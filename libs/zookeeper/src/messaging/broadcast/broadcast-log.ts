@@ -23,7 +23,7 @@ import {
 } from './retention.js';
 
 export interface BroadcastLogOptions extends BatcherOptions {
-  /** Message encoding; default JSON (a Buffer travels as is). */
+  /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
   serializer?: Serializer;
   /** How often a subscription writes its acked offset to ZooKeeper. Default 200 ms. */
   commitIntervalMs?: number;
@@ -130,7 +130,7 @@ export class BroadcastLog<T = unknown> {
    * comment). Each subscription of the Observable is one registered client; unsubscribing
    * commits the last acks and removes the client node, keeping the offset.
    */
-  subscribe(
+  deliveries(
     subscriberId: string,
     options: SubscribeOptions = {},
   ): Observable<BroadcastDelivery<T>> {

@@ -8,6 +8,7 @@ import { Serializer } from '../../codec/serializers.js';
 import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { decodeBatch } from '../shared/message-batch.js';
+import { DeliveryReleasedError } from '../shared/messaging-errors.js';
 import { ConsumerLine } from './consumer-line.js';
 import { writeDeadLetter } from './dead-letters.js';
 import { ItemProgress } from './item-progress.js';
@@ -69,17 +70,6 @@ export interface ConsumerStats {
   turns: number;
   /** Item lists read after finishing an item, before joining the line again. */
   backlogChecks: number;
-}
-
-/**
- * Thrown into the consumer by a handler to give its message back without counting an attempt:
- * the item is released at that message (the Observable form, unsubscribed before an ack).
- */
-export class DeliveryReleased extends Error {
-  constructor() {
-    super('delivery released unacknowledged');
-    this.name = 'DeliveryReleased';
-  }
 }
 
 /** What a consumer needs from its WorkQueue. */
@@ -303,7 +293,7 @@ export class QueueConsumer<T> {
           await this.handler(message, { item: entry.name, index, attempt: attempts + 1 });
           break;
         } catch (error) {
-          if (error instanceof DeliveryReleased) {
+          if (error instanceof DeliveryReleasedError) {
             // Given back unsettled (an Observable consumer was unsubscribed): not an attempt.
             await progress.save({ next: index, attempts });
             return this.releaseLock(lockPath);

@@ -1,12 +1,8 @@
+import { DeliveryReleasedError } from '../shared/messaging-errors.js';
 import { Observable } from 'rxjs';
-import {
-  DeliveryReleased,
-  MessageContext,
-  MessageHandler,
-  QueueConsumer,
-} from './queue-consumer.js';
+import { MessageContext, MessageHandler, QueueConsumer } from './queue-consumer.js';
 
-/** One message of a work queue, as delivered by `WorkQueue.messages()`. */
+/** One message of a work queue, as delivered by `WorkQueue.deliveries()`. */
 export interface QueueDelivery<T> extends MessageContext {
   readonly message: T;
   /** Done: the consumer goes on with the item's next message. */
@@ -26,7 +22,7 @@ type Outcome = { ok: true } | { ok: false; error: unknown };
  * gives every unsettled delivery back (its item is released at that message, without counting an
  * attempt), so another consumer can take it.
  */
-export function deliveries<T>(
+export function consumerDeliveries<T>(
   start: (handler: MessageHandler<T>) => Promise<QueueConsumer<T>>,
   stop: (consumer: QueueConsumer<T>) => Promise<void>,
 ): Observable<QueueDelivery<T>> {
@@ -36,7 +32,7 @@ export function deliveries<T>(
     let closed = false;
 
     const handler: MessageHandler<T> = (message, context) => {
-      if (closed) throw new DeliveryReleased();
+      if (closed) throw new DeliveryReleasedError();
       return new Promise<void>((resolve, reject) => {
         const settle = (outcome: Outcome) => {
           if (!unsettled.delete(settle)) return;
@@ -69,7 +65,8 @@ export function deliveries<T>(
       closed = true;
       // Stopping first: the consumer takes no further message once its current ones settle.
       const stopping = consumer && stop(consumer);
-      for (const settle of [...unsettled]) settle({ ok: false, error: new DeliveryReleased() });
+      for (const settle of [...unsettled])
+        settle({ ok: false, error: new DeliveryReleasedError() });
       void stopping?.catch(() => undefined);
     };
   });

@@ -2,12 +2,13 @@ import { Observable, Subject } from 'rxjs';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { JsonSerializer, Serializer } from '../../codec/serializers.js';
 import { Batcher, BatcherOptions } from '../shared/batcher.js';
 import { batchNamePrefix, parseBatchEntries } from '../shared/entry-names.js';
 import { DeadLetter, readDeadLetters } from './dead-letters.js';
-import { deliveries, QueueDelivery } from './queue-deliveries.js';
+import { consumerDeliveries, QueueDelivery } from './queue-deliveries.js';
 import {
   ConsumeOptions,
   MessageHandler,
@@ -17,7 +18,7 @@ import {
 } from './queue-consumer.js';
 
 export interface WorkQueueOptions extends BatcherOptions {
-  /** Message encoding; default JSON (a Buffer travels as is). */
+  /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
   serializer?: Serializer;
 }
 
@@ -94,8 +95,23 @@ export class WorkQueue<T = unknown> {
     return this.batcher.addMessages(messages, this.serializer).then(() => undefined);
   }
 
-  /** Starts a competing consumer; `stop()` it (or `close()` the queue) to release its items. */
-  async consume(options: ConsumeOptions, handler: MessageHandler<T>): Promise<QueueConsumer<T>> {
+  /**
+   * Starts a competing consumer; `stop()` it (or `close()` the queue) to release its items.
+   * `consume(handler)` takes the default options.
+   */
+  consume(handler: MessageHandler<T>): Promise<QueueConsumer<T>>;
+  consume(options: ConsumeOptions, handler: MessageHandler<T>): Promise<QueueConsumer<T>>;
+  async consume(
+    optionsOrHandler: ConsumeOptions | MessageHandler<T>,
+    maybeHandler?: MessageHandler<T>,
+  ): Promise<QueueConsumer<T>> {
+    const [options, handler] =
+      typeof optionsOrHandler === 'function'
+        ? [{}, optionsOrHandler]
+        : [optionsOrHandler, maybeHandler];
+    if (typeof handler !== 'function') {
+      throw new InvalidOptionsError('WorkQueue.consume needs a handler function');
+    }
     const consumer: QueueConsumer<T> = new QueueConsumer<T>(
       {
         connection: this.connection,
@@ -122,8 +138,8 @@ export class WorkQueue<T = unknown> {
    * the consumer and gives unsettled deliveries back: their items are released for another
    * consumer, without counting an attempt.
    */
-  messages(options: ConsumeOptions = {}): Observable<QueueDelivery<T>> {
-    return deliveries<T>(
+  deliveries(options: ConsumeOptions = {}): Observable<QueueDelivery<T>> {
+    return consumerDeliveries<T>(
       (handler) => this.consume(options, handler),
       (consumer) => consumer.stop(),
     );

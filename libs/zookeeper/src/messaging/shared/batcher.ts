@@ -5,6 +5,7 @@ import {
   MAX_BATCH_MESSAGES,
   MESSAGE_OVERHEAD_BYTES,
 } from './message-batch.js';
+import { SerializationError } from '../../codec/serialization-error.js';
 import type { Serializer } from '../../codec/serializers.js';
 import { MessageTooLargeError, MessagingClosedError } from './messaging-errors.js';
 
@@ -74,7 +75,17 @@ export class Batcher {
     const list = Array.isArray(messages) ? (messages as readonly T[]) : [messages as T];
     let payloads: Buffer[];
     try {
-      payloads = list.map((message) => serializer.serialize(message));
+      payloads = list.map((message, index) => {
+        try {
+          return serializer.serialize(message);
+        } catch (error) {
+          throw new SerializationError(
+            `message ${index} of a publish to ${this.what}`,
+            'serialize',
+            error,
+          );
+        }
+      });
     } catch (error) {
       return Promise.reject(error);
     }

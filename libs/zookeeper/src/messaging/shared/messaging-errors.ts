@@ -5,6 +5,7 @@ export enum MessagingErrorCode {
   MESSAGE_TOO_LARGE = -1201,
   CORRUPT_BATCH = -1202,
   MESSAGING_CLOSED = -1203,
+  DELIVERY_RELEASED = -1204,
 }
 
 /** A message does not fit in one znode; refused before anything of its publish was written. */
@@ -36,5 +37,15 @@ export class CorruptBatchError extends ZookeeperError {
 export class MessagingClosedError extends ZookeeperError {
   constructor(what: string) {
     super(MessagingErrorCode.MESSAGING_CLOSED, `${what} is closed`, { operation: 'publish' });
+  }
+}
+
+/**
+ * A delivery was given back unsettled (its Observable subscriber unsubscribed before `ack()`):
+ * the consumer releases the item at that message without counting an attempt.
+ */
+export class DeliveryReleasedError extends ZookeeperError {
+  constructor() {
+    super(MessagingErrorCode.DELIVERY_RELEASED, 'delivery released unacknowledged');
   }
 }

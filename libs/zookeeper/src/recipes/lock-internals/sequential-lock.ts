@@ -7,6 +7,8 @@ import {
   SequentialQueue,
   settlesWithin,
 } from '../../sequential/sequential-queue.js';
+import { ZookeeperError } from '../../errors/zookeeper.error.js';
+import { LibraryErrorCode } from '../../errors/library-errors.js';
 
 export interface AcquireOptions {
   /** Give up after this long and return false (the node queued for us is removed). Default: wait. */
@@ -28,10 +30,9 @@ export interface LockLoss {
 }
 
 /** Thrown by `release()` without a matching `acquire()`, and by a re-entrant acquire of a lost lock. */
-export class LockStateError extends Error {
+export class LockStateError extends ZookeeperError {
   constructor(message: string) {
-    super(message);
-    this.name = 'LockStateError';
+    super(LibraryErrorCode.LOCK_STATE, message);
   }
 }
 

@@ -55,6 +55,7 @@ export class Semaphore {
   private readonly lockPath: string;
   private readonly leasesPath: string;
   private readonly leaseData: Buffer | string;
+  private readonly held = new Set<Lease>();
 
   constructor(
     private readonly connection: ZookeeperConnection,
@@ -91,12 +92,25 @@ export class Semaphore {
     }
   }
 
+  /** Releases every lease this instance handed out and still holds (on module destroy). */
+  async releaseAll(): Promise<void> {
+    await Promise.allSettled([...this.held].map((lease) => lease.release()));
+  }
+
   /** The current lease node names (held leases, plus at most one acquirer waiting for room). */
   async leaseNodes(): Promise<string[]> {
     return this.connection.getChildren(this.leasesPath).catch((error: unknown) => {
       ignoreNoNode(error);
       return [];
     });
+  }
+
+  private hold(path: string, sessionId: string): Lease {
+    const lease = new SemaphoreLease(this.connection, path, sessionId, () =>
+      this.held.delete(lease),
+    );
+    this.held.add(lease);
+    return lease;
   }
 
   /** Adds our lease node while holding the lock; waits until it is within the count. */
@@ -125,8 +139,7 @@ export class Semaphore {
           watch: signal.watcher,
         });
         if (!leases.includes(nodeName(leasePath))) return SESSION_LOST;
-        if (leases.length <= this.maxLeases)
-          return new SemaphoreLease(this.connection, leasePath, sessionId);
+        if (leases.length <= this.maxLeases) return this.hold(leasePath, sessionId);
         if (!(await signal.wait(deadline))) {
           await withdraw();
           return undefined;
@@ -146,6 +159,7 @@ class SemaphoreLease implements Lease {
     private readonly connection: ZookeeperConnection,
     readonly path: string,
     readonly sessionId: string,
+    private readonly onReleased: () => void,
   ) {}
 
   isHeld(): boolean {
@@ -158,9 +172,12 @@ class SemaphoreLease implements Lease {
 
   release(): Promise<void> {
     // A closed connection took its session, and the lease node, with it.
-    this.released ??= this.connection.delete(this.path).catch((error: unknown) => {
-      if (!(error instanceof ConnectionClosedError)) ignoreNoNode(error);
-    });
+    this.released ??= this.connection
+      .delete(this.path)
+      .catch((error: unknown) => {
+        if (!(error instanceof ConnectionClosedError)) ignoreNoNode(error);
+      })
+      .finally(this.onReleased);
     return this.released;
   }
 }

@@ -1,3 +1,5 @@
+import { LibraryErrorCode } from '../../errors/library-errors.js';
+import { ZookeeperError } from '../../errors/zookeeper.error.js';
 /**
  * Service instances in the JSON format of Curator's service discovery (curator-x-discovery's
  * `JsonInstanceSerializer`), which Spring Cloud Zookeeper also uses, so that either side finds
@@ -71,10 +73,9 @@ export function springCloudPayload(
 }
 
 /** Thrown for a znode that does not hold a service instance. */
-export class InvalidServiceInstanceError extends Error {
+export class InvalidServiceInstanceError extends ZookeeperError {
   constructor(reason: string) {
-    super(`not a service instance: ${reason}`);
-    this.name = 'InvalidServiceInstanceError';
+    super(LibraryErrorCode.INVALID_SERVICE_INSTANCE, `not a service instance: ${reason}`);
   }
 }
 

@@ -5,6 +5,8 @@ import { BadVersionError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { watchNode } from '../../watch/index.js';
 import { ignoreNodeExists } from '../../internal/no-node.js';
 import { sleep } from '../../internal/sleep.js';
+import { LibraryErrorCode } from '../../errors/library-errors.js';
+import { ZookeeperError } from '../../errors/zookeeper.error.js';
 
 /** A counter value with the znode version it was read at, for compare-and-set. */
 export interface VersionedValue {
@@ -13,10 +15,13 @@ export interface VersionedValue {
 }
 
 /** The counter znode does not hold a 4-byte integer. */
-export class InvalidCounterValueError extends Error {
+export class InvalidCounterValueError extends ZookeeperError {
   constructor(path: string, length: number) {
-    super(`${path} holds ${length} bytes, not a 4-byte big-endian integer (Curator SharedCount)`);
-    this.name = 'InvalidCounterValueError';
+    super(
+      LibraryErrorCode.INVALID_COUNTER_VALUE,
+      `holds ${length} bytes, not a 4-byte big-endian integer (Curator SharedCount)`,
+      { path },
+    );
   }
 }
 

@@ -1,0 +1,23 @@
+export interface UntilOptions {
+  /** Fails after this long. Default 30 s. */
+  timeoutMs?: number;
+  /** Names what was awaited, in the failure. */
+  message: string;
+  /** Pause between checks. Default 10 ms. */
+  pollMs?: number;
+}
+
+/**
+ * Checks `predicate` until it holds; rejects after `timeoutMs` with `message`. For state that no
+ * event announces (another process's znodes, a server's counters); where an event exists, await it.
+ */
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  { timeoutMs = 30_000, message, pollMs = 10 }: UntilOptions,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
