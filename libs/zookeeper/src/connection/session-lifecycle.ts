@@ -1,9 +1,10 @@
 import { LoggerService } from '@nestjs/common';
 import { BehaviorSubject, filter, firstValueFrom, Observable, take } from 'rxjs';
 import { ConnectTimeoutError, ConnectionClosedError } from '../errors/library-errors.js';
+import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
 import { AuthFailedError } from '../errors/zookeeper-errors.js';
 import { ConnectionState, isConnectedState } from './connection-state.enum.js';
-import { DriverSession, DriverSessionConfig } from './driver-session.js';
+import { DriverFailure, DriverSession, DriverSessionConfig } from './driver-session.js';
 import { WatchEventType } from './zookeeper-types.js';
 
 const AUTH_FAILED_CLOSE_CODE = -113;
@@ -140,6 +141,11 @@ export class SessionLifecycle {
     try {
       await this.hooks.prepareSession(session);
     } catch (error) {
+      // A rejected auth entry: the server closes the session, and its close event (just behind
+      // this reply) announces AUTH_FAILED, which fails connect(). Never announce it CONNECTED.
+      if (session.isEnded || (error instanceof DriverFailure && error.rc === Code.AUTH_FAILED)) {
+        return;
+      }
       this.logger.error(`could not prepare the new session: ${(error as Error).message}`);
     }
     if (session === this.current && !this.closed) this.transition(ConnectionState.CONNECTED);
