@@ -15,7 +15,9 @@ export class EphemeralKeys {
 
   constructor(
     private readonly connection: ZookeeperConnection,
-    private readonly recreate: (key: string, bytes: Buffer) => Promise<unknown>,
+    /** Creates the key in the current session; NodeExistsError when it exists. */
+    private readonly create: (key: string, bytes: Buffer) => Promise<unknown>,
+    private readonly nodePath: (key: string) => string,
     private readonly logger: LoggerService,
     private readonly enabled: boolean,
   ) {}
@@ -62,5 +64,22 @@ export class EphemeralKeys {
         }
       }),
     );
+  }
+
+  /**
+   * Creates the key again in the new session. If it exists, it is ours only when our session owns
+   * it; someone else's key is left alone and forgotten here.
+   */
+  private async recreate(key: string, bytes: Buffer): Promise<void> {
+    try {
+      await this.create(key, bytes);
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+      const stat = await this.connection.exists(this.nodePath(key));
+      if (stat?.ephemeralOwner !== this.connection.session.id) {
+        this.forget(key);
+        throw new NodeExistsError({ operation: 'recreate ephemeral', path: this.nodePath(key) });
+      }
+    }
   }
 }

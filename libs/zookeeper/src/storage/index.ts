@@ -1,3 +1,4 @@
+export * from './storage-entry.js';
 export * from './storage-errors.js';
 export * from './storage-key.js';
 export * from './storage-options.interface.js';

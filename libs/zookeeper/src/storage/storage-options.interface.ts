@@ -4,7 +4,7 @@ import { Serializer } from '../codec/serializers.js';
 export interface ZookeeperStorageOptions {
   /** Node under which keys live (relative to the connection's namespace). Default '/storage'. */
   root?: string;
-  /** Values to and from bytes. Default: JSON (Buffers pass through). */
+  /** Values to and from bytes. Default: JSON (raw bytes need BufferSerializer). */
   serializer?: Serializer;
   /**
    * Values above this many bytes are split into chunk znodes. Default 1,000,000: a little below

@@ -3,7 +3,7 @@ import { concatMap, defer, filter, from, Observable, startWith, Subject, Subscri
 import { TreeCache, TreeCacheEvent } from '../watch/tree-cache.js';
 import { NodeSnapshot } from '../watch/node-watch.js';
 import { isReservedName } from './storage-key.js';
-import type { StorageEntry } from './zookeeper-storage.js';
+import type { StorageEntry } from './storage-entry.js';
 
 /** What a storage tree watch reports; keys are relative to the watched prefix's storage root. */
 export type StorageTreeEvent<T> =

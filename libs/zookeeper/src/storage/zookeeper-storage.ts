@@ -1,21 +1,21 @@
 import { Logger } from '@nestjs/common';
 import { concatMap, distinctUntilChanged, filter, from, map, Observable } from 'rxjs';
-import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { Stat } from '../connection/zookeeper-types.js';
 import { isConnectionProblem } from '../errors/zookeeper.error.js';
-import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
-import { ChunkManifest, decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
-import { ChunkStore, InterruptedGenerationError, StaleGenerationError } from './chunk-store.js';
+import { NoNodeError } from '../errors/zookeeper-errors.js';
+import { ChunkManifest, decodeManifest, isManifest } from './chunk-manifest.js';
+import { ChunkStore, StaleGenerationError } from './chunk-store.js';
 import { EphemeralKeys } from './ephemeral-keys.js';
+import { StorageEntry, WriteResult } from './storage-entry.js';
+import { lostRace, ValueWriter, WriteCondition, WriteRequest } from './value-writer.js';
 import { isStorageBookkeeping, StorageTreeWatch } from './storage-tree.js';
 import { watchChildren } from '../watch/children-watch.js';
 import { NodeSnapshot, watchNode } from '../watch/node-watch.js';
 import { TreeCache } from '../watch/tree-cache.js';
 import { SerializationError } from '../codec/serialization-error.js';
 import { JsonSerializer, Serializer } from '../codec/serializers.js';
-import { InvalidValueError, UpdateConflictError, ValueTooLargeError } from './storage-errors.js';
+import { InvalidValueError, UpdateConflictError } from './storage-errors.js';
 import { isReservedName, keySegments, normalizeKey } from './storage-key.js';
 import {
   SetOptions,
@@ -23,22 +23,9 @@ import {
   ZookeeperStorageOptions,
 } from './storage-options.interface.js';
 
-/** A stored value with the version to use for compare-and-set. */
-export interface StorageEntry<T> {
-  key: string;
-  value: T;
-  version: number;
-  stat: Stat;
-}
-
-/** What a write returns. */
-export interface WriteResult {
-  version: number;
-  stat: Stat;
-}
-
 const DEFAULT_MAX_NODE_BYTES = 1_000_000;
 const MAX_STALE_READS = 10;
+const ABSENT: WriteCondition = { kind: 'absent' };
 
 /**
  * Keys mapped to znodes under a root, values through a serializer (JSON by default).
@@ -54,8 +41,8 @@ const MAX_STALE_READS = 10;
 export class ZookeeperStorage {
   readonly root: string;
   private readonly serializer: Serializer;
-  private readonly maxNodeBytes: number;
   private readonly chunks: ChunkStore;
+  private readonly writer: ValueWriter;
   private readonly ephemerals: EphemeralKeys;
   private readonly logger: Logger;
   private readonly scopes = new Set<ZookeeperStorage>();
@@ -66,12 +53,20 @@ export class ZookeeperStorage {
   ) {
     this.root = joinPath(options.root ?? '/storage');
     this.serializer = options.serializer ?? new JsonSerializer();
-    this.maxNodeBytes = options.maxNodeBytes ?? DEFAULT_MAX_NODE_BYTES;
-    this.chunks = new ChunkStore(connection, joinPath(this.root, '__chunks'), this.maxNodeBytes);
+    const maxNodeBytes = options.maxNodeBytes ?? DEFAULT_MAX_NODE_BYTES;
+    this.chunks = new ChunkStore(connection, joinPath(this.root, '__chunks'), maxNodeBytes);
     this.logger = new Logger(`ZookeeperStorage:${connection.name}`);
+    const nodePath = (key: string) => this.nodePath(key);
+    this.writer = new ValueWriter(connection, this.chunks, {
+      maxNodeBytes,
+      chunking: options.chunking !== false,
+      logger: this.logger,
+      nodePath,
+    });
     this.ephemerals = new EphemeralKeys(
       connection,
-      (key, bytes) => this.recreateEphemeral(key, bytes),
+      (key, bytes) => this.writer.write(key, bytes, { condition: ABSENT, ephemeral: true }),
+      nodePath,
       this.logger,
       options.recreateEphemeralsOnExpiry ?? true,
     );
@@ -113,7 +108,10 @@ export class ZookeeperStorage {
   /** Writes a value, creating the key and its parents when missing. */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<WriteResult> {
     const canonical = normalizeKey(key);
-    return this.setBytes(canonical, this.encode(canonical, value), options);
+    const { expectedVersion: version, ...request } = options;
+    const condition: WriteCondition =
+      version === undefined ? { kind: 'any' } : { kind: 'version', version };
+    return this.written(canonical, this.encode(canonical, value), { ...request, condition });
   }
 
   /** Creates a key; NodeExistsError when it exists. */
@@ -123,18 +121,10 @@ export class ZookeeperStorage {
     options: Omit<SetOptions, 'expectedVersion'> = {},
   ): Promise<WriteResult> {
     const canonical = normalizeKey(key);
-    const bytes = this.encode(canonical, value);
-    if (this.needsChunks(canonical, bytes)) {
-      if (await this.has(canonical))
-        throw new NodeExistsError({ operation: 'create', path: this.nodePath(canonical) });
-      return this.remembered(
-        canonical,
-        bytes,
-        options,
-        this.setChunked(canonical, bytes, { ...options, expectedVersion: -2 }),
-      );
-    }
-    return this.remembered(canonical, bytes, options, this.createNode(canonical, bytes, options));
+    return this.written(canonical, this.encode(canonical, value), {
+      ...options,
+      condition: ABSENT,
+    });
   }
 
   async delete(key: string, options: StorageDeleteOptions = {}): Promise<void> {
@@ -145,7 +135,7 @@ export class ZookeeperStorage {
     this.ephemerals.forget(canonical);
     await this.connection.delete(this.nodePath(canonical), { version: options.expectedVersion });
     // A large value written meanwhile may already own a new generation: ask the head.
-    await this.chunks.collect(canonical, () => this.headGeneration(canonical));
+    await this.chunks.collect(canonical, () => this.writer.headGeneration(canonical));
   }
 
   /**
@@ -164,14 +154,10 @@ export class ZookeeperStorage {
       const next = fn(current?.entry.value);
       const bytes = this.encode(canonical, next);
       try {
-        const written = current
-          ? await this.setBytes(
-              canonical,
-              bytes,
-              { expectedVersion: current.entry.version },
-              current.head,
-            )
-          : await this.create(canonical, next);
+        const written = await this.written(canonical, bytes, {
+          condition: current ? { kind: 'version', version: current.entry.version } : ABSENT,
+          previousHead: current?.head,
+        });
         return { key: canonical, value: next, version: written.version, stat: written.stat };
       } catch (error) {
         if (!lostRace(error)) throw error;
@@ -290,7 +276,7 @@ export class ZookeeperStorage {
     const keys = await this.chunks.keysWithChunks();
     let generationsRemoved = 0;
     for (const key of keys)
-      generationsRemoved += await this.chunks.collect(key, () => this.headGeneration(key));
+      generationsRemoved += await this.chunks.collect(key, () => this.writer.headGeneration(key));
     return { keys: keys.length, generationsRemoved };
   }
 
@@ -310,91 +296,18 @@ export class ZookeeperStorage {
     this.close();
   }
 
-  /** `previousHead`: the head bytes the caller read, when known (saves a collector round trip). */
-  private async setBytes(
-    key: string,
-    bytes: Buffer,
-    options: SetOptions,
-    previousHead?: Buffer,
-  ): Promise<WriteResult> {
-    if (options.ephemeral) {
-      return this.remembered(
-        key,
-        bytes,
-        options,
-        this.writeBytes(key, bytes, options, previousHead),
-      );
-    }
-    return this.writeBytes(key, bytes, options, previousHead);
-  }
-
-  /** Remembers an ephemeral key for re-creation only once this process wrote it. */
-  private async remembered(
-    key: string,
-    bytes: Buffer,
-    options: Omit<SetOptions, 'expectedVersion'>,
-    write: Promise<WriteResult>,
-  ): Promise<WriteResult> {
-    const result = await write;
-    if (options.ephemeral) this.ephemerals.remember(key, bytes);
+  /** An ephemeral key is remembered for re-creation only once this process wrote it. */
+  private async written(key: string, bytes: Buffer, request: WriteRequest): Promise<WriteResult> {
+    const result = await this.writer.write(key, bytes, request);
+    if (request.ephemeral) this.ephemerals.remember(key, bytes);
     return result;
-  }
-
-  /**
-   * After a session expiry: create the key again in the new session. If it exists, it is ours
-   * only when our session owns it; someone else's key is left alone and forgotten here.
-   */
-  private async recreateEphemeral(key: string, bytes: Buffer): Promise<void> {
-    try {
-      if (this.needsChunks(key, bytes)) {
-        await this.setChunked(key, bytes, { ephemeral: true, expectedVersion: -2 });
-      } else {
-        await this.createNode(key, bytes, { ephemeral: true });
-      }
-    } catch (error) {
-      if (!(error instanceof NodeExistsError)) throw error;
-      const stat = await this.connection.exists(this.nodePath(key));
-      if (stat?.ephemeralOwner !== this.connection.session.id) {
-        this.ephemerals.forget(key);
-        throw new NodeExistsError({ operation: 'recreate ephemeral', path: this.nodePath(key) });
-      }
-    }
-  }
-
-  private async writeBytes(
-    key: string,
-    bytes: Buffer,
-    options: SetOptions,
-    previousHead?: Buffer,
-  ): Promise<WriteResult> {
-    if (this.needsChunks(key, bytes)) return this.setChunked(key, bytes, options);
-    const path = this.nodePath(key);
-    if (options.expectedVersion !== undefined)
-      return this.replaceHead(key, path, bytes, options.expectedVersion, previousHead);
-    // Last writer wins: an unconditional write, so concurrent writers of one key never retry.
-    // Whether a chunked value is being replaced is asked in parallel (its chunks must go).
-    const hadChunks = this.chunks.hasGenerations(key).catch(() => false);
-    for (;;) {
-      try {
-        const stat = await this.connection.set(path, bytes);
-        if (await hadChunks) await this.collectAfterCommit(key);
-        return { version: stat.version, stat };
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-      try {
-        return await this.createNode(key, bytes, options);
-      } catch (error) {
-        if (!(error instanceof NodeExistsError)) throw error;
-      }
-    }
   }
 
   private async readEntry<T>(
     key: string,
   ): Promise<{ entry: StorageEntry<T>; head: Buffer } | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const head = await this.readHead(this.nodePath(key));
+      const head = await this.writer.readHead(this.nodePath(key));
       if (!head) return undefined;
       try {
         const value = await this.decode<T>(key, head.data);
@@ -409,90 +322,6 @@ export class ZookeeperStorage {
     }
   }
 
-  private async setChunked(key: string, bytes: Buffer, options: SetOptions): Promise<WriteResult> {
-    for (let attempt = 1; ; attempt++) {
-      const manifest = await this.chunks.write(key, bytes).catch((error) => {
-        if (error instanceof InterruptedGenerationError && attempt < 3) return undefined;
-        throw error;
-      });
-      if (!manifest) continue;
-      try {
-        await this.chunks.assertIntact(key, manifest);
-        const result = await this.switchHead(key, encodeManifest(manifest), options);
-        // The write is committed: cleanup failures are logged, never reported as a failed write.
-        await this.chunks
-          .finish(key, manifest)
-          .then(() => this.chunks.collect(key, () => this.headGeneration(key)))
-          .catch((error: Error) =>
-            this.logger.warn(`cleanup after writing ${key}: ${error.message}`),
-          );
-        return result;
-      } catch (error) {
-        // Our generation will never be the head's: it is collected now, not by the next writer.
-        await this.chunks.finish(key, manifest).catch(() => undefined);
-        await this.chunks.collect(key, () => this.headGeneration(key)).catch(() => undefined);
-        if (error instanceof InterruptedGenerationError && attempt < 3) continue;
-        throw error;
-      }
-    }
-  }
-
-  // expectedVersion -2 means "must not exist" (create), undefined means "whatever is there".
-  private async switchHead(key: string, head: Buffer, options: SetOptions): Promise<WriteResult> {
-    const path = this.nodePath(key);
-    if (options.expectedVersion === -2) return this.createNode(key, head, options);
-    if (options.expectedVersion !== undefined)
-      return this.replaceHead(key, path, head, options.expectedVersion, Buffer.alloc(0));
-    for (;;) {
-      const current = await this.connection.exists(path);
-      try {
-        // The caller collects after dropping its marker, so replaceHead must not (empty `previous`).
-        return current
-          ? await this.replaceHead(key, path, head, current.version, Buffer.alloc(0))
-          : await this.createNode(key, head, options);
-      } catch (error) {
-        if (!lostRace(error)) throw error;
-      }
-    }
-  }
-
-  private async replaceHead(
-    key: string,
-    path: string,
-    bytes: Buffer,
-    version: number,
-    previous?: Buffer,
-  ): Promise<WriteResult> {
-    const stat = await this.connection.set(path, bytes, { version });
-    // A small value replacing a chunked one leaves the old generation behind: collect it now.
-    if (previous === undefined || isManifest(previous)) await this.collectAfterCommit(key);
-    return { version: stat.version, stat };
-  }
-
-  /** The write is committed: a failed cleanup is logged, never reported as a failed write. */
-  private async collectAfterCommit(key: string): Promise<void> {
-    await this.chunks
-      .collect(key, () => this.headGeneration(key))
-      .catch((error: Error) => this.logger.warn(`cleanup after writing ${key}: ${error.message}`));
-  }
-
-  private async createNode(
-    key: string,
-    bytes: Buffer,
-    options: Omit<SetOptions, 'expectedVersion'>,
-  ): Promise<WriteResult> {
-    const path = this.nodePath(key);
-    const mode = options.ephemeral
-      ? CreateMode.EPHEMERAL
-      : options.ttlMs !== undefined
-        ? CreateMode.PERSISTENT_WITH_TTL
-        : CreateMode.PERSISTENT;
-    await this.connection.create(path, bytes, { mode, ttlMs: options.ttlMs, createParents: true });
-    const stat = await this.connection.exists(path);
-    return { version: stat?.version ?? 0, stat: stat! };
-  }
-
-  /** undefined when the snapshot's chunks were collected meanwhile (a newer head follows). */
   /**
    * undefined when the snapshot's chunks were collected meanwhile (a newer head follows). Chunk
    * reads that fail on a connection problem wait for the connection and read again: the watch
@@ -514,25 +343,6 @@ export class ZookeeperStorage {
     }
   }
 
-  private async readHead(path: string): Promise<{ data: Buffer; stat: Stat } | undefined> {
-    return this.connection.get(path).catch((error) => {
-      if (error instanceof NoNodeError) return undefined;
-      throw error;
-    });
-  }
-
-  private async headGeneration(key: string): Promise<string | undefined> {
-    const head = await this.readHead(this.nodePath(key));
-    return head && isManifest(head.data) ? decodeManifest(head.data).generation : undefined;
-  }
-
-  private needsChunks(key: string, bytes: Buffer): boolean {
-    if (bytes.length <= this.maxNodeBytes && !isManifest(bytes)) return false;
-    if (this.options.chunking === false)
-      throw new ValueTooLargeError(key, bytes.length, this.maxNodeBytes);
-    return true;
-  }
-
   private encode(key: string, value: unknown): Buffer {
     try {
       return this.serializer.serialize(value);
@@ -551,13 +361,4 @@ export class ZookeeperStorage {
       throw new SerializationError(`the value of ${JSON.stringify(key)}`, 'deserialize', error);
     }
   }
-}
-
-/** The key changed, appeared or vanished between our read and our write: read again and retry. */
-function lostRace(error: unknown): boolean {
-  return (
-    error instanceof BadVersionError ||
-    error instanceof NodeExistsError ||
-    error instanceof NoNodeError
-  );
 }

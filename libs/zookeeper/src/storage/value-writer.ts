@@ -1,0 +1,200 @@
+import { LoggerService } from '@nestjs/common';
+import { CreateMode } from '../connection/create-mode.enum.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { Stat } from '../connection/zookeeper-types.js';
+import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
+import { decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
+import { ChunkStore, InterruptedGenerationError } from './chunk-store.js';
+import { ValueTooLargeError } from './storage-errors.js';
+import { WriteResult } from './storage-entry.js';
+
+/** When a write may go ahead: the key must not exist, must be at a version, or anything goes. */
+export type WriteCondition =
+  { kind: 'absent' } | { kind: 'version'; version: number } | { kind: 'any' };
+
+export interface WriteRequest {
+  condition: WriteCondition;
+  ephemeral?: boolean;
+  ttlMs?: number;
+  /** The head bytes the caller read, when known (saves a collector round trip). */
+  previousHead?: Buffer;
+}
+
+export interface ValueWriterConfig {
+  maxNodeBytes: number;
+  /** false: values above maxNodeBytes are refused instead of chunked. */
+  chunking: boolean;
+  logger: LoggerService;
+  /** The key's path on the connection. */
+  nodePath(key: string): string;
+}
+
+const INTERRUPTED_GENERATION_ATTEMPTS = 3;
+
+/**
+ * The write path of the storage: a value that fits one znode is written to the key's head; a
+ * larger one is written as an immutable chunk generation (ChunkStore) and made visible by one
+ * compare-and-set of the head, after which the generation it replaced is collected. A cleanup that
+ * fails after the head switch is logged, never reported as a failed write: the write is committed.
+ */
+export class ValueWriter {
+  constructor(
+    private readonly connection: ZookeeperConnection,
+    private readonly chunks: ChunkStore,
+    private readonly config: ValueWriterConfig,
+  ) {}
+
+  async write(key: string, bytes: Buffer, request: WriteRequest): Promise<WriteResult> {
+    if (this.needsChunks(key, bytes)) {
+      if (request.condition.kind === 'absent' && (await this.connection.exists(this.path(key)))) {
+        throw new NodeExistsError({ operation: 'create', path: this.path(key) });
+      }
+      return this.writeChunked(key, bytes, request);
+    }
+    const { condition } = request;
+    if (condition.kind === 'absent') return this.createHead(key, bytes, request);
+    if (condition.kind === 'version') {
+      return this.replaceHead(key, bytes, condition.version, request.previousHead);
+    }
+    // Last writer wins: an unconditional write, so concurrent writers of one key never retry.
+    // Whether a chunked value is being replaced is asked in parallel (its chunks must go).
+    const hadChunks = this.chunks.hasGenerations(key).catch(() => false);
+    for (;;) {
+      try {
+        const stat = await this.connection.set(this.path(key), bytes);
+        if (await hadChunks) await this.collectAfterCommit(key);
+        return { version: stat.version, stat };
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+      try {
+        return await this.createHead(key, bytes, request);
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
+    }
+  }
+
+  /** The chunk generation the key's head points to, if it holds a chunked value. */
+  async headGeneration(key: string): Promise<string | undefined> {
+    const head = await this.readHead(this.path(key));
+    return head && isManifest(head.data) ? decodeManifest(head.data).generation : undefined;
+  }
+
+  async readHead(path: string): Promise<{ data: Buffer; stat: Stat } | undefined> {
+    return this.connection.get(path).catch((error) => {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    });
+  }
+
+  /** Collects the key's generations no head refers to; a failure is logged (see the class). */
+  async collectAfterCommit(key: string): Promise<void> {
+    await this.chunks
+      .collect(key, () => this.headGeneration(key))
+      .catch((error: Error) =>
+        this.config.logger.warn(`cleanup after writing ${key}: ${error.message}`),
+      );
+  }
+
+  private needsChunks(key: string, bytes: Buffer): boolean {
+    // Bytes that look like a manifest are chunked too, so a value can never pass for a head.
+    if (bytes.length <= this.config.maxNodeBytes && !isManifest(bytes)) return false;
+    if (!this.config.chunking)
+      throw new ValueTooLargeError(key, bytes.length, this.config.maxNodeBytes);
+    return true;
+  }
+
+  private async writeChunked(
+    key: string,
+    bytes: Buffer,
+    request: WriteRequest,
+  ): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const retryable = (error: unknown) =>
+        error instanceof InterruptedGenerationError && attempt < INTERRUPTED_GENERATION_ATTEMPTS;
+      const manifest = await this.chunks.write(key, bytes).catch((error) => {
+        if (retryable(error)) return undefined;
+        throw error;
+      });
+      if (!manifest) continue;
+      try {
+        await this.chunks.assertIntact(key, manifest);
+        const result = await this.switchHead(key, encodeManifest(manifest), request);
+        await this.chunks
+          .finish(key, manifest)
+          .then(() => this.collectAfterCommit(key))
+          .catch((error: Error) =>
+            this.config.logger.warn(`cleanup after writing ${key}: ${error.message}`),
+          );
+        return result;
+      } catch (error) {
+        // Our generation will never be the head's: it is collected now, not by the next writer.
+        await this.chunks.finish(key, manifest).catch(() => undefined);
+        await this.chunks.collect(key, () => this.headGeneration(key)).catch(() => undefined);
+        if (retryable(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async switchHead(key: string, head: Buffer, request: WriteRequest): Promise<WriteResult> {
+    const { condition } = request;
+    // The caller collects after dropping its marker, so replaceHead must not (empty `previous`).
+    if (condition.kind === 'absent') return this.createHead(key, head, request);
+    if (condition.kind === 'version') {
+      return this.replaceHead(key, head, condition.version, Buffer.alloc(0));
+    }
+    for (;;) {
+      const current = await this.connection.exists(this.path(key));
+      try {
+        return current
+          ? await this.replaceHead(key, head, current.version, Buffer.alloc(0))
+          : await this.createHead(key, head, request);
+      } catch (error) {
+        if (!lostRace(error)) throw error;
+      }
+    }
+  }
+
+  private async replaceHead(
+    key: string,
+    bytes: Buffer,
+    version: number,
+    previous?: Buffer,
+  ): Promise<WriteResult> {
+    const stat = await this.connection.set(this.path(key), bytes, { version });
+    // A small value replacing a chunked one leaves the old generation behind: collect it now.
+    if (previous === undefined || isManifest(previous)) await this.collectAfterCommit(key);
+    return { version: stat.version, stat };
+  }
+
+  private async createHead(
+    key: string,
+    bytes: Buffer,
+    request: WriteRequest,
+  ): Promise<WriteResult> {
+    const path = this.path(key);
+    const mode = request.ephemeral
+      ? CreateMode.EPHEMERAL
+      : request.ttlMs !== undefined
+        ? CreateMode.PERSISTENT_WITH_TTL
+        : CreateMode.PERSISTENT;
+    await this.connection.create(path, bytes, { mode, ttlMs: request.ttlMs, createParents: true });
+    const stat = await this.connection.exists(path);
+    return { version: stat?.version ?? 0, stat: stat! };
+  }
+
+  private path(key: string): string {
+    return this.config.nodePath(key);
+  }
+}
+
+/** The key changed, appeared or vanished between our read and our write: read again and retry. */
+export function lostRace(error: unknown): boolean {
+  return (
+    error instanceof BadVersionError ||
+    error instanceof NodeExistsError ||
+    error instanceof NoNodeError
+  );
+}
