@@ -1,12 +1,12 @@
 export type { DeadLetter } from './dead-letters.js';
 export type { QueueDelivery } from './queue-deliveries.js';
+export type { QueueConsumer } from './queue-consumer.js';
 export type {
   ConsumerStats,
   ConsumeOptions,
   MessageContext,
   MessageHandler,
-  QueueConsumer,
   QueuePaths,
   WorkQueueEvent,
-} from './queue-consumer.js';
+} from './queue-types.js';
 export * from './work-queue.js';

@@ -1,6 +1,7 @@
 import { DeliveryReleasedError } from '../shared/messaging-errors.js';
 import { Observable } from 'rxjs';
-import { MessageContext, MessageHandler, QueueConsumer } from './queue-consumer.js';
+import { QueueConsumer } from './queue-consumer.js';
+import { MessageContext, MessageHandler } from './queue-types.js';
 
 /** One message of a work queue, as delivered by `WorkQueue.deliveries()`. */
 export interface QueueDelivery<T> extends MessageContext {

@@ -9,13 +9,8 @@ import { Batcher, BatcherOptions } from '../shared/batcher.js';
 import { batchNamePrefix, parseBatchEntries } from '../shared/entry-names.js';
 import { DeadLetter, readDeadLetters } from './dead-letters.js';
 import { consumerDeliveries, QueueDelivery } from './queue-deliveries.js';
-import {
-  ConsumeOptions,
-  MessageHandler,
-  QueueConsumer,
-  QueuePaths,
-  WorkQueueEvent,
-} from './queue-consumer.js';
+import { QueueConsumer } from './queue-consumer.js';
+import { ConsumeOptions, MessageHandler, QueuePaths, WorkQueueEvent } from './queue-types.js';
 
 export interface WorkQueueOptions extends BatcherOptions {
   /** Message encoding; default JSON (use BufferSerializer for raw bytes). */

@@ -1,0 +1,69 @@
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { Serializer } from '../../codec/serializers.js';
+
+export interface ConsumeOptions {
+  /** Items (batches) held and processed at once; also the bound on held locks. Default 1. */
+  concurrency?: number;
+  /**
+   * Idle consumers wait in a line; those in its first `lineFront` places watch the items (see
+   * ConsumerLine). Default 2, so one consumer dying silently does not hold up new items; more
+   * make each new item wake more consumers. Use one value for all consumers of a queue.
+   */
+  lineFront?: number;
+  /** Failed runs of one message before it moves to the dead letters. Default 5. */
+  maxAttempts?: number;
+  /** Pause before running a failed message again. Default 100 ms. */
+  retryDelayMs?: number;
+  /**
+   * How often an item's progress is written while its messages succeed. A crash redelivers the
+   * messages handled since the last write. Default 100 ms.
+   */
+  progressIntervalMs?: number;
+}
+
+export interface MessageContext {
+  /** The item (batch znode) and the message's index in it. */
+  readonly item: string;
+  readonly index: number;
+  /** 1 on the first run, counting the runs of earlier consumers of this item. */
+  readonly attempt: number;
+}
+
+export type MessageHandler<T> = (message: T, context: MessageContext) => unknown;
+
+export type WorkQueueEvent =
+  | { type: 'handler-failed'; item: string; index: number; attempt: number; error: unknown }
+  | { type: 'dead-lettered'; item: string; index: number; attempts: number; error: unknown }
+  /** The item was left for another consumer (lock lost with the session, or a ZooKeeper error). */
+  | { type: 'item-abandoned'; item: string; error?: unknown }
+  | { type: 'consumer-error'; error: unknown };
+
+export interface QueuePaths {
+  items: string;
+  locks: string;
+  progress: string;
+  dead: string;
+  /** The line of idle consumers (see ConsumerLine). */
+  waiters: string;
+}
+
+/** What a consumer did, for tests and metrics. */
+export interface ConsumerStats {
+  /** Item lists read and acted on (one per children-watch delivery while active in the line). */
+  listings: number;
+  /** Times this consumer became active (moved into the front of the line of idle consumers). */
+  turns: number;
+  /** Item lists read after finishing an item, before joining the line again. */
+  backlogChecks: number;
+}
+
+/** What a consumer needs from its WorkQueue. */
+export interface ConsumerContext {
+  readonly connection: ZookeeperConnection;
+  readonly paths: QueuePaths;
+  readonly serializer: Serializer;
+  ready(): Promise<void>;
+  emit(event: WorkQueueEvent): void;
+  /** Called once `stop()` has released everything. */
+  stopped(): void;
+}
