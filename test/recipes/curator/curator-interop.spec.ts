@@ -7,7 +7,7 @@ import {
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
-import { LineProcess } from '../election/line-process.js';
+import { LineProcess } from '../../support/line-process.js';
 import {
   CuratorInstallation,
   CuratorInstallationError,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { LineProcess } from '../election/line-process.js';
+import { LineProcess } from '../../support/line-process.js';
 import { CuratorInstallation } from './curator-installation.js';
 
 const SOURCE = 'test/recipes/curator/CuratorPeer.java';

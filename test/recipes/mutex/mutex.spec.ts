@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { LockLoss, Mutex, nodeName, orderContenders, ZookeeperConnection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
-import { LineProcess, spawnFixture } from '../election/line-process.js';
+import { LineProcess, spawnFixture } from '../../support/line-process.js';
 
 const connections = new TestConnections(testNamespace('mutex'));
 afterAll(() => connections.closeAll());

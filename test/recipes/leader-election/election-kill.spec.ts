@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
-import { ChildLine, LineProcess, spawnFixture } from './line-process.js';
+import { ChildLine, LineProcess, spawnFixture } from '../../support/line-process.js';
 
 const connections = new TestConnections(testNamespace('election-kill'));
 const SESSION_TIMEOUT_MS = 2000;
@@ -21,7 +21,7 @@ interface Term {
 }
 
 function spawnCandidate(id: string): LineProcess {
-  const child = spawnFixture(id, 'test/recipes/election/fixtures/candidate.ts', [
+  const child = spawnFixture(id, 'test/recipes/leader-election/fixtures/candidate.ts', [
     testConnectString(),
     connections.namespace,
     '/election',
