@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ZookeeperConnection } from 'nestjs-zookeeper';
-import { BroadcastLog } from '../../libs/zookeeper/src/messaging/index.js';
-import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
-import { FixtureProcess, received, sleep } from './support.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { BroadcastLog } from 'nestjs-zookeeper';
+import { testConnectString, useTestConnections } from '../support/connect.js';
+import { FixtureProcess, received } from './support.js';
 
-const connections = new TestConnections(testNamespace('broadcast-crash'));
-let zk: ZookeeperConnection;
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('broadcast-crash');
 
 const TOTAL = 5000;
 const FIXTURE = 'test/messaging/fixtures/broadcast-subscriber.ts';
+afterAll(() => FixtureProcess.stopAll());
 
 describe('broadcast log with subscriber processes', () => {
   it('1 publisher, 3 subscriber processes, one killed with SIGKILL and restarted: each gets all 5,000 in order', async () => {
@@ -30,12 +26,12 @@ describe('broadcast log with subscriber processes', () => {
       Object.values(subscribers).map((p) => p.until((l) => l.includes('ready'), 'ready')),
     );
 
-    const log = new BroadcastLog<{ n: number }>(zk, topic, { lingerMs: 2 });
+    const log = new BroadcastLog<{ n: number }>(connections.zk, topic, { lingerMs: 2 });
     const started = Date.now();
     const publishing = (async () => {
       for (let n = 0; n < TOTAL; n += 50) {
         await log.publish(Array.from({ length: 50 }, (_, i) => ({ n: n + i })));
-        await sleep(10);
+        await delay(10); // pacing: the kill falls mid-stream
       }
     })();
 

@@ -1,32 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ZookeeperConnection } from 'nestjs-zookeeper';
-import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-import { BroadcastLog } from '../../libs/zookeeper/src/messaging/index.js';
-import { silentLogger } from '../support/connect.js';
-import { sleep } from './support.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from '@jest/globals';
+import { BroadcastLog, BroadcastLogEvent, ConnectionState } from 'nestjs-zookeeper';
+import { nextState } from '../support/connect.js';
+import { DedicatedServer } from '../support/dedicated-server.js';
+import { firstMatch, until } from '../support/until.js';
 
 // Stops and restarts its own server, away from the other test files.
-let server: ZookeeperTestingServer;
-const opened: ZookeeperConnection[] = [];
-
-async function open(): Promise<ZookeeperConnection> {
-  const connection = await ZookeeperConnection.connect({
-    connectString: server.connectString,
-    sessionTimeoutMs: 6000,
-    logger: silentLogger,
-    retry: { deadlineMs: 30_000 },
-  });
-  opened.push(connection);
-  return connection;
-}
-
-beforeAll(async () => {
-  server = await ZookeeperTestingServer.start();
-});
-afterAll(async () => {
-  await Promise.all(opened.map((connection) => connection.close()));
-  await server.close();
-});
+const dedicated = new DedicatedServer();
+const open = () => dedicated.connect({ sessionTimeoutMs: 6000, retry: { deadlineMs: 30_000 } });
 
 describe('broadcast log across a server restart (own server)', () => {
   it('loses nothing and delivers each message once, in order, when the server restarts mid-stream', async () => {
@@ -34,37 +15,44 @@ describe('broadcast log across a server restart (own server)', () => {
     const topic = '/topics/restart';
     const [publisherZk, zkA, zkB] = await Promise.all([open(), open(), open()]);
     const publisher = new BroadcastLog<{ n: number }>(publisherZk, topic, { lingerMs: 2 });
-    const readers = [new BroadcastLog<{ n: number }>(zkA, topic), new BroadcastLog(zkB, topic)];
+    const readers = [
+      new BroadcastLog<{ n: number }>(zkA, topic),
+      new BroadcastLog<{ n: number }>(zkB, topic),
+    ];
     const received: number[][] = [[], []];
+    const registered = readers.map((reader, index) =>
+      firstMatch(reader.events$, (event: BroadcastLogEvent) => event.type === 'registered', {
+        message: `reader-${index} to register`,
+        timeoutMs: 20_000,
+      }),
+    );
     const done = readers.map(
       (reader, index) =>
         new Promise<void>((resolve, reject) =>
-          (reader as BroadcastLog<{ n: number }>)
-            .deliveries(`reader-${index}`, { autoAck: true })
-            .subscribe({
-              next: ({ message }) => {
-                received[index].push(message.n);
-                if (message.n === TOTAL - 1) resolve();
-              },
-              error: reject,
-            }),
+          reader.deliveries(`reader-${index}`, { autoAck: true }).subscribe({
+            next: ({ message }) => {
+              received[index].push(message.n);
+              if (message.n === TOTAL - 1) resolve();
+            },
+            error: reject,
+          }),
         ),
     );
-    while ((await publisherZk.getChildren(`${topic}/clients`).catch(() => [])).length < 2) {
-      await sleep(50);
-    }
+    await Promise.all(registered);
 
     const started = Date.now();
     const publishing = (async () => {
       for (let n = 0; n < TOTAL; n += 50) {
         await publisher.publish(Array.from({ length: 50 }, (_, i) => ({ n: n + i })));
-        await sleep(10);
+        await delay(10); // pacing: the stream is still running when the server stops
       }
     })();
-    while (received[0].length < 1000) await sleep(20);
-    await server.stop();
-    await sleep(1000);
-    await server.start();
+    await until(() => received[0].length >= 1000, { message: 'reader-0 to pass 1000 messages' });
+    // The outage lasts until every client has noticed it.
+    const suspended = [publisherZk, zkA, zkB].map((zk) => nextState(zk, ConnectionState.SUSPENDED));
+    await dedicated.server.stop();
+    await Promise.all(suspended);
+    await dedicated.server.start();
     await publishing;
     await Promise.all(done);
 

@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { firstValueFrom, Subscription, take, toArray } from 'rxjs';
-import { ZookeeperConnection } from 'nestjs-zookeeper';
-import { expireSession } from 'nestjs-zookeeper/testing';
+import { describe, expect, it } from '@jest/globals';
+import { filter, firstValueFrom, Subscription, take, toArray } from 'rxjs';
 import {
   BroadcastDelivery,
   BroadcastLog,
   BroadcastLogEvent,
   MessageTooLargeError,
-} from '../../libs/zookeeper/src/messaging/index.js';
-import { parseBatchEntries } from '../../libs/zookeeper/src/messaging/shared/entry-names.js';
-import { TestConnections, testNamespace } from '../support/connect.js';
+  nodeName,
+} from 'nestjs-zookeeper';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import { useTestConnections } from '../support/connect.js';
+import { firstMatch, until } from '../support/until.js';
+import { Recorder } from '../support/watch-helpers.js';
+import { range, type Message } from './support.js';
 
-const connections = new TestConnections(testNamespace('broadcast'));
-let zk: ZookeeperConnection;
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
-
-type Message = { n: number };
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
+const connections = useTestConnections('broadcast');
 
 /** Subscribes, acks everything, and collects deliveries until `count` arrived. */
 async function collect(
@@ -36,12 +29,12 @@ async function collect(
 
 describe('BroadcastLog', () => {
   it('delivers in publish order and batches arrays and the linger window into few znodes', async () => {
-    const log = new BroadcastLog<Message>(zk, '/topics/order', { lingerMs: 20 });
+    const log = new BroadcastLog<Message>(connections.zk, '/topics/order', { lingerMs: 20 });
     const started = Date.now();
     const offsets = await log.publish(range(0, 3000));
     const singles = await Promise.all(range(3000, 3200).map((message) => log.publish(message)));
     const publishMs = Date.now() - started;
-    const entries = await zk.getChildren('/topics/order/log');
+    const entries = await connections.zk.getChildren('/topics/order/log');
     // 3000 small messages fit one batch; 200 single publishes within the linger window share few.
     expect(entries.length).toBeGreaterThanOrEqual(2);
     expect(entries.length).toBeLessThanOrEqual(10);
@@ -61,20 +54,22 @@ describe('BroadcastLog', () => {
   });
 
   it('splits a large publish into batches under the size limit and refuses an oversize message', async () => {
-    const log = new BroadcastLog<string>(zk, '/topics/large', { maxBatchBytes: 100_000 });
+    const log = new BroadcastLog<string>(connections.zk, '/topics/large', {
+      maxBatchBytes: 100_000,
+    });
     const big = 'x'.repeat(30_000);
     await log.publish(Array.from({ length: 10 }, () => big));
     // 3 messages of ~30 KB per 100 KB batch.
-    expect(await zk.getChildren('/topics/large/log')).toHaveLength(4);
+    expect(await connections.zk.getChildren('/topics/large/log')).toHaveLength(4);
     await expect(log.publish(['small', 'y'.repeat(100_000)])).rejects.toBeInstanceOf(
       MessageTooLargeError,
     );
-    expect(await zk.getChildren('/topics/large/log')).toHaveLength(4);
+    expect(await connections.zk.getChildren('/topics/large/log')).toHaveLength(4);
     await log.close();
   });
 
   it('delivers to a live subscriber as messages are published (children watch)', async () => {
-    const log = new BroadcastLog<Message>(zk, '/topics/live');
+    const log = new BroadcastLog<Message>(connections.zk, '/topics/live');
     const received: number[] = [];
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
@@ -91,7 +86,7 @@ describe('BroadcastLog', () => {
 
   it('resumes a restarted subscriber right after its committed offset; latest skips history', async () => {
     const topic = '/topics/resume';
-    const first = new BroadcastLog<Message>(zk, topic);
+    const first = new BroadcastLog<Message>(connections.zk, topic);
     await first.publish(range(0, 300));
     // Ack 120 of 300, then stop (as a process shutdown would): the acks are committed on stop.
     const seen: BroadcastDelivery<Message>[] = [];
@@ -106,15 +101,16 @@ describe('BroadcastLog', () => {
       });
     });
     await first.close();
-    expect((await zk.getChildren(`${topic}/clients`)).length).toBe(0);
+    expect((await connections.zk.getChildren(`${topic}/clients`)).length).toBe(0);
 
-    const second = new BroadcastLog<Message>(zk, topic);
+    const second = new BroadcastLog<Message>(connections.zk, topic);
     await second.publish(range(300, 400));
     const resumed = await collect(second, 'worker', 280);
     expect(resumed.map((d) => d.message.n)).toEqual(range(120, 400).map((m) => m.n));
 
+    const lateRegistered = registration(second, 'late');
     const latestDone = collect(second, 'late', 50, { from: 'latest' });
-    await waitForClients(topic, 1);
+    await lateRegistered;
     await second.publish(range(400, 450));
     expect((await latestDone).map((d) => d.message.n)).toEqual(range(400, 450).map((m) => m.n));
     await second.close();
@@ -122,7 +118,7 @@ describe('BroadcastLog', () => {
 
   it('compacts exactly the batches every durable subscriber committed past', async () => {
     const topic = '/topics/retention';
-    const log = new BroadcastLog<Message>(zk, topic, {
+    const log = new BroadcastLog<Message>(connections.zk, topic, {
       lingerMs: 0,
       commitIntervalMs: 10,
       retention: { auto: false },
@@ -132,21 +128,23 @@ describe('BroadcastLog', () => {
     await collect(log, 'slow', 35); // commits through #34, inside the 4th batch
     await log.close();
 
-    const reopened = new BroadcastLog<Message>(zk, topic, { retention: { auto: false } });
+    const reopened = new BroadcastLog<Message>(connections.zk, topic, {
+      retention: { auto: false },
+    });
     const result = await reopened.compact();
     expect(result.deletedEntries).toBe(3);
-    expect(await zk.getChildren(`${topic}/log`)).toHaveLength(7);
+    expect(await connections.zk.getChildren(`${topic}/log`)).toHaveLength(7);
     expect((await collect(reopened, 'slow', 65)).map((d) => d.message.n)).toEqual(
       range(35, 100).map((m) => m.n),
     );
     expect((await reopened.compact()).deletedEntries).toBe(7);
-    expect(await zk.getChildren(`${topic}/log`)).toHaveLength(0);
+    expect(await connections.zk.getChildren(`${topic}/log`)).toHaveLength(0);
     await reopened.close();
   });
 
   it('maxEntries deletes past a lagging subscriber only with a retention-overrun event', async () => {
     const topic = '/topics/overrun';
-    const log = new BroadcastLog<Message>(zk, topic, {
+    const log = new BroadcastLog<Message>(connections.zk, topic, {
       lingerMs: 0,
       retention: { auto: false, maxEntries: 4 },
     });
@@ -167,7 +165,7 @@ describe('BroadcastLog', () => {
 
   it('maxAgeMs deletes old batches, announcing the subscribers it overtakes', async () => {
     const topic = '/topics/max-age';
-    const log = new BroadcastLog<Message>(zk, topic, {
+    const log = new BroadcastLog<Message>(connections.zk, topic, {
       lingerMs: 0,
       commitIntervalMs: 10,
       retention: { auto: false, maxAgeMs: 1000 },
@@ -177,14 +175,22 @@ describe('BroadcastLog', () => {
     await registerOnly(log, 'behind');
     for (let n = 0; n < 3; n++) await log.publish(range(n * 5, n * 5 + 5)); // old batches
     await collect(log, 'caught-up', 15);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const oldBatches = await connections.zk.getChildren(`${topic}/log`);
+    const stats = await Promise.all(
+      oldBatches.map((name) => connections.zk.exists(`${topic}/log/${name}`)),
+    );
+    const newestOld = Math.max(...stats.map((stat) => stat!.ctime.getTime()));
+    await until(() => Date.now() - newestOld > 1000, {
+      message: 'the 3 old batches to be older than maxAgeMs',
+      timeoutMs: 5000,
+    });
     for (let n = 3; n < 5; n++) await log.publish(range(n * 5, n * 5 + 5)); // young batches
-    while ((await log.committedOffsets()).get('caught-up')! < 0) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(async () => (await log.committedOffsets()).get('caught-up')! >= 0, {
+      message: "'caught-up' to commit",
+    });
 
     expect((await log.compact()).deletedEntries).toBe(3);
-    expect(await zk.getChildren(`${topic}/log`)).toHaveLength(2);
+    expect(await connections.zk.getChildren(`${topic}/log`)).toHaveLength(2);
     const overruns = events.filter((event) => event.type === 'retention-overrun');
     // 'caught-up' had committed past the old batches: only 'behind' was overtaken.
     expect(overruns).toEqual([
@@ -198,7 +204,7 @@ describe('BroadcastLog', () => {
 
   it('skips a listed batch deleted before it was read, with an entry-missing event', async () => {
     const topic = '/topics/missing';
-    const writer = new BroadcastLog<Message>(zk, topic, {
+    const writer = new BroadcastLog<Message>(connections.zk, topic, {
       lingerMs: 0,
       retention: { auto: false, maxEntries: 2 },
     });
@@ -221,17 +227,15 @@ describe('BroadcastLog', () => {
     const events: BroadcastLogEvent[] = [];
     reader.events$.subscribe((event) => events.push(event));
     const received = collect(reader, 'slow', 20);
-    while (held === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => held > 0, { message: 'the slow reader to reach a batch' });
 
-    const listed = await zk.getChildren(`${topic}/log`);
+    const listed = await connections.zk.getChildren(`${topic}/log`);
     expect((await writer.compact()).deletedEntries).toBe(8); // behind the slow reader's back
     open();
     expect((await received).map((d) => d.message.n)).toEqual(range(80, 100).map((m) => m.n));
     const missing = events.filter((event) => event.type === 'entry-missing');
-    const deleted = parseBatchEntries(listed).slice(0, 8);
-    expect(missing.map((event) => event.type === 'entry-missing' && event.entry)).toEqual(
-      deleted.map((entry) => entry.name),
-    );
+    const deleted = inLogOrder(listed).slice(0, 8);
+    expect(missing.map((event) => event.type === 'entry-missing' && event.entry)).toEqual(deleted);
     expect(missing[0]).toMatchObject({ subscriberId: 'slow', deliveredOffset: -1 });
     await Promise.all([writer.close(), reader.close()]);
   });
@@ -240,38 +244,52 @@ describe('BroadcastLog', () => {
     const topic = '/topics/expiry';
     const subscriberZk = await connections.open({ sessionTimeoutMs: 2000 });
     const reader = new BroadcastLog<Message>(subscriberZk, topic);
-    const writer = new BroadcastLog<Message>(zk, topic);
+    const writer = new BroadcastLog<Message>(connections.zk, topic);
+    const registrations = new Recorder(reader.events$.pipe(filter(isRegistration)));
     const received: number[] = [];
     reader.deliveries('s', { autoAck: true }).subscribe((d) => received.push(d.message.n));
-    await waitForClients(topic, 1);
-    const [before] = await zk.getChildren(`${topic}/clients`);
+    const before = await registrations.until(() => true, 'the registration');
+    expect(await connections.zk.getChildren(`${topic}/clients`)).toEqual([nodeName(before.path)]);
     await writer.publish(range(0, 100));
     await expireSession(subscriberZk);
     await writer.publish(range(100, 200));
-    for (;;) {
-      const clients = await zk.getChildren(`${topic}/clients`);
-      if (clients.length === 1 && clients[0] !== before) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    while (received.length < 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await registrations.until(
+      (event) => event.path !== before.path,
+      'the registration in the new session',
+    );
+    // The old client node went with the old session: one client, the new one.
+    expect(await connections.zk.getChildren(`${topic}/clients`)).toEqual([nodeName(after.path)]);
+    await until(() => received.length >= 200, { message: '200 deliveries' });
     expect(received).toEqual(range(0, 200).map((m) => m.n));
+    registrations.unsubscribe();
     await Promise.all([reader.close(), writer.close()]);
   });
 });
 
+type Registration = Extract<BroadcastLogEvent, { type: 'registered' }>;
+
+const isRegistration = (event: BroadcastLogEvent): event is Registration =>
+  event.type === 'registered';
+
+/** Resolves once `id` has registered on `log` (its offset stored and its client node created). */
+function registration(log: BroadcastLog<Message>, id: string): Promise<Registration> {
+  return firstMatch(
+    log.events$,
+    (event): event is Registration => isRegistration(event) && event.subscriberId === id,
+    { message: `${id} to register`, timeoutMs: 20_000 },
+  );
+}
+
 /** Registers a durable subscriber (its offset stored) and leaves at once, reading nothing. */
 async function registerOnly(log: BroadcastLog<Message>, id: string): Promise<void> {
+  const registered = registration(log, id);
   const subscription = log.deliveries(id).subscribe();
-  while (!(await log.committedOffsets()).has(id)) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await registered;
   subscription.unsubscribe();
 }
 
-async function waitForClients(topic: string, count: number): Promise<void> {
-  for (;;) {
-    const clients = await zk.getChildren(`${topic}/clients`).catch(() => []);
-    if (clients.length === count) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Batch znode names (`_c_<uuid>-m<count>-<sequence>`) in log order: by their sequence. */
+function inLogOrder(names: readonly string[]): string[] {
+  const sequence = (name: string) => Number(name.slice(-10));
+  return [...names].sort((a, b) => sequence(a) - sequence(b));
 }

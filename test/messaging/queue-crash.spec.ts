@@ -1,21 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ZookeeperConnection } from 'nestjs-zookeeper';
-import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-import { WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
-import { silentLogger } from '../support/connect.js';
-import { FixtureProcess, sleep } from './support.js';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { WorkQueue } from 'nestjs-zookeeper';
+import { DedicatedServer } from '../support/dedicated-server.js';
+import { until } from '../support/until.js';
+import { FixtureProcess } from './support.js';
 
 // Kills a consumer and restarts its own server, away from the other test files. The publisher
 // is a process too: this process only opens a connection once the server is back.
-let server: ZookeeperTestingServer;
+afterAll(() => FixtureProcess.stopAll()); // before the server closes
+const dedicated = new DedicatedServer();
 const NAMESPACE = '/queue-crash';
 const PATH = '/queues/crash';
 const TOTAL = 5000;
 
-beforeAll(async () => {
-  server = await ZookeeperTestingServer.start();
-});
-afterAll(() => server.close());
+const start = (fixture: string, args: string[]) =>
+  new FixtureProcess(`test/messaging/fixtures/${fixture}.ts`, args);
 
 /** The n of each "<n> <item>:<index>" line of a consumer process. */
 function handled(process: FixtureProcess): number[] {
@@ -26,39 +24,31 @@ function handled(process: FixtureProcess): number[] {
 
 describe('work queue with consumer processes (own server)', () => {
   it('3 consumer processes, one killed with SIGKILL, and a server restart: none of 5,000 lost', async () => {
-    const args = [server.connectString, NAMESPACE, PATH];
-    const consumers = [1, 2, 3].map(
-      () => new FixtureProcess('test/messaging/fixtures/queue-consumer.ts', [...args, '2']),
-    );
+    const args = [dedicated.server.connectString, NAMESPACE, PATH];
+    const consumers = [1, 2, 3].map(() => start('queue-consumer', [...args, '2']));
     await Promise.all(consumers.map((c) => c.until((lines) => lines.includes('ready'), 'ready')));
     const victim = consumers[2];
     const total = () => consumers.reduce((sum, c) => sum + handled(c).length, 0);
 
     const started = Date.now();
-    const publisher = new FixtureProcess('test/messaging/fixtures/queue-publisher.ts', [
-      ...args,
-      String(TOTAL),
-    ]);
-    while (total() < 1000) await sleep(10);
-    await server.stop();
-    await server.start();
-    while (handled(victim).length < 1200) await sleep(10);
+    const publisher = start('queue-publisher', [...args, String(TOTAL)]);
+    await until(() => total() >= 1000, { message: '1000 messages handled' });
+    await dedicated.server.stop();
+    await dedicated.server.start();
+    await until(() => handled(victim).length >= 1200, { message: 'the victim to handle 1200' });
     victim.kill('SIGKILL');
     await victim.exited;
     const victimHandled = new Set(handled(victim));
     await publisher.until((lines) => lines.includes('done'), 'the publisher', 60_000);
 
-    const zk = await ZookeeperConnection.connect({
-      connectString: server.connectString,
-      namespace: NAMESPACE,
-      logger: silentLogger,
-    });
+    const zk = await dedicated.connect({ namespace: NAMESPACE });
     const queue = new WorkQueue<{ n: number }>(zk, PATH);
     const distinct = () => new Set(consumers.flatMap(handled)).size;
-    const deadline = Date.now() + 60_000;
-    while ((distinct() < TOTAL || (await queue.pendingItems()) > 0) && Date.now() < deadline) {
-      await sleep(100);
-    }
+    await until(async () => distinct() >= TOTAL && (await queue.pendingItems()) === 0, {
+      message: `all ${TOTAL} messages handled and no item pending`,
+      timeoutMs: 60_000,
+      pollMs: 100,
+    });
     const elapsed = Date.now() - started;
     const pending = await queue.pendingItems();
     await zk.close();

@@ -1,43 +1,36 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Subscription } from 'rxjs';
-import { ZookeeperConnection } from 'nestjs-zookeeper';
-import {
-  QueueDelivery,
-  WorkQueue,
-  WorkQueueEvent,
-} from '../../libs/zookeeper/src/messaging/index.js';
-import { TestConnections, testNamespace } from '../support/connect.js';
-import { range, until, type Message } from './support.js';
+import { QueueDelivery, WorkQueue, WorkQueueEvent } from 'nestjs-zookeeper';
+import { useTestConnections } from '../support/connect.js';
+import { until } from '../support/until.js';
+import { range, type Message } from './support.js';
 
-const connections = new TestConnections(testNamespace('queue-deliveries'));
-let zk: ZookeeperConnection;
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('queue-deliveries');
 
-describe('WorkQueue.messages (Observable with ack/nack)', () => {
+describe('WorkQueue.deliveries (Observable with ack/nack)', () => {
   it('delivers every message in order, going on after each ack, and empties the queue', async () => {
-    const queue = new WorkQueue<Message>(zk, '/queues/observable-ack');
+    const queue = new WorkQueue<Message>(connections.zk, '/queues/observable-ack');
     await queue.publish(range(0, 50));
     await queue.publish(range(50, 60));
     const received: number[] = [];
+    const attempts: number[] = [];
     const subscription = queue.deliveries({ concurrency: 1 }).subscribe((delivery) => {
       received.push(delivery.message.n);
-      expect(delivery.attempt).toBe(1);
+      attempts.push(delivery.attempt);
       // Acked later: the consumer waits for it before the next message of the item.
-      setTimeout(() => delivery.ack(), 1);
+      setImmediate(() => delivery.ack());
     });
-    await until(() => received.length === 60, '60 deliveries');
-    await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
+    await until(() => received.length === 60, { message: '60 deliveries' });
+    await until(async () => (await queue.pendingItems()) === 0, { message: 'an empty queue' });
     expect(received).toEqual(range(0, 60).map((m) => m.n));
+    expect(attempts).toEqual(received.map(() => 1));
     subscription.unsubscribe();
     await queue.close();
-    expect(await zk.getChildren('/queues/observable-ack/locks')).toEqual([]);
+    expect(await connections.zk.getChildren('/queues/observable-ack/locks')).toEqual([]);
   });
 
   it('counts a nack as a failed attempt: retried, then dead-lettered', async () => {
-    const queue = new WorkQueue<Message>(zk, '/queues/observable-nack');
+    const queue = new WorkQueue<Message>(connections.zk, '/queues/observable-nack');
     const events: WorkQueueEvent[] = [];
     queue.events$.subscribe((event) => events.push(event));
     await queue.publish(range(0, 3));
@@ -49,7 +42,7 @@ describe('WorkQueue.messages (Observable with ack/nack)', () => {
         if (delivery.message.n === 1) delivery.nack(new Error(`no #1 (${delivery.attempt})`));
         else delivery.ack();
       });
-    await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
+    await until(async () => (await queue.pendingItems()) === 0, { message: 'an empty queue' });
     subscription.unsubscribe();
     expect(runs).toEqual([
       [0, 1],
@@ -88,9 +81,11 @@ describe('WorkQueue.messages (Observable with ack/nack)', () => {
     });
     await thirdArrived;
     const item = seenByA[0].item;
-    expect(await zk.getChildren(`${path}/locks`)).toEqual([item]);
+    expect(await connections.zk.getChildren(`${path}/locks`)).toEqual([item]);
     subscriptionA.unsubscribe();
-    await until(async () => (await zk.getChildren(`${path}/locks`)).length === 0, 'the release');
+    await until(async () => (await connections.zk.getChildren(`${path}/locks`)).length === 0, {
+      message: 'the release',
+    });
     seenByA[2].ack(); // too late: ignored
 
     const seenByB: QueueDelivery<Message>[] = [];
@@ -98,7 +93,7 @@ describe('WorkQueue.messages (Observable with ack/nack)', () => {
       seenByB.push(delivery);
       delivery.ack();
     });
-    await until(async () => (await queueB.pendingItems()) === 0, 'an empty queue');
+    await until(async () => (await queueB.pendingItems()) === 0, { message: 'an empty queue' });
     subscriptionB.unsubscribe();
     // Resumed at the unacked message, and the give-back did not count as an attempt.
     expect(seenByB[0]).toMatchObject({ item, index: 2, attempt: 1, message: { n: 2 } });

@@ -1,23 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ZookeeperConnection } from 'nestjs-zookeeper';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { QueueConsumer, WorkQueue, ZookeeperConnection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
-import { QueueConsumer, WorkQueue } from '../../libs/zookeeper/src/messaging/index.js';
-import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
-import { FixtureProcess, sleep, until, type Message } from './support.js';
+import { testConnectString, useTestConnections } from '../support/connect.js';
+import { until } from '../support/until.js';
+import { caughtUp } from '../support/watch-helpers.js';
+import { FixtureProcess, type Message } from './support.js';
 
-const connections = new TestConnections(testNamespace('queue-line'));
-let zk: ZookeeperConnection;
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('queue-line');
+afterAll(() => FixtureProcess.stopAll());
 
 describe('WorkQueue line of idle consumers', () => {
   it('wakes only the front of the line for each item, not every idle consumer', async () => {
     const CONSUMERS = 8;
     const ITEMS = 30;
     const path = '/queues/line';
-    const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
+    const queue = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
     const handled = new Map<number, number>();
     const queues: WorkQueue<Message>[] = [];
     const consumers: QueueConsumer<Message>[] = [];
@@ -30,9 +27,13 @@ describe('WorkQueue line of idle consumers', () => {
         }),
       );
     }
-    const waiting = () => zk.getChildren(`${path}/waiters`);
-    await until(async () => (await waiting()).length === CONSUMERS, 'all consumers in line');
-    await until(() => consumers.some((c) => c.stats.listings > 0), 'the head to list the items');
+    const waiting = () => connections.zk.getChildren(`${path}/waiters`);
+    await until(async () => (await waiting()).length === CONSUMERS, {
+      message: 'all consumers in line',
+    });
+    await until(() => consumers.some((c) => c.stats.listings > 0), {
+      message: 'the head to list the items',
+    });
     const listings = () => consumers.reduce((sum, c) => sum + c.stats.listings, 0);
     const turns = () => consumers.reduce((sum, c) => sum + c.stats.turns, 0);
     const before = listings();
@@ -40,12 +41,13 @@ describe('WorkQueue line of idle consumers', () => {
 
     for (let n = 0; n < ITEMS; n++) {
       await queue.publish({ n });
-      await until(() => handled.has(n), `message ${n}`);
+      await until(() => handled.has(n), { message: `message ${n}` });
       // Idle again: the item deleted and its consumer back in line.
-      await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
-      await until(async () => (await waiting()).length === CONSUMERS, 'a full line');
+      await until(async () => (await queue.pendingItems()) === 0, { message: 'an empty queue' });
+      await until(async () => (await waiting()).length === CONSUMERS, { message: 'a full line' });
     }
-    await sleep(200);
+    // Every listing the last item caused is counted: each consumer has handled its watch events.
+    await Promise.all(queues.map((consumerQueue) => caughtUp(consumerQueue.connection)));
     const perItem = (listings() - before) / ITEMS;
     const headTurns = consumers.map((c) => c.stats.turns);
     console.log(
@@ -76,8 +78,8 @@ describe('WorkQueue line of idle consumers', () => {
     // First in line, so in the front; its node stays for its whole (long) session once killed.
     const victim = new FixtureProcess('test/messaging/fixtures/queue-consumer.ts', args);
     await victim.until((lines) => lines.includes('ready'), 'the victim consumer');
-    const waiters = () => zk.getChildren(`${path}/waiters`);
-    await until(async () => (await waiters()).length === 1, 'the victim in line');
+    const waiters = () => connections.zk.getChildren(`${path}/waiters`);
+    await until(async () => (await waiters()).length === 1, { message: 'the victim in line' });
     const [victimNode] = await waiters();
     const handled = new Map<number, number>();
     const queues: WorkQueue<Message>[] = [];
@@ -88,13 +90,13 @@ describe('WorkQueue line of idle consumers', () => {
         handled.set(message.n, (handled.get(message.n) ?? 0) + 1);
       });
     }
-    await until(async () => (await waiters()).length === 3, 'three in line');
+    await until(async () => (await waiters()).length === 3, { message: 'three in line' });
     victim.kill('SIGKILL');
     await victim.exited;
-    const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
+    const queue = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
     try {
       for (let n = 0; n < 20; n++) await queue.publish({ n });
-      await until(() => handled.size === 20, 'all 20 messages');
+      await until(() => handled.size === 20, { message: 'all 20 messages' });
       // Handled while the dead consumer still stood in the front of the line.
       expect(await waiters()).toContain(victimNode);
       expect([...handled.values()].every((count) => count === 1)).toBe(true);
@@ -105,7 +107,7 @@ describe('WorkQueue line of idle consumers', () => {
 
   it('a consumer in the front whose session expires joins again at the end', async () => {
     const path = '/queues/line-expiry';
-    const queue = new WorkQueue<Message>(zk, path, { lingerMs: 0 });
+    const queue = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
     const handledBy = new Map<number, number>();
     const sessions: ZookeeperConnection[] = [];
     const queues: WorkQueue<Message>[] = [];
@@ -116,20 +118,28 @@ describe('WorkQueue line of idle consumers', () => {
       queues.push(consumerQueue);
       await consumerQueue.consume({}, (message) => void handledBy.set(message.n, id));
       // One at a time, so that consumer 0 is first in line.
-      await until(async () => (await zk.getChildren(`${path}/waiters`)).length === id + 1, 'line');
+      await until(
+        async () => (await connections.zk.getChildren(`${path}/waiters`)).length === id + 1,
+        { message: 'line' },
+      );
     }
-    const before = await zk.getChildren(`${path}/waiters`);
+    const before = await connections.zk.getChildren(`${path}/waiters`);
     await expireSession(sessions[0]);
     // The old node went with the session; a new one is created at the end of the line.
-    await until(async () => {
-      const now = await zk.getChildren(`${path}/waiters`);
-      return now.length === 3 && now.filter((name) => !before.includes(name)).length === 1;
-    }, 'the expired consumer back in line');
+    await until(
+      async () => {
+        const now = await connections.zk.getChildren(`${path}/waiters`);
+        return now.length === 3 && now.filter((name) => !before.includes(name)).length === 1;
+      },
+      { message: 'the expired consumer back in line' },
+    );
     for (let n = 0; n < 6; n++) {
       await queue.publish({ n });
-      await until(() => handledBy.has(n), `message ${n}`);
-      await until(async () => (await queue.pendingItems()) === 0, 'an empty queue');
-      await until(async () => (await zk.getChildren(`${path}/waiters`)).length === 3, 'line');
+      await until(() => handledBy.has(n), { message: `message ${n}` });
+      await until(async () => (await queue.pendingItems()) === 0, { message: 'an empty queue' });
+      await until(async () => (await connections.zk.getChildren(`${path}/waiters`)).length === 3, {
+        message: 'line',
+      });
     }
     // Every message once, and the rejoined consumer 0 takes its share again.
     expect([...handledBy.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5]);

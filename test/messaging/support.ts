@@ -1,11 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { until } from '../support/until.js';
 
 /** A fixture child process running under tsx, with its stdout split into lines. */
 export class FixtureProcess {
+  private static readonly running = new Set<FixtureProcess>();
   readonly lines: string[] = [];
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
-  private readonly waiters: Array<() => void> = [];
+  /** Set once the process exited and its output was read to the end. */
+  private closed = false;
 
   constructor(fixture: string, args: readonly string[]) {
     this.child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
@@ -16,25 +19,38 @@ export class FixtureProcess {
       const parts = (rest + chunk).split('\n');
       rest = parts.pop()!;
       this.lines.push(...parts);
-      for (const wake of this.waiters.splice(0)) wake();
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.once('close', () => (this.closed = true));
+    FixtureProcess.running.add(this);
+    void this.exited.then(() => FixtureProcess.running.delete(this));
   }
 
-  /** Resolves once `matches` holds for the lines seen; fails after `timeoutMs`. */
-  async until(matches: (lines: string[]) => boolean, what: string, timeoutMs = 60_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!matches(this.lines)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 500);
-      });
-    }
+  /** Kills every fixture process still running and waits until they are reaped: for afterAll. */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...FixtureProcess.running].map((fixture) => fixture.stop()));
+  }
+
+  /** Resolves once `matches` holds for the lines seen; fails after `timeoutMs` or at its exit. */
+  until(matches: (lines: string[]) => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    return until(
+      () => {
+        if (matches(this.lines)) return true;
+        if (this.closed) throw new Error(`the fixture process ended before ${what}`);
+        return false;
+      },
+      { message: what, timeoutMs },
+    );
   }
 
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
+  }
+
+  /** Kills the process (if it still runs) and waits until it is reaped: for afterAll. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
   }
 }
 
@@ -48,23 +64,8 @@ export function received(lines: readonly string[]): Array<{ offset: number; n: n
     });
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export type Message = { n: number };
 
 /** Messages `{ n }` for n in [from, to). */
 export const range = (from: number, to: number): Message[] =>
   Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
-
-/** Polls `condition` until it holds; fails after 30 s naming `what`. */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  pollMs = 10,
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(pollMs);
-  }
-}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from '@jest/globals';
 import { filter, firstValueFrom, skip, takeWhile, toArray } from 'rxjs';
 import { ConnectionState, ZookeeperConnection, ZookeeperOptions } from 'nestjs-zookeeper';
 
@@ -20,8 +21,15 @@ export function testNamespace(label: string): string {
 /** Connections opened by a test file, closed by `closeAll` in afterAll. */
 export class TestConnections {
   private readonly opened: ZookeeperConnection[] = [];
+  private shared?: ZookeeperConnection;
 
   constructor(readonly namespace: string) {}
+
+  /** The file's shared connection, opened in beforeAll by `useTestConnections`. */
+  get zk(): ZookeeperConnection {
+    if (!this.shared) throw new Error('the shared connection opens in beforeAll');
+    return this.shared;
+  }
 
   async open(options: Partial<ZookeeperOptions> = {}): Promise<ZookeeperConnection> {
     const connection = new ZookeeperConnection({
@@ -37,9 +45,28 @@ export class TestConnections {
     return connection;
   }
 
+  /** Opens `zk`. */
+  async openShared(): Promise<ZookeeperConnection> {
+    this.shared = await this.open();
+    return this.shared;
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all(this.opened.map((connection) => connection.close()));
   }
+}
+
+/**
+ * The setup of a test file against the shared server: a namespace of its own
+ * (`testNamespace(label)`), a shared connection `zk` opened in beforeAll, and every connection
+ * opened through the returned object closed in afterAll. Call it at the top of the file, before
+ * any hook that uses `zk`.
+ */
+export function useTestConnections(label: string): TestConnections {
+  const connections = new TestConnections(testNamespace(label));
+  beforeAll(() => connections.openShared());
+  afterAll(() => connections.closeAll());
+  return connections;
 }
 
 /** Keeps expected state-change warnings out of the test output. */

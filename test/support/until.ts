@@ -1,3 +1,5 @@
+import { filter, firstValueFrom, Observable, throwError, timeout } from 'rxjs';
+
 export interface UntilOptions {
   /** Fails after this long. Default 30 s. */
   timeoutMs?: number;
@@ -9,7 +11,8 @@ export interface UntilOptions {
 
 /**
  * Checks `predicate` until it holds; rejects after `timeoutMs` with `message`. For state that no
- * event announces (another process's znodes, a server's counters); where an event exists, await it.
+ * event announces (another process's znodes, a server's counters); where an event exists, await it
+ * (see `firstMatch`).
  */
 export async function until(
   predicate: () => boolean | Promise<boolean>,
@@ -20,4 +23,24 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message}`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+/**
+ * The first value `source` emits from now on that satisfies `matches`; rejects after `timeoutMs`
+ * with `message` (or when `source` ends first). Subscribe before causing the event.
+ */
+export function firstMatch<T, S extends T = T>(
+  source: Observable<T>,
+  matches: ((value: T) => value is S) | ((value: T) => boolean),
+  { timeoutMs = 30_000, message }: Omit<UntilOptions, 'pollMs'>,
+): Promise<S> {
+  return firstValueFrom(
+    source.pipe(
+      filter(matches as (value: T) => value is S),
+      timeout({
+        first: timeoutMs,
+        with: () => throwError(() => new Error(`timed out after ${timeoutMs} ms: ${message}`)),
+      }),
+    ),
+  );
 }

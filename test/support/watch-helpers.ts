@@ -220,3 +220,15 @@ export async function convergence(
 export function settled(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Resolves once `connection` has handled every watch event the server sent its session before the
+ * call, and the reads those events started. A session gets its watch events and replies in order:
+ * the reply to a first round trip comes after every earlier event (whose handlers issue their
+ * re-reads within microtasks), the reply to a second after those re-reads' replies.
+ */
+export async function caughtUp(connection: ZookeeperConnection): Promise<void> {
+  await connection.exists('/');
+  await connection.exists('/');
+  await settled();
+}
