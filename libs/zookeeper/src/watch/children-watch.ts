@@ -1,8 +1,7 @@
 import { map, Observable } from 'rxjs';
 import { validatePath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { NoNodeError } from '../errors/zookeeper-errors.js';
-import { AbsenceMode } from './node-watch.js';
+import { AbsenceMode, readWatched } from './node-watch.js';
 import { WatchArming } from './watch-loop.js';
 import { WatchRegistry, WatchSpec } from './watch-registry.js';
 
@@ -70,20 +69,10 @@ async function readChildren(
   absence: AbsenceMode,
   arming: WatchArming,
 ): Promise<ChildrenState | undefined> {
-  for (;;) {
-    try {
-      const { children, stat } = await arming.request('children', (watch) =>
-        connection.getChildrenWithStat(path, { watch }),
-      );
-      return { names: [...children].sort(), pzxid: stat.pzxid };
-    } catch (error) {
-      if (!(error instanceof NoNodeError)) throw error;
-    }
-    if (absence === 'parent-tracks-absence') return undefined;
-    // No child watch can be set on a missing node: watch its creation, then list it.
-    const stat = await arming.request('data', (watch) => connection.exists(path, { watch }));
-    if (!stat) return undefined;
-  }
+  const listing = await readWatched(connection, path, absence, arming, 'children', (watch) =>
+    connection.getChildrenWithStat(path, { watch }),
+  );
+  return listing && { names: [...listing.children].sort(), pzxid: listing.stat.pzxid };
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -1,7 +1,8 @@
 import { Observable } from 'rxjs';
 import { validatePath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { Stat } from '../connection/zookeeper-types.js';
+import { WatchKind } from '../connection/one-shot-watches.js';
+import { Stat, Watcher } from '../connection/zookeeper-types.js';
 import { NoNodeError } from '../errors/zookeeper-errors.js';
 import { WatchArming } from './watch-loop.js';
 import { WatchRegistry, WatchSpec } from './watch-registry.js';
@@ -74,18 +75,32 @@ async function readNode(
   absence: AbsenceMode,
   arming: WatchArming,
 ): Promise<NodeSnapshot | undefined> {
+  const node = await readWatched(connection, path, absence, arming, 'data', (watch) =>
+    connection.get(path, { watch }),
+  );
+  return node && { path, data: node.data, stat: node.stat };
+}
+
+/**
+ * One read of `path` that leaves a watch of `kind` behind. A missing node leaves none (the server
+ * sets no watch on a failed get or getChildren): its creation is watched with exists instead,
+ * which may find the node created since, and then read it again. Undefined while it is absent.
+ */
+export async function readWatched<T>(
+  connection: ZookeeperConnection,
+  path: string,
+  absence: AbsenceMode,
+  arming: WatchArming,
+  kind: WatchKind,
+  read: (watch: Watcher | undefined) => Promise<T>,
+): Promise<T | undefined> {
   for (;;) {
     try {
-      const { data, stat } = await arming.request('data', (watch) =>
-        connection.get(path, { watch }),
-      );
-      return { path, data, stat };
+      return await arming.request(kind, read);
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
     }
     if (absence === 'parent-tracks-absence') return undefined;
-    // The server sets no watch on a get that finds no node; exists does, and it may find the
-    // node created since, in which case its watch covers the next read.
     const stat = await arming.request('data', (watch) => connection.exists(path, { watch }));
     if (!stat) return undefined;
   }

@@ -1,30 +1,23 @@
 import { Observable, Subject } from 'rxjs';
-import { CreateMode } from '../../connection/create-mode.enum.js';
-import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
+import { joinPath, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { JsonSerializer, Serializer } from '../../codec/serializers.js';
-import { Batcher, BatcherOptions } from '../shared/batcher.js';
-import {
-  batchNamePrefix,
-  isSafeNodeName,
-  parseBatchEntries,
-  parseBatchEntry,
-} from '../shared/entry-names.js';
+import { RetryableOnce } from '../../internal/retryable-once.js';
+import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
+import { isSafeNodeName, parseBatchEntries, parseBatchEntry } from '../shared/entry-names.js';
 import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
-import { lastOffsetOf, messageOffset, parseOffset } from './offsets.js';
+import { lastOffsetOf, messageOffset } from './offsets.js';
 import {
   compactLog,
+  readCommitted,
   CompactResult,
   RetentionOptions,
   RetentionOverrun,
   TopicPaths,
 } from './retention.js';
 
-export interface BroadcastLogOptions extends BatcherOptions {
-  /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
-  serializer?: Serializer;
+export interface BroadcastLogOptions extends BatchAppenderOptions {
   /** How often a subscription writes its acked offset to ZooKeeper. Default 200 ms. */
   commitIntervalMs?: number;
   retention?: RetentionOptions;
@@ -79,12 +72,11 @@ export type BroadcastLogEvent =
  */
 export class BroadcastLog<T = unknown> {
   readonly paths: TopicPaths;
-  private readonly serializer: Serializer;
-  private readonly batcher: Batcher;
+  private readonly appender: BatchAppender;
+  private readonly prepared = new RetryableOnce(() => this.prepare());
   private readonly events = new Subject<BroadcastLogEvent>();
   private readonly work = new Set<Promise<unknown>>();
   private readonly subscriptions = new Set<LogSubscription<T>>();
-  private prepared?: Promise<void>;
   private compacting?: Promise<unknown>;
   private lastCompaction = 0;
 
@@ -99,11 +91,13 @@ export class BroadcastLog<T = unknown> {
       clients: joinPath(topic, 'clients'),
       offsets: joinPath(topic, 'offsets'),
     };
-    this.serializer = options.serializer ?? new JsonSerializer();
-    this.batcher = new Batcher(
+    this.appender = new BatchAppender(
+      connection,
       `broadcast log ${topic}`,
-      (batch, count) => this.append(batch, count),
+      this.paths.log,
       options,
+      () => this.ready(),
+      () => this.appended(),
     );
   }
 
@@ -118,8 +112,8 @@ export class BroadcastLog<T = unknown> {
    * (in the order given): the offsets its subscribers will see in their deliveries.
    */
   publish(messages: T | readonly T[]): Promise<number[]> {
-    return this.batcher
-      .addMessages(messages, this.serializer)
+    return this.appender
+      .publish(messages)
       .then((positions) =>
         positions.map(({ name, index }) => messageOffset(parseBatchEntry(name)!.sequence, index)),
       );
@@ -157,12 +151,7 @@ export class BroadcastLog<T = unknown> {
   /** The committed offset of every durable subscriber. */
   async committedOffsets(): Promise<Map<string, number>> {
     await this.ready();
-    const offsets = new Map<string, number>();
-    for (const id of await this.connection.getChildren(this.paths.offsets)) {
-      const { data } = await this.connection.get(joinPath(this.paths.offsets, id));
-      offsets.set(id, parseOffset(data));
-    }
-    return offsets;
+    return readCommitted(this.connection, this.paths.offsets);
   }
 
   /** Counts what the log holds from one listing (batch names carry their message counts). */
@@ -188,12 +177,12 @@ export class BroadcastLog<T = unknown> {
 
   /** Resolves when every message published so far is in the log. */
   flush(): Promise<void> {
-    return this.batcher.flush();
+    return this.appender.flush();
   }
 
   /** Writes what is queued, ends every subscription (committing its acks) and waits for both. */
   async close(): Promise<void> {
-    await this.batcher.close();
+    await this.appender.close();
     for (const subscription of this.subscriptions) subscription.stop();
     this.subscriptions.clear();
     while (this.work.size > 0) await Promise.allSettled([...this.work]);
@@ -204,7 +193,7 @@ export class BroadcastLog<T = unknown> {
     return {
       connection: this.connection,
       paths: this.paths,
-      serializer: this.serializer,
+      serializer: this.appender.serializer,
       commitIntervalMs: this.options.commitIntervalMs ?? 200,
       ready: () => this.ready(),
       emit: (event: BroadcastLogEvent) => this.events.next(event),
@@ -213,37 +202,24 @@ export class BroadcastLog<T = unknown> {
     };
   }
 
-  private async append(batch: Buffer, count: number): Promise<string> {
-    await this.ready();
-    // Protected (the default for sequential creates): a create whose reply was lost is found
-    // again by its uuid prefix instead of being appended twice.
-    const path = await this.connection.create(
-      joinPath(this.paths.log, batchNamePrefix(count)),
-      batch,
-      {
-        mode: CreateMode.PERSISTENT_SEQUENTIAL,
-      },
-    );
+  /** Limits are enforced soon after an append; committed offsets alone wait for commits. */
+  private appended(): void {
     const retention = this.options.retention;
     if (retention?.maxEntries !== undefined || retention?.maxAgeMs !== undefined) {
       this.compactSoon();
     }
-    return nodeName(path);
   }
 
   private ready(): Promise<void> {
-    this.prepared ??= Promise.all(
+    return this.prepared.run();
+  }
+
+  private async prepare(): Promise<void> {
+    await Promise.all(
       [this.paths.log, this.paths.clients, this.paths.offsets].map((path) =>
         this.connection.mkdirp(path),
       ),
-    ).then(
-      () => undefined,
-      (error: unknown) => {
-        this.prepared = undefined;
-        throw error;
-      },
     );
-    return this.prepared;
   }
 
   private compactSoon(): void {

@@ -1,6 +1,7 @@
 import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { whenNoNode } from '../../internal/no-node.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { lastOffsetOf, parseOffset } from './offsets.js';
 
@@ -78,40 +79,37 @@ export async function compactLog(
   return { deletedEntries: doomed, minCommittedOffset: min };
 }
 
-async function readCommitted(
+/** The committed offset of every durable subscriber (offsets deleted meanwhile are left out). */
+export async function readCommitted(
   connection: ZookeeperConnection,
   offsetsPath: string,
 ): Promise<Map<string, number>> {
-  const committed = new Map<string, number>();
-  const ids = await connection.getChildren(offsetsPath);
-  await Promise.all(
-    ids.map(async (id) => {
-      try {
-        committed.set(id, parseOffset((await connection.get(joinPath(offsetsPath, id))).data));
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-    }),
-  );
-  return committed;
+  const data = await readChildrenData(connection, offsetsPath);
+  return new Map([...data].map(([id, bytes]) => [id, parseOffset(bytes)]));
 }
 
 async function registeredIds(
   connection: ZookeeperConnection,
   clientsPath: string,
 ): Promise<Set<string>> {
-  const ids = new Set<string>();
-  const names = await connection.getChildren(clientsPath);
-  await Promise.all(
-    names.map(async (name) => {
-      try {
-        ids.add((await connection.get(joinPath(clientsPath, name))).data.toString('utf8'));
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-    }),
+  const data = await readChildrenData(connection, clientsPath);
+  return new Set([...data.values()].map((bytes) => bytes.toString('utf8')));
+}
+
+/** The data of each child of `path`, read in parallel; children deleted meanwhile are left out. */
+async function readChildrenData(
+  connection: ZookeeperConnection,
+  path: string,
+): Promise<Map<string, Buffer>> {
+  const names = await connection.getChildren(path);
+  const read = await Promise.all(
+    names.map((name) =>
+      connection
+        .get(joinPath(path, name))
+        .then(({ data }) => [name, data] as const, whenNoNode(undefined)),
+    ),
   );
-  return ids;
+  return new Map(read.filter((entry) => entry !== undefined));
 }
 
 /** How many of the oldest entries the limits remove (at least `already`). */

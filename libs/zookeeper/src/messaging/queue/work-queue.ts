@@ -1,21 +1,17 @@
 import { Observable, Subject } from 'rxjs';
-import { CreateMode } from '../../connection/create-mode.enum.js';
-import { joinPath, nodeName, validatePath } from '../../connection/paths.js';
+import { joinPath, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { JsonSerializer, Serializer } from '../../codec/serializers.js';
-import { Batcher, BatcherOptions } from '../shared/batcher.js';
-import { batchNamePrefix, parseBatchEntries } from '../shared/entry-names.js';
+import { RetryableOnce } from '../../internal/retryable-once.js';
+import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
+import { parseBatchEntries } from '../shared/entry-names.js';
 import { DeadLetter, readDeadLetters } from './dead-letters.js';
 import { consumerDeliveries, QueueDelivery } from './queue-deliveries.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { ConsumeOptions, MessageHandler, QueuePaths, WorkQueueEvent } from './queue-types.js';
 
-export interface WorkQueueOptions extends BatcherOptions {
-  /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
-  serializer?: Serializer;
-}
+export type WorkQueueOptions = BatchAppenderOptions;
 
 /**
  * A work queue: competing consumers, each message handled by one of them, at least once.
@@ -50,11 +46,10 @@ export interface WorkQueueOptions extends BatcherOptions {
  */
 export class WorkQueue<T = unknown> {
   readonly paths: QueuePaths;
-  private readonly serializer: Serializer;
-  private readonly batcher: Batcher;
+  private readonly appender: BatchAppender;
+  private readonly prepared = new RetryableOnce(() => this.prepare());
   private readonly events = new Subject<WorkQueueEvent>();
   private readonly consumers = new Set<QueueConsumer<T>>();
-  private prepared?: Promise<void>;
 
   constructor(
     readonly connection: ZookeeperConnection,
@@ -69,11 +64,12 @@ export class WorkQueue<T = unknown> {
       dead: joinPath(path, 'dead'),
       waiters: joinPath(path, 'waiters'),
     };
-    this.serializer = options.serializer ?? new JsonSerializer();
-    this.batcher = new Batcher(
+    this.appender = new BatchAppender(
+      connection,
       `work queue ${path}`,
-      (batch, count) => this.append(batch, count),
+      this.paths.items,
       options,
+      () => this.ready(),
     );
   }
 
@@ -87,7 +83,7 @@ export class WorkQueue<T = unknown> {
    * Resolves once every message is stored.
    */
   publish(messages: T | readonly T[]): Promise<void> {
-    return this.batcher.addMessages(messages, this.serializer).then(() => undefined);
+    return this.appender.publish(messages).then(() => undefined);
   }
 
   /**
@@ -111,7 +107,7 @@ export class WorkQueue<T = unknown> {
       {
         connection: this.connection,
         paths: this.paths,
-        serializer: this.serializer,
+        serializer: this.appender.serializer,
         ready: () => this.ready(),
         emit: (event) => this.events.next(event),
         // Done for good: forgotten, so consumers started and stopped (e.g. on every leadership
@@ -146,7 +142,7 @@ export class WorkQueue<T = unknown> {
     return readDeadLetters(
       this.connection,
       this.paths.dead,
-      (payload) => this.serializer.deserialize(payload) as T,
+      (payload) => this.appender.serializer.deserialize(payload) as T,
     );
   }
 
@@ -156,7 +152,7 @@ export class WorkQueue<T = unknown> {
    */
   async replay(ids?: readonly string[]): Promise<number> {
     const letters = (await this.deadLetters()).filter((letter) => !ids || ids.includes(letter.id));
-    await this.batcher.add(letters.map((letter) => letter.payload));
+    await this.appender.publishPayloads(letters.map((letter) => letter.payload));
     await this.discard(letters.map((letter) => letter.id));
     return letters.length;
   }
@@ -180,33 +176,19 @@ export class WorkQueue<T = unknown> {
 
   /** Resolves when every message published so far is stored. */
   flush(): Promise<void> {
-    return this.batcher.flush();
+    return this.appender.flush();
   }
 
   /** Writes what is queued, stops every consumer (releasing unfinished items) and waits. */
   async close(): Promise<void> {
-    await this.batcher.close();
+    await this.appender.close();
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
     this.consumers.clear();
     this.events.complete();
   }
 
-  private async append(batch: Buffer, count: number): Promise<string> {
-    await this.ready();
-    const path = await this.connection.create(
-      joinPath(this.paths.items, batchNamePrefix(count)),
-      batch,
-      { mode: CreateMode.PERSISTENT_SEQUENTIAL },
-    );
-    return nodeName(path);
-  }
-
   private ready(): Promise<void> {
-    this.prepared ??= this.prepare().catch((error: unknown) => {
-      this.prepared = undefined;
-      throw error;
-    });
-    return this.prepared;
+    return this.prepared.run();
   }
 
   private async prepare(): Promise<void> {

@@ -1,0 +1,67 @@
+import { CreateMode } from '../../connection/create-mode.enum.js';
+import { joinPath, nodeName } from '../../connection/paths.js';
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { JsonSerializer, Serializer } from '../../codec/serializers.js';
+import { Batcher, BatcherOptions, BatchPosition } from './batcher.js';
+import { batchNamePrefix } from './entry-names.js';
+
+export interface BatchAppenderOptions extends BatcherOptions {
+  /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
+  serializer?: Serializer;
+}
+
+/**
+ * The publishing side of both messaging primitives: messages are serialized, grouped by the
+ * Batcher, and each batch appended as one persistent sequential znode under `folder`. Creates are
+ * protected (the default for sequential creates), so a create whose reply was lost is found again
+ * by its uuid prefix instead of being appended twice.
+ */
+export class BatchAppender {
+  readonly serializer: Serializer;
+  private readonly batcher: Batcher;
+
+  constructor(
+    private readonly connection: ZookeeperConnection,
+    what: string,
+    private readonly folder: string,
+    options: BatchAppenderOptions,
+    /** Resolves once the primitive's folders exist. */
+    private readonly ready: () => Promise<void>,
+    /** Called after each appended batch. */
+    private readonly appended: () => void = () => undefined,
+  ) {
+    this.serializer = options.serializer ?? new JsonSerializer();
+    this.batcher = new Batcher(what, (batch, count) => this.append(batch, count), options);
+  }
+
+  /** One message, or each message of an array; resolves with where each was stored. */
+  publish<T>(messages: T | readonly T[]): Promise<BatchPosition[]> {
+    return this.batcher.addMessages(messages, this.serializer);
+  }
+
+  /** Payloads already serialized (e.g. dead letters put back). */
+  publishPayloads(payloads: readonly Buffer[]): Promise<BatchPosition[]> {
+    return this.batcher.add(payloads);
+  }
+
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  close(): Promise<void> {
+    return this.batcher.close();
+  }
+
+  private async append(batch: Buffer, count: number): Promise<string> {
+    await this.ready();
+    const path = await this.connection.create(
+      joinPath(this.folder, batchNamePrefix(count)),
+      batch,
+      {
+        mode: CreateMode.PERSISTENT_SEQUENTIAL,
+      },
+    );
+    this.appended();
+    return nodeName(path);
+  }
+}
