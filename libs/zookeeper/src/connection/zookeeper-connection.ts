@@ -12,7 +12,7 @@ import {
   SessionExpiredError,
 } from '../errors/zookeeper-errors.js';
 import { ConnectionState, isConnectedState } from './connection-state.enum.js';
-import { CreateMode, isEphemeral, isSequential, isTtl } from './create-mode.enum.js';
+import { CreateMode, isSequential, isTtl } from './create-mode.enum.js';
 import { DriverFailure, DriverSession } from './driver-session.js';
 import { OneShotWatches, WatchKind } from './one-shot-watches.js';
 import { joinPath, nodeName, normalizeNamespace, parentPath, validatePath } from './paths.js';
@@ -21,36 +21,14 @@ import { SessionLifecycle } from './session-lifecycle.js';
 import { DRIVER_LOG_LEVELS, ZookeeperOptions } from './zookeeper-options.interface.js';
 import { Acl, AuthInfo, SessionCredentials, Stat, Watcher } from './zookeeper-types.js';
 import { whenNoNode } from '../internal/no-node.js';
-
-export interface CreateOptions {
-  mode?: CreateMode;
-  /** Required with the TTL modes: the node is removed when unchanged and childless this long. */
-  ttlMs?: number;
-  /** ACL set right after the create (the driver can only create with an open ACL). */
-  acl?: readonly Acl[];
-  /** Create missing parents as persistent nodes. */
-  createParents?: boolean;
-  /**
-   * Prefix the name with `_c_<uuid>-` (Curator's protected mode) so a create whose reply was lost
-   * can be found instead of repeated. Default: true for sequential modes, false otherwise.
-   */
-  protected?: boolean;
-}
-
-export interface WatchOptions {
-  /** One-shot watch: called once with the next event on this path, or with SESSION_LOST. */
-  watch?: Watcher;
-}
-
-export interface VersionOptions {
-  /** Expected version for compare-and-set; -1 (default) matches any version. */
-  version?: number;
-}
-
-export interface DeleteOptions extends VersionOptions {
-  /** Delete the children first (not atomic: a concurrent writer can add children meanwhile). */
-  recursive?: boolean;
-}
+import { findProtectedCreate, isExistsFailure, isOwnCreate } from './lost-replies.js';
+import {
+  CreateOptions,
+  DeleteOptions,
+  VersionOptions,
+  WatchOptions,
+} from './request-options.interface.js';
+import { toBuffer, validateConnectString } from './request-checks.js';
 
 type Attempt<T> = (session: DriverSession, isRetry: boolean) => Promise<T>;
 
@@ -61,6 +39,10 @@ const CLOSING_CODES = new Set<number>([Code.CLOSING, Code.INVALID_STATE]);
  * Observable, retries of idempotent operations, protected sequential creates, and a new session
  * opened automatically after expiry. Create it with `ZookeeperConnection.connect(options)`, or get
  * it injected from `ZookeeperModule`.
+ *
+ * (Longer than our other files for a reason: it is the public facade with one method per
+ * ZooKeeper operation; the machinery behind them lives in session-lifecycle, one-shot-watches,
+ * lost-replies, retry-policy and driver-session.)
  */
 export class ZookeeperConnection {
   readonly name: string;
@@ -173,22 +155,19 @@ export class ZookeeperConnection {
       isProtected || !isSequential(mode),
       async (session, isRetry) => {
         if (isRetry && isProtected) {
-          const found = await this.findProtected(session, requestedPath, mode);
+          const found = await findProtectedCreate(session, this.toServerPath(requestedPath), mode);
           if (found) return found;
         }
         try {
           return await this.createOnce(session, requestedPath, bytes, mode, options);
         } catch (failure) {
-          // After a lost reply, NodeExists may be our own create: the node is ours if our session
-          // owns it (ephemeral), or if it is still at version 0 with exactly our bytes.
-          if (isRetry && isExistsFailure(failure) && !isProtected) {
-            const serverPath = this.toServerPath(path);
-            const current = await session.get(serverPath, false);
-            const ours = isEphemeral(mode)
-              ? current.stat.ephemeralOwner === session.credentials.id
-              : current.stat.version === 0 && current.data.equals(bytes);
-            if (ours) return serverPath;
-          }
+          const serverPath = this.toServerPath(path);
+          if (
+            isRetry &&
+            !isProtected &&
+            (await isOwnCreate(session, failure, serverPath, bytes, mode))
+          )
+            return serverPath;
           throw failure;
         }
       },
@@ -396,34 +375,6 @@ export class ZookeeperConnection {
     }
   }
 
-  /**
-   * After a lost reply: the node an earlier attempt created, if any. An ephemeral one left by a
-   * session that has since been replaced is deleted (it would vanish with that session) and not
-   * reported, so the caller creates it again in the current session.
-   */
-  private async findProtected(
-    session: DriverSession,
-    protectedPath: string,
-    mode: CreateMode,
-  ): Promise<string | undefined> {
-    const prefix = nodeName(protectedPath);
-    const parent = parentPath(protectedPath);
-    try {
-      const { children } = await session.getChildren(this.toServerPath(parent), false);
-      const match = children.find((child) => child.startsWith(prefix));
-      if (!match) return undefined;
-      const serverPath = this.toServerPath(joinPath(parent, match));
-      if (!isEphemeral(mode)) return serverPath;
-      const stat = await session.exists(serverPath, false);
-      if (stat.ephemeralOwner === session.credentials.id) return serverPath;
-      await session.delete(serverPath, -1);
-      return undefined;
-    } catch (failure) {
-      if (failure instanceof DriverFailure && failure.rc === Code.NO_NODE) return undefined;
-      throw failure;
-    }
-  }
-
   private async prepareSession(session: DriverSession): Promise<void> {
     await Promise.all(
       this.auth.map(({ scheme, credentials }) => session.addAuth(scheme, credentials)),
@@ -481,27 +432,4 @@ export class ZookeeperConnection {
     }
     return createZookeeperError(failure.rc, failure.message, { operation, path });
   }
-}
-
-/** Catches typos early: every server is `host:port` with a port in range (chroot suffix allowed). */
-function validateConnectString(connectString: string): void {
-  const servers = connectString.split('/')[0].split(',');
-  for (const server of servers.map((entry) => entry.trim())) {
-    const port = /:(\d+)$/.exec(server)?.[1];
-    if (!server || port === undefined || Number(port) < 1 || Number(port) > 65535) {
-      throw new InvalidOptionsError(
-        `connectString '${connectString}' has a bad server entry '${server}': expected host:port, e.g. 'zk1:2181,zk2:2181'`,
-      );
-    }
-  }
-}
-
-function toBuffer(data: Buffer | string): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  throw new InvalidOptionsError(`node data must be a Buffer or a string, got ${typeof data}`);
-}
-
-function isExistsFailure(failure: unknown): boolean {
-  return failure instanceof DriverFailure && failure.rc === Code.NODE_EXISTS;
 }

@@ -1,0 +1,32 @@
+import { CreateMode } from './create-mode.enum.js';
+import { Acl, Watcher } from './zookeeper-types.js';
+
+export interface CreateOptions {
+  mode?: CreateMode;
+  /** Required with the TTL modes: the node is removed when unchanged and childless this long. */
+  ttlMs?: number;
+  /** ACL set right after the create (the driver can only create with an open ACL). */
+  acl?: readonly Acl[];
+  /** Create missing parents as persistent nodes. */
+  createParents?: boolean;
+  /**
+   * Prefix the name with `_c_<uuid>-` (Curator's protected mode) so a create whose reply was lost
+   * can be found instead of repeated. Default: true for sequential modes, false otherwise.
+   */
+  protected?: boolean;
+}
+
+export interface WatchOptions {
+  /** One-shot watch: called once with the next event on this path, or with SESSION_LOST. */
+  watch?: Watcher;
+}
+
+export interface VersionOptions {
+  /** Expected version for compare-and-set; -1 (default) matches any version. */
+  version?: number;
+}
+
+export interface DeleteOptions extends VersionOptions {
+  /** Delete the children first (not atomic: a concurrent writer can add children meanwhile). */
+  recursive?: boolean;
+}
