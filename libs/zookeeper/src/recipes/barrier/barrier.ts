@@ -9,14 +9,22 @@ export interface BarrierWaitOptions {
 }
 
 /**
- * A barrier that one process raises and others wait on until it is removed, like Curator's
- * DistributedBarrier: the barrier is a persistent znode at `path`; it is up while the node exists.
+ * A waiter passes only after it has read the barrier node as absent, and a raised barrier stays up
+ * through connection loss, session expiry and the death of the process that raised it, until
+ * someone removes it. A short opening can be missed: a waiter that does not read the node while
+ * the barrier is down keeps waiting.
  *
- * Guaranteed: `waitOnBarrier` resolves true only after it read the node as absent, and it keeps
- * waiting through connection loss and session expiry (the node is persistent, so a session
- * ending changes nothing: a barrier raised by a process that died stays up until removed).
- * Not guaranteed: that a waiter notices a short opening. If the barrier is removed and set again
- * before a waiter's next read (ZooKeeper's watches are one-shot), that waiter keeps waiting.
+ * Layout, like Curator's DistributedBarrier: the barrier is a persistent znode at `path`; it is up
+ * while the node exists.
+ *
+ * Guaranteed:
+ * - `waitOnBarrier` resolves true only after it read the node as absent, and it keeps waiting
+ *   through connection loss and session expiry (the node is persistent, so a session ending
+ *   changes nothing: a barrier raised by a process that died stays up until removed).
+ *
+ * Not guaranteed (partitions, pauses):
+ * - That a waiter notices a short opening. If the barrier is removed and set again before a
+ *   waiter's next read (ZooKeeper's watches are one-shot), that waiter keeps waiting.
  */
 export class Barrier {
   constructor(

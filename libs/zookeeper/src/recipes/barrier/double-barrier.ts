@@ -12,21 +12,30 @@ import { ignoreNodeExists, ignoreNoNode } from '../../internal/no-node.js';
 const READY = 'ready';
 
 /**
- * A double barrier for a fixed number of participants, with Curator's DistributedDoubleBarrier
- * layout: each participant is an EPHEMERAL znode `<path>/<uuid>`; the one that sees the count
- * reached creates `<path>/ready`, which lets everyone in. Leaving follows ZooKeeper's double
- * barrier recipe: the lowest participant waits for the others to delete their nodes, the others
- * delete theirs and wait for the lowest, so nobody returns from `leave` before all have left.
+ * No participant returns true from `enter` before `memberCount` participants have entered, and
+ * none returns true from `leave` before every participant's node is gone. A dead or cut-off
+ * participant counts until its session expires, then no more, so it can hold the others at
+ * `leave` for up to the session timeout; with fewer participants than `memberCount`, `enter` times
+ * out or waits forever.
  *
- * Guaranteed: no participant returns true from `enter` before `memberCount` participants have
- * entered (once `ready` was created, latecomers beyond the count enter at once), and none returns
- * true from `leave` before every participant's node is gone. A participant whose process dies
- * counts until its session times out, then no more: during `leave` that releases the others.
+ * Layout, Curator's DistributedDoubleBarrier's: each participant is an EPHEMERAL znode
+ * `<path>/<uuid>`; the one that sees the count reached creates `<path>/ready`, which lets everyone
+ * in. Leaving follows ZooKeeper's double barrier recipe: the lowest participant waits for the
+ * others to delete their nodes, the others delete theirs and wait for the lowest, so nobody
+ * returns from `leave` before all have left.
  *
- * Not guaranteed: progress with fewer live participants than `memberCount` (enter times out or
- * waits forever). A participant whose session expires while it waits to enter re-creates its node
- * in the new session; one whose session expires inside the barrier is out of it (its node is gone)
- * and its `leave` just waits for the others.
+ * Guaranteed:
+ * - No participant returns true from `enter` before `memberCount` participants have entered (once
+ *   `ready` was created, latecomers beyond the count enter at once).
+ * - None returns true from `leave` before every participant's node is gone.
+ * - A participant whose process dies counts until its session times out, then no more: during
+ *   `leave` that releases the others.
+ *
+ * Not guaranteed (partitions, pauses):
+ * - Progress with fewer live participants than `memberCount` (enter times out or waits forever).
+ * - Staying inside across a session expiry: a participant whose session expires while it waits to
+ *   enter re-creates its node in the new session; one whose session expires inside the barrier is
+ *   out of it (its node is gone) and its `leave` just waits for the others.
  */
 export class DoubleBarrier {
   readonly participantId = randomUUID();

@@ -25,25 +25,34 @@ export interface ElectionParticipant extends LeaderInfo {
 const RETRY_DELAY_MS = 1000;
 
 /**
- * Leader election that Curator's LeaderLatch on the same path takes part in as an equal: each
- * candidate creates a protected ephemeral sequential `latch-` node holding its participant id,
- * the lowest sequence number leads, and every other candidate watches only the node just before
- * its own, so a departure wakes one candidate (no herd).
+ * At most one leader at a time among the candidates on this path, Curator's LeaderLatch included,
+ * per session view: a leader's `isLeader$` emits `false` on SUSPENDED, before its session can
+ * expire and a successor take over. Only a paused process (GC, SIGSTOP) can act as leader after a
+ * successor took over, briefly, once it resumes: fence work at the resource when that matters.
  *
- * Guarantee: at most one leader per session view. A candidate leads only while its session is
- * connected and its node is first. On SUSPENDED the leader emits `false` at once and stays out
- * until RECONNECTED has confirmed its node still exists; the client suspends after two thirds of
- * the session timeout without an answer, and the server expires a session only after the whole
- * timeout, so a leader cut off from the ensemble steps down before its session can expire and a
- * successor can take over. When a leader dies or is cut off, its node goes when the server expires
- * the session, and the successor takes over within the session timeout (plus a round trip). After
- * EXPIRED a candidate re-enters with a new node (at the back of the queue) on the next CONNECTED.
+ * Layout, shared with Curator's LeaderLatch on the same path, which takes part as an equal: each
+ * candidate creates a protected ephemeral sequential `latch-` node (`_c_<uuid>-latch-<seq>`)
+ * holding its participant id, the lowest sequence number leads, and every other candidate watches
+ * only the node just before its own, so a departure wakes one candidate (no herd).
  *
- * Failure modes: a paused (not dead) leader process, e.g. a long GC or SIGSTOP, notices nothing
- * while paused and may act briefly after resuming, after a successor took over; fence work at
- * the resource (e.g. versioned writes) when that matters. A leader whose node is deleted by hand
- * steps down once the deletion's watch event arrives. `leader$` is a view that lags the real
- * order by one notification.
+ * Guaranteed:
+ * - A candidate leads only while its session is connected and its node is first. On SUSPENDED the
+ *   leader emits `false` at once and stays out until RECONNECTED has confirmed its node still
+ *   exists; the client suspends after two thirds of the session timeout without an answer, and
+ *   the server expires a session only after the whole timeout, so a leader cut off from the
+ *   ensemble steps down before its session can expire and a successor can take over.
+ * - When a leader dies or is cut off, its node goes when the server expires the session, and the
+ *   successor takes over within the session timeout (plus a round trip).
+ * - After EXPIRED a candidate re-enters with a new node (at the back of the queue) on the next
+ *   CONNECTED.
+ *
+ * Not guaranteed (partitions, pauses):
+ * - Stepping down in time across a pause: a paused (not dead) leader process, e.g. a long GC or
+ *   SIGSTOP, notices nothing while paused and may act briefly after resuming, after a successor
+ *   took over; fence work at the resource (e.g. versioned writes) when that matters.
+ * - Stepping down at once when its node is deleted by hand: the leader steps down once the
+ *   deletion's watch event arrives.
+ * - An up-to-date `leader$`: it is a view that lags the real order by one notification.
  */
 export class LeaderElection {
   private readonly queue: SequentialQueue;

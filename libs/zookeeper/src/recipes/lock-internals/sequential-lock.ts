@@ -49,9 +49,33 @@ export interface SequentialLockConfig {
 }
 
 /**
- * A lock held by whoever's node comes first under its rule, re-entrant per instance: the count
- * goes up with each acquire and the node is deleted when as many releases have followed. Each
- * instance is one owner; share an instance only between code that may hold the lock together.
+ * A lock that an instance gets only once its node comes first under its rule (no node before it
+ * for `Mutex` and a write lock; for a read lock, no writer before it, or the write lock held by
+ * the same `ReadWriteLock`), re-entrant per instance: the count goes up with each acquire and the
+ * node is deleted when as many releases have followed. During a partition the holder is told to
+ * stop (`lost$`: `suspended`) before its session can expire and its node let the next contender
+ * in.
+ *
+ * Each instance is one owner; share an instance only between code that may hold the lock
+ * together. The base of `Mutex` and of both sides of `ReadWriteLock`: contenders queue protected
+ * ephemeral sequential nodes under `path` and each waiter watches one node (see those classes
+ * for the layouts).
+ *
+ * Guaranteed:
+ * - `status` says whether the lock can be trusted: `held` while ours and the link is up,
+ *   `suspended` while the link is down (the lock may already be someone else's; `held` again if
+ *   the session survives with our node), `lost` once it is certainly gone (`lost$`: `expired`,
+ *   `deleted`, `closed`).
+ * - An acquire that times out removes the node queued for it; a waiter whose node vanishes
+ *   queues again at the back.
+ * - The last `release()` deletes the node, retrying on each reconnect of the same session while
+ *   the link is down, so no node of ours is left to block the others.
+ *
+ * Not guaranteed (partitions, pauses):
+ * - That the lock is still ours after `suspended`: the server expires the session after the
+ *   session timeout and lets the next contender in.
+ * - Exclusion across a process pause (GC, SIGSTOP) that spans the suspension margin: fence at the
+ *   resource.
  */
 export class SequentialLock {
   protected readonly queue: SequentialQueue;

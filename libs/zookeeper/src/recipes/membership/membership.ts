@@ -34,7 +34,12 @@ export interface MembershipOptions {
 const MEMBER_PREFIX = 'member-';
 
 /**
- * Group membership: each member is a protected EPHEMERAL_SEQUENTIAL znode
+ * A joined member stays in the group while its process runs and can reach ZooKeeper, and
+ * `members$` converges to the group's current members and data, sorted by join order. Across a
+ * partition a member is absent between its session's expiry and its re-join, and `members$` may
+ * miss short-lived changes.
+ *
+ * Layout of this group membership: each member is a protected EPHEMERAL_SEQUENTIAL znode
  * `<group>/_c_<uuid>-member-<10-digit sequence>` holding the member's data (a Buffer as is,
  * anything else as JSON), kept by a {@link PersistentEphemeralNode}.
  *
@@ -47,9 +52,10 @@ const MEMBER_PREFIX = 'member-';
  * - A member whose process dies (or loses its session) disappears within the session timeout.
  * - `members$` converges to the group's current members and data, sorted by join order.
  *
- * Not guaranteed: a view free of gaps. A member is absent from the group between its session
- * expiry and its re-join, and `members$` coalesces changes: a member that joins and leaves, or
- * data that changes several times, between two reads may never be seen.
+ * Not guaranteed (partitions, pauses):
+ * - A view free of gaps. A member is absent from the group between its session expiry and its
+ *   re-join, and `members$` coalesces changes: a member that joins and leaves, or data that
+ *   changes several times, between two reads may never be seen.
  */
 export class Membership {
   private readonly handles = new Map<string, Set<MembershipHandle>>();

@@ -35,8 +35,15 @@ const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 8000;
 
 /**
- * An ephemeral znode that this process keeps present for as long as it is open, like Curator's
- * PersistentNode in an ephemeral mode.
+ * Once `start()` resolves, this process keeps its ephemeral node present with the latest data
+ * until `close()`, creating it again after every session expiry and after a deletion by someone
+ * else. Across a partition the node is absent between an expiry and the re-creation, and while
+ * the connection is SUSPENDED it may be gone without this process knowing.
+ *
+ * Layout, like Curator's PersistentNode in an ephemeral mode: an EPHEMERAL node at
+ * `requestedPath`, or with `sequential` an EPHEMERAL_SEQUENTIAL node with `requestedPath` as its
+ * name prefix (protected by default: `_c_<uuid>-` in front of the name); `path` is the node as
+ * last created.
  *
  * Guaranteed:
  * - After `start()` resolves the node exists with the given data, owned by the current session.
@@ -49,11 +56,13 @@ const MAX_RETRY_MS = 8000;
  *   re-creation writes.
  * - `close()` deletes the node (if it is still ours) and stops all re-creation.
  *
- * Not guaranteed: presence during faults. Between an expiry and the re-creation the node is
- * absent, and while the connection is SUSPENDED it may be gone without this process knowing.
- * A sequential node gets a new name (and sequence number) on every re-creation: read `path`.
- * A non-sequential path held by another live session is not taken over after start; the node
- * is created once that session's node goes away.
+ * Not guaranteed (partitions, pauses):
+ * - Presence during faults. Between an expiry and the re-creation the node is absent, and while
+ *   the connection is SUSPENDED it may be gone without this process knowing.
+ * - A stable name: a sequential node gets a new name (and sequence number) on every
+ *   re-creation: read `path`.
+ * - Taking a path over after start: a non-sequential path held by another live session is not
+ *   taken over; the node is created once that session's node goes away.
  */
 export class PersistentEphemeralNode {
   private bytes: Buffer;

@@ -32,24 +32,31 @@ export interface Lease {
 const SESSION_LOST = Symbol('session lost');
 
 /**
- * A counting semaphore with `maxLeases` leases, in the znode layout of Curator's
- * InterProcessSemaphoreV2 so both can share one: a lease is a protected EPHEMERAL_SEQUENTIAL
- * znode `<path>/leases/_c_<uuid>-lease-<seq>`, and acquirers take turns through a mutex at
- * `<path>/locks` ({@link Mutex}, the InterProcessMutex layout). The lock holder adds its lease
- * node and, if there are then more than `maxLeases`, keeps the lock and waits for a lease node to
- * go; so only one acquirer at a time can be over the count, and it does not return until it is
- * not.
+ * Never more than `maxLeases` leases held at once among every client using this path, Curator's
+ * InterProcessSemaphoreV2 included, as long as all follow this protocol and agree on `maxLeases`.
+ * A lease lives exactly as long as its session: while SUSPENDED it may already be gone and
+ * someone else's, so check `lease.isHeld()` before acting on it.
+ *
+ * Layout, Curator's InterProcessSemaphoreV2's so both can share one: a lease is a protected
+ * EPHEMERAL_SEQUENTIAL znode `<path>/leases/_c_<uuid>-lease-<seq>`, and acquirers take turns
+ * through a mutex at `<path>/locks` ({@link Mutex}, the InterProcessMutex layout). The lock holder
+ * adds its lease node and, if there are then more than `maxLeases`, keeps the lock and waits for
+ * a lease node to go; so only one acquirer at a time can be over the count, and it does not
+ * return until it is not.
  *
  * Guaranteed (with every participant following this protocol and agreeing on `maxLeases`):
- * never more than `maxLeases` live lease nodes are held; a lease is released by `release()` or,
- * when its holder dies or its session expires, by ZooKeeper within the session timeout. An
- * acquirer whose session expires while it waits starts over in the new session.
+ * - Never more than `maxLeases` live lease nodes are held.
+ * - A lease is released by `release()` or, when its holder dies or its session expires, by
+ *   ZooKeeper within the session timeout.
+ * - An acquirer whose session expires while it waits starts over in the new session.
+ * - Waiters are served in lock order, which is FIFO.
  *
- * Not guaranteed: that a holder still holds its lease. A lease lives exactly as long as its
- * session; after EXPIRED it is gone (and may be someone else's), and while SUSPENDED it may be.
- * Check `lease.isHeld()` or watch the connection's `state$` before acting on a lease. Lease nodes
- * of a session that the client declared expired locally still count until the server expires
- * them. Waiters are served in lock order, which is FIFO.
+ * Not guaranteed (partitions, pauses):
+ * - That a holder still holds its lease. After EXPIRED it is gone (and may be someone else's),
+ *   and while SUSPENDED it may be. Check `lease.isHeld()` or watch the connection's `state$`
+ *   before acting on a lease.
+ * - Room freed as soon as a client gives up on its session: lease nodes of a session that the
+ *   client declared expired locally still count until the server expires them.
  */
 export class Semaphore {
   private readonly lockPath: string;

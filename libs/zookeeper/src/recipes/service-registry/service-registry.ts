@@ -48,9 +48,15 @@ export interface RegisteredService<P = unknown> {
 export type PickStrategy = 'round-robin' | 'random';
 
 /**
- * A service registry wire-compatible with Curator's ServiceDiscovery (curator-x-discovery) and
- * hence Spring Cloud Zookeeper: each instance is an EPHEMERAL znode `<basePath>/<name>/<id>`
- * holding the JSON of `service-instance.ts`, written like Curator's JsonInstanceSerializer.
+ * A registered instance stays registered while its process runs and can reach ZooKeeper, with
+ * the same id and data after a session expiry, and `instances$` converges to the registered
+ * instances. Across a partition an instance is missing between its session's expiry and its
+ * re-registration, and a listed instance may already be dead.
+ *
+ * Layout of this service registry, wire-compatible with Curator's ServiceDiscovery
+ * (curator-x-discovery) and hence Spring Cloud Zookeeper: each instance is an EPHEMERAL znode
+ * `<basePath>/<name>/<id>` holding the JSON of `service-instance.ts`, written like Curator's
+ * JsonInstanceSerializer.
  *
  * Guaranteed:
  * - A registered instance stays registered while its process runs and can reach ZooKeeper: after
@@ -62,10 +68,13 @@ export type PickStrategy = 'round-robin' | 'random';
  * - An instance whose process dies disappears within its session timeout.
  * - `instances$` converges to the registered instances after every change, reconnect and expiry.
  *
- * Not guaranteed: an instance is missing between its session's expiry and its re-registration,
- * and `instances$` may coalesce quick successions of changes. A listed instance may already be
- * gone (its process died and its session has not timed out yet): callers must tolerate failed
- * calls. Nodes that do not parse as instances are left out (with a warning).
+ * Not guaranteed (partitions, pauses):
+ * - Continuous presence: an instance is missing between its session's expiry and its
+ *   re-registration.
+ * - A complete history: `instances$` may coalesce quick successions of changes.
+ * - A live listed instance: one may already be gone (its process died and its session has not
+ *   timed out yet), so callers must tolerate failed calls.
+ * - Listing every node: nodes that do not parse as instances are left out (with a warning).
  */
 export class ServiceRegistry {
   readonly basePath: string;

@@ -29,16 +29,26 @@ const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
 /**
- * A shared 32-bit integer in one persistent znode, in the format of Curator's SharedCount: the
- * data is exactly 4 bytes, a big-endian two's-complement int32 (Java's `ByteBuffer.putInt`), so
- * Curator's SharedCount and this class can share a counter. The node is created with
- * `initialValue` (missing parents too) by the first operation that finds it missing.
+ * Updates by `trySet` and `increment` are compare-and-set on the znode version, so concurrent
+ * updaters in any number of processes, Curator's SharedCount included, never lose an update.
+ * Across partitions and reconnects `value$` converges to the current value but may skip
+ * intermediate ones.
  *
- * Guaranteed: `trySet` and `increment` are compare-and-set on the znode version, so concurrent
- * updaters in any number of processes never lose an update (`increment` retries until its CAS
- * wins and returns the value it wrote); values outside int32 are refused, never wrapped.
- * `value$` converges to the current value (watch layer guarantees).
- * Not guaranteed: `value$` shows every value; intermediate values may be coalesced.
+ * Layout, Curator's SharedCount's: a 32-bit integer in one persistent znode whose data is exactly
+ * 4 bytes, a big-endian two's-complement int32 (Java's `ByteBuffer.putInt`), so Curator's
+ * SharedCount and this class can share a counter. The node is created with `initialValue`
+ * (missing parents too) by the first `get`, `getVersioned`, `set`, `increment` or `trySet` by
+ * value that finds it missing (`value$` waits for it; a `trySet` by version returns false).
+ *
+ * Guaranteed:
+ * - `trySet` and `increment` are compare-and-set on the znode version, so concurrent updaters in
+ *   any number of processes never lose an update (`increment` retries until its CAS wins and
+ *   returns the value it wrote); `set` overwrites whatever is there, as Curator's setCount does.
+ * - Values outside int32 are refused, never wrapped.
+ * - `value$` converges to the current value (watch layer guarantees).
+ *
+ * Not guaranteed (partitions, pauses):
+ * - That `value$` shows every value; intermediate values may be coalesced.
  */
 export class SharedCounter {
   constructor(
