@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Barrier, DoubleBarrier, ZookeeperConnection } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../../support/connect.js';
+import { describe, expect, it } from '@jest/globals';
+import { Barrier, DoubleBarrier } from 'nestjs-zookeeper';
+import { useTestConnections } from '../../support/connect.js';
+import { until } from '../../support/until.js';
 
-const connections = new TestConnections(testNamespace('barrier'));
-let zk: ZookeeperConnection;
-
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const connections = useTestConnections('barrier');
 
 describe('Barrier', () => {
   it('holds 3 waiters from 3 sessions while set and releases all 3 when removed', async () => {
+    const { zk } = connections;
     const controller = new Barrier(zk, '/gates/deploy');
     await controller.set();
     await controller.set(); // idempotent
@@ -25,7 +19,10 @@ describe('Barrier', () => {
         return result;
       }),
     );
-    await sleep(400);
+    // Waiting: each has read the barrier as up and watches it.
+    await until(() => sessions.every((session) => session.pendingWatchCount === 1), {
+      message: 'the 3 waiters to watch the barrier',
+    });
     expect(released).toEqual([]);
     expect(await new Barrier(sessions[0], '/gates/deploy').waitOnBarrier({ timeoutMs: 100 })).toBe(
       false,
@@ -41,6 +38,7 @@ describe('Barrier', () => {
 
 describe('DoubleBarrier', () => {
   it('lets 3 participants in only once all 3 entered, and out only once all 3 left', async () => {
+    const { zk } = connections;
     const sessions = await Promise.all([1, 2, 3].map(() => connections.open()));
     const barriers = sessions.map((session) => new DoubleBarrier(session, '/rounds/r1', 3));
     const events: string[] = [];
@@ -56,7 +54,13 @@ describe('DoubleBarrier', () => {
       });
 
     const firstTwo = [enter(0), enter(1)];
-    await sleep(400);
+    // Waiting: both joined and watch `ready` and the participants.
+    await until(
+      async () =>
+        (await zk.getChildren('/rounds/r1').catch(() => [])).length === 2 &&
+        sessions.slice(0, 2).every((session) => session.pendingWatchCount >= 2),
+      { message: 'the first 2 participants to wait inside enter' },
+    );
     expect(events).toEqual([]);
     expect(await zk.getChildren('/rounds/r1')).toHaveLength(2);
     const third = enter(2);
@@ -68,7 +72,18 @@ describe('DoubleBarrier', () => {
     ]);
 
     const leavingTwo = [leave(0), leave(1)];
-    await sleep(400);
+    // Waiting: the lowest participant keeps its node, the other leavers deleted theirs, and both
+    // leavers watch a node they wait for.
+    const ids = barriers.map((barrier) => barrier.participantId);
+    const lowest = [...ids].sort()[0];
+    const staying = ids.filter((id, index) => index === 2 || id === lowest).sort();
+    await until(
+      async () =>
+        JSON.stringify(participantsOf(await zk.getChildren('/rounds/r1'))) ===
+          JSON.stringify(staying) &&
+        sessions.slice(0, 2).every((session) => session.pendingWatchCount >= 1),
+      { message: 'the 2 leavers to wait inside leave' },
+    );
     expect(events.filter((event) => event.startsWith('out-'))).toEqual([]);
     const last = leave(2);
     expect(await Promise.all([...leavingTwo, last])).toEqual([true, true, true]);
@@ -82,6 +97,7 @@ describe('DoubleBarrier', () => {
   });
 
   it('enter times out with fewer participants than required and withdraws its node', async () => {
+    const { zk } = connections;
     const barrier = new DoubleBarrier(zk, '/rounds/r2', 2);
     const started = Date.now();
     expect(await barrier.enter({ timeoutMs: 300 })).toBe(false);
@@ -89,3 +105,8 @@ describe('DoubleBarrier', () => {
     expect(await zk.getChildren('/rounds/r2')).toEqual([]);
   });
 });
+
+/** Participant nodes (without `ready`), sorted. */
+function participantsOf(children: string[]): string[] {
+  return children.filter((name) => name !== 'ready').sort();
+}

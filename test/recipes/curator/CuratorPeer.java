@@ -115,7 +115,13 @@ public final class CuratorPeer {
           }
         });
     latch.start();
-    while (latch.getOurPath() == null) Thread.sleep(10);
+    // LeaderLatch announces no event for its node: polled, with a deadline.
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (latch.getOurPath() == null) {
+      if (System.currentTimeMillis() > deadline)
+        throw new IllegalStateException("LeaderLatch created no node within 30 s");
+      Thread.sleep(10);
+    }
     say("node", latch.getOurPath());
     BufferedReader input = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line = input.readLine(); line != null; line = input.readLine()) {

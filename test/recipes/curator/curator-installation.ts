@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
+// Not from 'nestjs-zookeeper/testing': canInstallWithApt and runLogged are internal to the
+// library's testing module (not exported); scripts/ensure-curator.ts runs this file under tsx too.
 import {
   canInstallWithApt,
   locateZookeeper,

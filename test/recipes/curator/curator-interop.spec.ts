@@ -1,12 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  BadVersionError,
-  LeaderElection,
-  Mutex,
-  ServiceRegistry,
-  ZookeeperConnection,
-} from 'nestjs-zookeeper';
-import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
+import { BadVersionError, LeaderElection, Mutex, ServiceRegistry } from 'nestjs-zookeeper';
+import { testConnectString, useTestConnections } from '../../support/connect.js';
 import { LineProcess } from '../../support/line-process.js';
 import {
   CuratorInstallation,
@@ -26,21 +21,15 @@ const curator: CuratorInstallation | undefined = await locateCurator({
 });
 const describeWithCurator = curator ? describe : describe.skip;
 
-const connections = new TestConnections(testNamespace('curator'));
+const connections = useTestConnections('curator');
 const peers: LineProcess[] = [];
 const quiet = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
 let classes: string;
-let zk: ZookeeperConnection;
 
-beforeAll(async () => {
-  if (!curator) return;
-  classes = compileCuratorPeer(curator);
-  zk = await connections.open();
+beforeAll(() => {
+  if (curator) classes = compileCuratorPeer(curator);
 });
-afterAll(async () => {
-  await Promise.all(peers.map((peer) => peer.stop()));
-  await connections.closeAll();
-});
+afterAll(() => Promise.all(peers.map((peer) => peer.stop())));
 
 function peer(label: string, args: string[]): LineProcess {
   const started = startCuratorPeer(curator!, classes, label, args);
@@ -59,6 +48,7 @@ interface Hold {
 
 describeWithCurator(`Curator ${curator?.curatorVersion ?? ''} interop`, () => {
   it('a Curator InterProcessMutex and a Nest Mutex on one path exclude each other', async () => {
+    const { zk } = connections;
     const rounds = 15;
     const holdMs = 5;
     await zk.create('/counter', '0');
@@ -80,7 +70,7 @@ describeWithCurator(`Curator ${curator?.curatorVersion ?? ''} interop`, () => {
         await mutex.acquire();
         const from = Date.now();
         const { data, stat } = await zk.get('/counter');
-        await new Promise((resolve) => setTimeout(resolve, holdMs));
+        await delay(holdMs); // the read-modify-write takes a while, as the Java side's does
         await zk
           .set('/counter', String(Number(data.toString()) + 1), { version: stat.version })
           .catch((error) => {
@@ -183,6 +173,7 @@ describeWithCurator(`Curator ${curator?.curatorVersion ?? ''} interop`, () => {
   }, 60_000);
 
   it("a Curator ServiceDiscovery and a Nest ServiceRegistry see each other's instances", async () => {
+    const { zk } = connections;
     const registry = new ServiceRegistry(zk, { basePath: '/discovery' });
     const java = peer('curator-discovery', [
       'discovery',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { filter, firstValueFrom, throwError, timeout } from 'rxjs';
 import { ConnectionState, LeaderElection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { nextState } from '../../support/connect.js';
 import { DedicatedServer } from '../../support/dedicated-server.js';
+import { firstMatch, until } from '../../support/until.js';
 
 // These tests stop and restart their own server, so they never disturb other test files.
 const dedicated = new DedicatedServer();
@@ -19,22 +19,8 @@ async function candidate(participantId: string, sessionTimeoutMs: number) {
 }
 
 /** Resolves when the election reports leadership (isLeader$ replays the current value). */
-function leads(election: LeaderElection, what: string): Promise<boolean> {
-  return firstValueFrom(
-    election.isLeader$.pipe(
-      filter(Boolean),
-      timeout({ first: 20_000, with: () => throwError(() => new Error(`never true: ${what}`)) }),
-    ),
-  );
-}
-
-// The candidate's node path has no event of its own: it is polled.
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  for (let polls = 0; !condition(); polls++) {
-    if (polls > 400) throw new Error(`never true: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const leads = (election: LeaderElection, message: string) =>
+  firstMatch(election.isLeader$, Boolean, { message, timeoutMs: 20_000 });
 
 describe('LeaderElection under connection faults (own server)', () => {
   it('SUSPENDED: the leader emits false at once; RECONNECTED with its node intact: it leads again with the same node', async () => {
@@ -70,9 +56,10 @@ describe('LeaderElection under connection faults (own server)', () => {
     await expireSession(leader.zk);
     expect(leader.election.isLeader).toBe(false);
     await leads(next.election, 'the next candidate leads');
-    await eventually(
+    // The candidate's node path has no event of its own: it is polled.
+    await until(
       () => leader.election.nodePath !== undefined && leader.election.nodePath !== oldNode,
-      'the expired candidate re-entered',
+      { message: 'the expired candidate re-entered', timeoutMs: 10_000 },
     );
     const participants = await next.election.participants();
     expect(participants.map((p) => [p.id, p.isLeader])).toEqual([

@@ -1,15 +1,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
+import { testConnectString, useTestConnections } from '../../support/connect.js';
 import { ChildLine, LineProcess, spawnFixture } from '../../support/line-process.js';
+import { until } from '../../support/until.js';
 
-const connections = new TestConnections(testNamespace('election-kill'));
+const connections = useTestConnections('election-kill');
 const SESSION_TIMEOUT_MS = 2000;
 const ROUNDS = 4;
 const children: LineProcess[] = [];
-afterAll(async () => {
-  await Promise.all(children.map((child) => child.stop()));
-  await connections.closeAll();
-});
+afterAll(() => Promise.all(children.map((child) => child.stop())));
 
 /** One leadership term of one process, in fencing-counter values and in time. */
 interface Term {
@@ -68,7 +66,7 @@ function ticked(child: LineProcess, start: ChildLine): Promise<ChildLine> {
 
 describe('LeaderElection with candidates killed by SIGKILL', () => {
   it(`5 processes, the leader killed ${ROUNDS} times: one leader at a time (fencing counter), a successor within the session timeout + 1 s`, async () => {
-    const zk = await connections.open();
+    const { zk } = connections;
     await zk.create('/fence', '0');
     let spawned = 0;
     const alive = new Set<LineProcess>();
@@ -85,12 +83,9 @@ describe('LeaderElection with candidates killed by SIGKILL', () => {
 
     const takeovers: number[] = [];
     const nextStart = async (after: number) => {
-      for (let polls = 0; polls < 400; polls++) {
-        const found = starts.find(({ child }, index) => index >= after && alive.has(child));
-        if (found) return found;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      throw new Error('no new leader within 4 s');
+      const find = () => starts.find(({ child }, index) => index >= after && alive.has(child));
+      await until(() => find() !== undefined, { message: 'a new leader', timeoutMs: 4000 });
+      return find()!;
     };
 
     let leader = await nextStart(0);

@@ -1,10 +1,10 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { filter, firstValueFrom } from 'rxjs';
 import { LeaderElection, LeaderInfo, nodeName, ZookeeperConnection } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../../support/connect.js';
+import { useTestConnections } from '../../support/connect.js';
+import { firstMatch, until } from '../../support/until.js';
 
-const connections = new TestConnections(testNamespace('election'));
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('election');
 
 const quiet = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
 
@@ -22,12 +22,9 @@ async function candidates(path: string, ids: string[]) {
 const leaderIs = (election: LeaderElection, id: string | undefined) =>
   firstValueFrom(election.leader$.pipe(filter((leader) => leader?.id === id)));
 
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  for (let polls = 0; !condition(); polls++) {
-    if (polls > 200) throw new Error(`never true: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Resolves when the election reports leadership (isLeader$ replays the current value). */
+const leads = (election: LeaderElection, message: string) =>
+  firstMatch(election.isLeader$, Boolean, { message, timeoutMs: 10_000 });
 
 describe('LeaderElection', () => {
   it("uses LeaderLatch's layout: a protected _c_<uuid>-latch-<seq> node holding the participant id", async () => {
@@ -63,16 +60,16 @@ describe('LeaderElection', () => {
     ]);
 
     await all[0].election.close();
-    await eventually(() => all[1].election.isLeader, 'c1 leads');
+    await leads(all[1].election, 'c1 leads');
     // No herd: the watches of c2..c4 did not fire.
     expect(all.slice(2).map(({ zk }) => zk.pendingWatchCount)).toEqual([2, 2, 2]);
 
     // A candidate in the middle leaving makes its successor watch the node before it.
     await all[2].election.close();
-    await eventually(() => all[3].zk.pendingWatchCount === 2, 'c3 re-armed');
+    await until(() => all[3].zk.pendingWatchCount === 2, { message: 'c3 re-armed' });
     expect(all[3].election.isLeader).toBe(false);
     await all[1].zk.close();
-    await eventually(() => all[3].election.isLeader, 'c3 leads after c1 left');
+    await leads(all[3].election, 'c3 leads after c1 left');
     expect(all[4].election.isLeader).toBe(false);
     await Promise.all(all.map(({ election }) => election.close()));
   });
@@ -85,7 +82,7 @@ describe('LeaderElection', () => {
     });
     const seen: Array<LeaderInfo | undefined> = [];
     const subscription = observer.leader$.subscribe((leader) => seen.push(leader));
-    await eventually(() => seen.length === 1, 'first leader$ value');
+    await until(() => seen.length === 1, { message: 'first leader$ value' });
     expect(seen).toEqual([undefined]);
 
     const [first, second] = await candidates('/election/observed', ['one', 'two']);
@@ -110,13 +107,13 @@ describe('LeaderElection', () => {
     const oldNode = a.election.nodePath;
 
     await a.election.resign();
-    await eventually(() => b.election.isLeader, 'b leads');
+    await leads(b.election, 'b leads');
     expect(a.election.isLeader).toBe(false);
     expect(a.election.nodePath).toBeDefined();
     expect(a.election.nodePath).not.toBe(oldNode);
 
     await b.election.resign();
-    await eventually(() => a.election.isLeader, 'a leads again');
+    await leads(a.election, 'a leads again');
     expect(states).toEqual([true, false, true]);
     await Promise.all([a.election.close(), b.election.close()]);
   });

@@ -1,36 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  ConnectionState,
-  CreateMode,
-  Membership,
-  nodeName,
-  ZookeeperConnection,
-} from 'nestjs-zookeeper';
-import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
+import { describe, expect, it } from '@jest/globals';
+import { ConnectionState, CreateMode, Membership, nodeName } from 'nestjs-zookeeper';
 import { nextState, silentLogger } from '../../support/connect.js';
+import { DedicatedServer } from '../../support/dedicated-server.js';
+import { until } from '../../support/until.js';
 
 // Stops and restarts its own server, so other test files are not disturbed.
-let server: ZookeeperTestingServer;
-const opened: ZookeeperConnection[] = [];
-
-beforeAll(async () => {
-  server = await ZookeeperTestingServer.start();
-});
-afterAll(async () => {
-  await Promise.all(opened.map((connection) => connection.close()));
-  await server.close();
-});
+const dedicated = new DedicatedServer();
 
 describe('Membership faults (own server)', () => {
   it('after an outage longer than the session timeout, the stale node of the dead session is replaced at once, not listed twice', async () => {
     // Long enough that the restarted server still holds the old session when the client is
     // back, even on a slow machine: that session and its nodes are what the test is about.
-    const zk = await ZookeeperConnection.connect({
-      connectString: server.connectString,
-      sessionTimeoutMs: 8000,
-      logger: silentLogger,
-    });
-    opened.push(zk);
+    const zk = await dedicated.connect({ sessionTimeoutMs: 8000, retry: { deadlineMs: 30_000 } });
     const member = await new Membership(zk, { logger: silentLogger }).join('/crew', { n: 1 });
     // A plain ephemeral of the same session shows what the server keeps after its restart.
     await zk.create('/control', '', { mode: CreateMode.EPHEMERAL });
@@ -38,16 +19,17 @@ describe('Membership faults (own server)', () => {
     const oldPath = member.path;
 
     const expired = nextState(zk, ConnectionState.EXPIRED);
-    await server.stop();
+    await dedicated.server.stop();
     await expired; // declared locally: the server could not say so
     const connected = nextState(zk, ConnectionState.CONNECTED);
-    await server.restart();
+    await dedicated.server.restart();
     await connected;
     const connectedAt = Date.now();
 
-    const deadline = connectedAt + 2000;
-    while (member.path === oldPath && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => member.path !== oldPath, {
+      message: 'the member to replace its stale node',
+      timeoutMs: 2000,
+    });
     const children = await zk.getChildren('/crew');
     // The server restored the old session with its ephemerals, and it is still alive.
     expect((await zk.exists('/control'))?.ephemeralOwner).toBe(oldSession);

@@ -1,27 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Member, Membership, ZookeeperConnection } from 'nestjs-zookeeper';
+import { describe, expect, it } from '@jest/globals';
+import { Member, Membership } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
-import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
+import { testConnectString, useTestConnections } from '../../support/connect.js';
+import { spawnFixture } from '../../support/line-process.js';
+import { until } from '../../support/until.js';
 import { Recorder } from '../../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('membership'));
-let observer: ZookeeperConnection;
-
-beforeAll(async () => {
-  observer = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('membership');
 
 const ids = (members: Member[]) => members.map((member) => member.id);
-
-async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('Membership', () => {
   it('3 sessions join: members$ converges to 3 members in join order with their data; updates and a leave show up', async () => {
@@ -29,7 +16,7 @@ describe('Membership', () => {
     const handles = [];
     for (const [index, session] of sessions.entries())
       handles.push(await new Membership(session).join('/crew', { name: `m${index}` }));
-    const watched = new Recorder(new Membership(observer).members$('/crew'));
+    const watched = new Recorder(new Membership(connections.zk).members$('/crew'));
 
     const members = await watched.until((list) => list.length === 3, '3 members');
     expect(ids(members)).toEqual(handles.map((handle) => handle.id));
@@ -42,7 +29,9 @@ describe('Membership', () => {
     expect(members[1].joinedOrder).toBeLessThan(members[2].joinedOrder);
     expect(handles[0].id).toMatch(/^_c_[0-9a-f-]{36}-member-\d{10}$/);
     expect(handles[0].path).toBe(`/crew/${handles[0].id}`);
-    expect((await observer.exists(handles[1].path))!.ephemeralOwner).toBe(sessions[1].session.id);
+    expect((await connections.zk.exists(handles[1].path))!.ephemeralOwner).toBe(
+      sessions[1].session.id,
+    );
 
     await handles[1].update({ name: 'm1', status: 'busy' });
     await watched.until((list) => (list[1]?.data as any)?.status === 'busy', 'the updated data');
@@ -50,7 +39,7 @@ describe('Membership', () => {
     await handles[0].leave();
     const after = await watched.until((list) => list.length === 2, '2 members after a leave');
     expect(ids(after)).toEqual([handles[1].id, handles[2].id]);
-    expect(await observer.getChildren('/crew')).toHaveLength(2);
+    expect(await connections.zk.getChildren('/crew')).toHaveLength(2);
     await handles[0].leave(); // idempotent
     watched.unsubscribe();
   });
@@ -60,7 +49,7 @@ describe('Membership', () => {
     const handles = [];
     for (const [index, session] of sessions.entries())
       handles.push(await new Membership(session).join('/shift', `worker-${index}`));
-    const watched = new Recorder(new Membership(observer).members$('/shift'));
+    const watched = new Recorder(new Membership(connections.zk).members$('/shift'));
     await watched.until((list) => list.length === 3, '3 members');
     const expiring = handles[0];
     const oldId = expiring.id;
@@ -76,67 +65,46 @@ describe('Membership', () => {
     expect(newcomer.data).toBe('worker-0');
     expect(newcomer.joinedOrder).toBeGreaterThan(rejoined[1].joinedOrder);
     expect(ids(rejoined).slice(0, 2)).toEqual([handles[1].id, handles[2].id]);
-    await eventually(() => expiring.id === newcomer.id, 'the handle to follow its new node');
-    expect(await observer.exists(oldPath)).toBeUndefined();
-    expect((await observer.exists(expiring.path))!.ephemeralOwner).toBe(sessions[0].session.id);
+    await until(() => expiring.id === newcomer.id, {
+      message: 'the handle to follow its new node',
+      timeoutMs: 10_000,
+    });
+    expect(await connections.zk.exists(oldPath)).toBeUndefined();
+    expect((await connections.zk.exists(expiring.path))!.ephemeralOwner).toBe(
+      sessions[0].session.id,
+    );
     // Never listed twice: the old node is gone before the new one appears.
     for (const list of watched.values) {
       expect(ids(list).filter((id) => id === oldId || id === newcomer.id).length).toBeLessThan(2);
     }
-    expect(await observer.getChildren('/shift')).toHaveLength(3);
+    expect(await connections.zk.getChildren('/shift')).toHaveLength(3);
     watched.unsubscribe();
   });
 
   it('a member process killed with SIGKILL disappears within its session timeout', async () => {
     const sessionTimeoutMs = 1000;
-    const watched = new Recorder(new Membership(observer).members$('/killed'));
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'test/recipes/membership/fixtures/member.ts',
-        testConnectString(),
-        connections.namespace,
-        '/killed',
-        String(sessionTimeoutMs),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const watched = new Recorder(new Membership(connections.zk).members$('/killed'));
+    const child = spawnFixture('member', 'test/recipes/membership/fixtures/member.ts', [
+      testConnectString(),
+      connections.namespace,
+      '/killed',
+      String(sessionTimeoutMs),
+    ]);
     try {
-      await killedMemberDisappears(child, exited, watched, sessionTimeoutMs);
+      const childId = (await child.waitForWord('member')).words[1];
+      const joined = await watched.until((list) => ids(list).includes(childId), 'the child member');
+      expect(joined).toHaveLength(1);
+      expect(joined[0].data).toEqual({ role: 'child', pid: child.pid });
+
+      const killedAt = Date.now();
+      await child.stop('SIGKILL');
+      await watched.until((list) => list.length === 0, 'the killed member to disappear');
+      const elapsed = Date.now() - killedAt;
+      // Session timeout plus the server's expiry tick and our watch round trip.
+      expect(elapsed).toBeLessThan(sessionTimeoutMs + 1500);
     } finally {
-      child.kill('SIGKILL');
+      await child.stop();
       watched.unsubscribe();
     }
   }, 30_000);
 });
-
-async function killedMemberDisappears(
-  child: ChildProcess,
-  exited: Promise<unknown>,
-  watched: Recorder<Member[]>,
-  sessionTimeoutMs: number,
-): Promise<void> {
-  const childId = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const joinedAs = /^member (\S+)$/m.exec(output);
-      if (joinedAs) resolve(joinedAs[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`the member process exited (${code})`)));
-  });
-  const joined = await watched.until((list) => ids(list).includes(childId), 'the child member');
-  expect(joined).toHaveLength(1);
-  expect(joined[0].data).toEqual({ role: 'child', pid: child.pid });
-
-  const killedAt = Date.now();
-  child.kill('SIGKILL');
-  await exited;
-  await watched.until((list) => list.length === 0, 'the killed member to disappear');
-  const elapsed = Date.now() - killedAt;
-  // Session timeout plus the server's expiry tick and our watch round trip.
-  expect(elapsed).toBeLessThan(sessionTimeoutMs + 1500);
-}

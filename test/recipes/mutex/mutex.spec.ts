@@ -1,30 +1,20 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { LockLoss, Mutex, nodeName, orderContenders, ZookeeperConnection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
-import { TestConnections, testConnectString, testNamespace } from '../../support/connect.js';
+import { testConnectString, useTestConnections } from '../../support/connect.js';
 import { LineProcess, spawnFixture } from '../../support/line-process.js';
+import { until } from '../../support/until.js';
 
-const connections = new TestConnections(testNamespace('mutex'));
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('mutex');
 
 const PROTECTED_LOCK_NAME =
   /^_c_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-lock-\d{10}$/;
 
-async function eventually(
-  condition: () => Promise<boolean> | boolean,
-  what: string,
-): Promise<void> {
-  for (let polls = 0; !(await condition()); polls++) {
-    if (polls > 200) throw new Error(`never true: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 function waitForQueue(zk: ZookeeperConnection, path: string, length: number): Promise<void> {
-  return eventually(
-    async () => (await zk.getChildren(path).catch(() => [])).length === length,
-    `${path} has ${length} children`,
-  );
+  return until(async () => (await zk.getChildren(path).catch(() => [])).length === length, {
+    message: `${path} has ${length} children`,
+    timeoutMs: 10_000,
+  });
 }
 
 describe('orderContenders', () => {
@@ -127,9 +117,10 @@ describe('Mutex', () => {
     }
     // Each waiter watches one node, its predecessor: a release wakes one waiter only.
     const oneWatchEach = () => waiters.every((connection) => connection.pendingWatchCount === 1);
-    await eventually(oneWatchEach, 'each waiter has one pending watch').finally(() =>
-      holder.release(),
-    );
+    await until(oneWatchEach, {
+      message: 'each waiter has one pending watch',
+      timeoutMs: 10_000,
+    }).finally(() => holder.release());
     await Promise.all(pending);
     expect(order).toEqual([0, 1, 2]);
   });

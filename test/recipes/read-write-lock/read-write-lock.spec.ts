@@ -1,11 +1,10 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from '@jest/globals';
 import { nodeName, ReadWriteLock, ZookeeperConnection } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../../support/connect.js';
+import { useTestConnections } from '../../support/connect.js';
+import { until } from '../../support/until.js';
 
-const connections = new TestConnections(testNamespace('rwlock'));
-afterAll(() => connections.closeAll());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const connections = useTestConnections('rwlock');
 
 async function locks(count: number, path: string): Promise<ReadWriteLock[]> {
   const opened = await Promise.all(Array.from({ length: count }, () => connections.open()));
@@ -37,10 +36,10 @@ describe('ReadWriteLock', () => {
 
     expect(await writer.writeLock.acquire({ timeoutMs: 200 })).toBe(false);
     const writing = writer.writeLock.acquire({ timeoutMs: 10_000 });
-    for (let polls = 0; (await zk.getChildren('/rw/share')).length < 4; polls++) {
-      if (polls > 200) throw new Error('the writer never queued');
-      await sleep(25);
-    }
+    await until(async () => (await zk.getChildren('/rw/share')).length >= 4, {
+      message: 'the writer to queue',
+      timeoutMs: 10_000,
+    });
     // A reader arriving after a queued writer waits for it.
     expect(await late.readLock.acquire({ timeoutMs: 200 })).toBe(false);
 
@@ -69,7 +68,7 @@ describe('ReadWriteLock', () => {
         maxWriters = Math.max(maxWriters, writers);
         if (readers > 0) overlaps++;
         const { data } = await zk.get('/rw-value');
-        await sleep(2);
+        await delay(2); // a write that takes a while: room for an overlap to show
         await zk.set('/rw-value', String(Number(data.toString()) + 1));
         writers--;
         await lock.writeLock.release();
@@ -81,7 +80,7 @@ describe('ReadWriteLock', () => {
         readers++;
         if (writers > 0) overlaps++;
         const before = (await zk.get('/rw-value')).data.toString();
-        await sleep(15);
+        await delay(15); // a read that takes a while: room for a write to land in it
         if ((await zk.get('/rw-value')).data.toString() !== before) tornReads++;
         readers--;
         await lock.readLock.release();

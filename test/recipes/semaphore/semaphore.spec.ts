@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Lease, Semaphore, ZookeeperConnection } from 'nestjs-zookeeper';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from '@jest/globals';
+import { Lease, Semaphore } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
-import { TestConnections, testNamespace } from '../../support/connect.js';
+import { useTestConnections } from '../../support/connect.js';
+import { until } from '../../support/until.js';
 
-const connections = new TestConnections(testNamespace('semaphore'));
-let zk: ZookeeperConnection;
-
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const connections = useTestConnections('semaphore');
 
 describe('Semaphore', () => {
   it('N=2, 5 competing sessions: at most 2 holders at any time, and every session gets a lease', async () => {
+    const { zk } = connections;
     const sessions = await Promise.all([1, 2, 3, 4, 5].map(() => connections.open()));
     let holders = 0;
     let maxHolders = 0;
@@ -28,7 +23,7 @@ describe('Semaphore', () => {
         maxLeaseNodes = Math.max(maxLeaseNodes, (await zk.getChildren('/limits/db/leases')).length);
         expect(lease.isHeld()).toBe(true);
         expect(lease.path).toMatch(/^\/limits\/db\/leases\/_c_[0-9a-f-]{36}-lease-\d{10}$/);
-        await sleep(150);
+        await delay(150); // work under the lease, so the holders overlap
         holders--;
         served.push(index);
         await lease.release();
@@ -42,12 +37,18 @@ describe('Semaphore', () => {
   });
 
   it('a holder whose session expires frees its lease for a waiter', async () => {
+    const { zk } = connections;
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => connections.open()));
     const leaseA = await new Semaphore(a, '/limits/api', 2).acquire();
     const leaseB = await new Semaphore(b, '/limits/api', 2).acquire();
     let leaseC: Lease | undefined;
     const waiting = new Semaphore(c, '/limits/api', 2).acquire().then((lease) => (leaseC = lease));
-    await sleep(300);
+    // Waiting: its lease node is the third, and it watches the leases for room.
+    await until(
+      async () =>
+        (await zk.getChildren('/limits/api/leases')).length === 3 && c.pendingWatchCount >= 1,
+      { message: 'the third acquirer to wait for room' },
+    );
     expect(leaseC).toBeUndefined();
 
     await expireSession(a);
@@ -64,6 +65,7 @@ describe('Semaphore', () => {
   });
 
   it('acquire with a timeout gives up when no lease frees up, leaving no node behind', async () => {
+    const { zk } = connections;
     const held = await new Semaphore(zk, '/limits/one', 1).acquire();
     const other = await connections.open();
     const started = Date.now();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   parseInstance,
   parseUriSpec,
@@ -6,17 +6,10 @@ import {
   ServiceRegistry,
   SPRING_CLOUD_ZOOKEEPER_INSTANCE_CLASS,
   springCloudPayload,
-  ZookeeperConnection,
 } from 'nestjs-zookeeper';
-import { silentLogger, TestConnections, testNamespace } from '../../support/connect.js';
+import { silentLogger, useTestConnections } from '../../support/connect.js';
 
-const connections = new TestConnections(testNamespace('registry-format'));
-let zk: ZookeeperConnection;
-
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('registry-format');
 
 // Hand-written from the format Curator 5's JsonInstanceSerializer produces for a Spring Cloud
 // Zookeeper service (payload class ZookeeperInstance, default compatible mode: no "enabled").
@@ -43,6 +36,7 @@ const CURATOR_FIELDS = [
 
 describe('service instance JSON (Curator JsonInstanceSerializer format)', () => {
   it('reads an instance registered by Curator / Spring Cloud Zookeeper', async () => {
+    const { zk } = connections;
     const id = '0d9ad3a7-3f6e-4d53-9b55-7c1f0f4b8a21';
     await zk.create(`/services/inventory/${id}`, SPRING_INSTANCE, { createParents: true });
     const registry = new ServiceRegistry(zk, { logger: silentLogger });
@@ -62,6 +56,7 @@ describe('service instance JSON (Curator JsonInstanceSerializer format)', () => 
   });
 
   it('writes the same fields, in the same order, with nulls for unset values', async () => {
+    const { zk } = connections;
     const registry = new ServiceRegistry(zk, { logger: silentLogger });
     const handle = await registry.register({
       name: 'nest-orders',

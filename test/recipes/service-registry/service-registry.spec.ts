@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   CreateMode,
   instanceUri,
@@ -7,16 +7,11 @@ import {
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
-import { silentLogger, TestConnections, testNamespace } from '../../support/connect.js';
+import { silentLogger, useTestConnections } from '../../support/connect.js';
+import { until } from '../../support/until.js';
 import { Recorder } from '../../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('registry'));
-let observer: ZookeeperConnection;
-
-beforeAll(async () => {
-  observer = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('registry');
 
 const registry = (connection: ZookeeperConnection) =>
   new ServiceRegistry(connection, { logger: silentLogger });
@@ -25,7 +20,7 @@ const idsOf = (instances: ServiceInstance[]) => instances.map((instance) => inst
 describe('ServiceRegistry', () => {
   it('3 instances from 2 sessions: instances$ converges, round-robin cycles through all, expiry re-registers', async () => {
     const [a, b] = await Promise.all([connections.open(), connections.open()]);
-    const watched = new Recorder(registry(observer).instances$('orders'));
+    const watched = new Recorder(registry(connections.zk).instances$('orders'));
     await watched.until((list) => list.length === 0, 'no instances yet');
     const registered = [
       await registry(a).register({ name: 'orders', id: 'a-1', address: '10.0.0.1', port: 8080 }),
@@ -45,11 +40,17 @@ describe('ServiceRegistry', () => {
     expect(idsOf(all)).toEqual(['a-1', 'a-2', 'b-1']);
     expect(all[2]).toEqual(registered[2].instance);
     expect(instanceUri(all[2])).toBe('https://10.0.0.3:8443/orders');
-    expect(idsOf(await registry(observer).instances('orders'))).toEqual(['a-1', 'a-2', 'b-1']);
-    expect(await registry(observer).names()).toEqual(['orders']);
-    expect((await observer.exists('/services/orders/a-1'))!.ephemeralOwner).toBe(a.session.id);
+    expect(idsOf(await registry(connections.zk).instances('orders'))).toEqual([
+      'a-1',
+      'a-2',
+      'b-1',
+    ]);
+    expect(await registry(connections.zk).names()).toEqual(['orders']);
+    expect((await connections.zk.exists('/services/orders/a-1'))!.ephemeralOwner).toBe(
+      a.session.id,
+    );
 
-    const picker = registry(observer);
+    const picker = registry(connections.zk);
     const picks: string[] = [];
     for (let i = 0; i < 6; i++) picks.push((await picker.pick('orders'))!.id);
     expect(picks).toEqual(['a-1', 'a-2', 'b-1', 'a-1', 'a-2', 'b-1']);
@@ -60,12 +61,13 @@ describe('ServiceRegistry', () => {
     await expireSession(a);
     await watched.until((list) => list.length === 3, 'all 3 again after the expiry', 15_000);
     for (const id of ['a-1', 'a-2']) {
-      await eventually(
+      await until(
         async () =>
-          (await observer.exists(`/services/orders/${id}`))?.ephemeralOwner === a.session.id,
+          (await connections.zk.exists(`/services/orders/${id}`))?.ephemeralOwner === a.session.id,
+        { message: `${id} registered again in the new session`, timeoutMs: 10_000 },
       );
     }
-    const again = await registry(observer).instances('orders');
+    const again = await registry(connections.zk).instances('orders');
     // Re-registered with the same data, registration time included.
     expect(again[0]).toEqual(registered[0].instance);
     expect(watched.values.some((list) => list.length < 3)).toBe(true);
@@ -74,7 +76,7 @@ describe('ServiceRegistry', () => {
     await watched.until((list) => (list[1].payload as any)?.draining === true, 'the update');
     await registered[1].unregister();
     await watched.until((list) => list.length === 2, 'the unregistered instance gone');
-    expect(await observer.exists('/services/orders/a-2')).toBeUndefined();
+    expect(await connections.zk.exists('/services/orders/a-2')).toBeUndefined();
     watched.unsubscribe();
   });
 
@@ -90,27 +92,21 @@ describe('ServiceRegistry', () => {
       address: 'billing.local',
       port: 9000,
     });
-    const stat = await observer.exists('/services/billing/fixed-id');
+    const stat = await connections.zk.exists('/services/billing/fixed-id');
     expect(stat!.ephemeralOwner).toBe(fresh.session.id);
-    expect((await registry(observer).instance('billing', 'fixed-id'))!.address).toBe(
+    expect((await registry(connections.zk).instance('billing', 'fixed-id'))!.address).toBe(
       'billing.local',
     );
 
     // Deleted by someone else while the session lives: registered again.
-    await observer.delete('/services/billing/fixed-id');
-    await eventually(
+    await connections.zk.delete('/services/billing/fixed-id');
+    await until(
       async () =>
-        (await observer.exists('/services/billing/fixed-id'))?.ephemeralOwner === fresh.session.id,
+        (await connections.zk.exists('/services/billing/fixed-id'))?.ephemeralOwner ===
+        fresh.session.id,
+      { message: 'fixed-id registered again', timeoutMs: 10_000 },
     );
     await handle.unregister();
-    expect(await registry(observer).instances('billing')).toEqual([]);
+    expect(await registry(connections.zk).instances('billing')).toEqual([]);
   });
 });
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

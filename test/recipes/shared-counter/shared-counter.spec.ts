@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   decodeCount,
   encodeCount,
   InvalidCounterValueError,
   SharedCounter,
-  ZookeeperConnection,
 } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../../support/connect.js';
+import { useTestConnections } from '../../support/connect.js';
 import { Recorder } from '../../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('counter'));
-let zk: ZookeeperConnection;
-
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('counter');
 
 describe('SharedCounter', () => {
   it('8 sessions x 50 increments end at exactly 400, and value$ converges to it', async () => {
+    const { zk } = connections;
     const sessions = await Promise.all(Array.from({ length: 8 }, () => connections.open()));
     const watcher = new Recorder(new SharedCounter(zk, '/counters/hits').value$);
     const written: number[] = [];
@@ -39,6 +33,7 @@ describe('SharedCounter', () => {
   });
 
   it('stores a 4-byte big-endian int32 like Curator SharedCount, created with the initial value', async () => {
+    const { zk } = connections;
     const counter = new SharedCounter(zk, '/counters/format', 7);
     expect(await counter.get()).toBe(7);
     expect((await zk.get('/counters/format')).data).toEqual(Buffer.from([0, 0, 0, 7]));
@@ -55,6 +50,7 @@ describe('SharedCounter', () => {
   });
 
   it('trySet is compare-and-set by version or by value; increment refuses to overflow', async () => {
+    const { zk } = connections;
     const counter = new SharedCounter(zk, '/counters/cas');
     const start = await counter.getVersioned();
     expect(start).toEqual({ value: 0, version: 0 });
