@@ -1,25 +1,24 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BufferSerializer, ZookeeperConnection, ZookeeperStorage } from 'nestjs-zookeeper';
-import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { BufferSerializer, watchNode, ZookeeperStorage } from 'nestjs-zookeeper';
+import { testConnectString, useTestConnections } from '../support/connect.js';
+import { spawnFixture } from '../support/line-process.js';
+import { until } from '../support/until.js';
+import { Recorder } from '../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('chunks'));
-let zk: ZookeeperConnection;
+const connections = useTestConnections('chunks');
 let storage: ZookeeperStorage;
 const MiB = 1024 * 1024;
 
-beforeAll(async () => {
-  zk = await connections.open();
+beforeAll(() => {
   // Raw bytes: the JSON serializer refuses Buffers.
-  storage = new ZookeeperStorage(zk, { serializer: new BufferSerializer() });
+  storage = new ZookeeperStorage(connections.zk, { serializer: new BufferSerializer() });
 });
-afterAll(() => connections.closeAll());
 
 const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 async function chunkGenerations(key: string): Promise<string[]> {
-  return zk.getChildren(`/storage/__chunks/${encodeURIComponent(key)}`).catch(() => []);
+  return connections.zk.getChildren(`/storage/__chunks/${encodeURIComponent(key)}`).catch(() => []);
 }
 
 describe('chunked values', () => {
@@ -46,9 +45,12 @@ describe('chunked values', () => {
       });
       while (writing) reads.push(digest((await readerStorage.get<Buffer>('flip'))!.value));
     })();
-    for (let round = 1; round <= 6; round++) await storage.set('flip', versions[round % 3]);
-    writing = false;
-    await reader;
+    try {
+      for (let round = 1; round <= 6; round++) await storage.set('flip', versions[round % 3]);
+    } finally {
+      writing = false;
+      await reader;
+    }
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.filter((seen) => !known.has(seen))).toEqual([]);
     expect(digest((await storage.get<Buffer>('flip'))!.value)).toBe(digest(versions[0]));
@@ -57,33 +59,32 @@ describe('chunked values', () => {
   }, 120_000);
 
   it('a writer killed with SIGKILL between chunks leaves no visible value, and its generation is collected', async () => {
+    const { zk } = connections;
     await storage.set('crash', Buffer.from('before'));
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'test/storage/fixtures/chunk-writer.ts',
-        testConnectString(),
-        connections.namespace,
-        'crash',
-        String(10 * MiB),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    // Stop the writer as soon as its generation has a few chunks, then kill it.
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
-    for (;;) {
-      const [generation] = await chunkGenerations('crash');
-      const chunks = generation
-        ? await zk.getChildren(`/storage/__chunks/crash/${generation}`).catch(() => [])
-        : [];
-      if (chunks.length >= 4) break;
+    const child = spawnFixture('chunk-writer', 'test/storage/fixtures/chunk-writer.ts', [
+      testConnectString(),
+      connections.namespace,
+      'crash',
+      String(10 * MiB),
+    ]);
+    try {
+      // Stop the writer as soon as its generation has a few chunks, then kill it.
+      await child.waitForWord('writing', 30_000);
+      await until(
+        async () => {
+          if (!child.running) throw new Error(`the writer ended early: ${child.stderrTail}`);
+          const [generation] = await chunkGenerations('crash');
+          const chunks = generation
+            ? await zk.getChildren(`/storage/__chunks/crash/${generation}`).catch(() => [])
+            : [];
+          return chunks.length >= 4;
+        },
+        { message: 'the writer to write 4 chunks', timeoutMs: 30_000, pollMs: 0 },
+      );
+      child.kill('SIGSTOP');
+    } finally {
+      await child.stop('SIGKILL');
     }
-    child.kill('SIGSTOP');
-    child.kill('SIGKILL');
-    await exited;
 
     const [orphan] = await chunkGenerations('crash');
     const written = await zk.getChildren(`/storage/__chunks/crash/${orphan}`);
@@ -91,22 +92,16 @@ describe('chunked values', () => {
     expect(await storage.getValue('crash')).toEqual(Buffer.from('before'));
 
     // The killed writer's marker lives until its session (1 s timeout) expires.
-    await new Promise<void>((resolve, reject) => {
-      const check = async () => {
-        const stat = await zk.exists(`/storage/__chunks/crash/${orphan}/__writing`, {
-          watch: () => void check().catch(reject),
-        });
-        if (!stat) resolve();
-      };
-      void check().catch(reject);
-    });
+    const marker = new Recorder(watchNode(zk, `/storage/__chunks/crash/${orphan}/__writing`));
+    await marker.until((node) => node === undefined, "the killed writer's marker to go", 15_000);
+    marker.unsubscribe();
     expect((await storage.gc()).generationsRemoved).toBe(1);
     expect(await chunkGenerations('crash')).toEqual([]);
     expect(await storage.getValue('crash')).toEqual(Buffer.from('before'));
   }, 60_000);
 
   it('collects an orphaned generation on the next write of the key', async () => {
-    await zk.create(
+    await connections.zk.create(
       `/storage/__chunks/${encodeURIComponent('later')}/orphan-gen/000000`,
       'partial',
       { createParents: true },

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import {
   StorageEntry,
@@ -7,21 +7,20 @@ import {
   ZookeeperConnection,
   ZookeeperStorage,
 } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../support/connect.js';
+import { useTestConnections } from '../support/connect.js';
+import { firstMatch } from '../support/until.js';
 import { isStrictlyIncreasing, Recorder, settled } from '../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('storage-watch'));
+const connections = useTestConnections('storage-watch');
 let watcherZk: ZookeeperConnection;
 let watching: ZookeeperStorage;
 let writing: ZookeeperStorage;
 
 beforeAll(async () => {
-  const [a, b] = await Promise.all([connections.open(), connections.open()]);
-  watcherZk = a;
-  watching = new ZookeeperStorage(a);
-  writing = new ZookeeperStorage(b);
+  watcherZk = connections.zk;
+  watching = new ZookeeperStorage(watcherZk);
+  writing = new ZookeeperStorage(await connections.open());
 });
-afterAll(() => connections.closeAll());
 
 const versionsOf = (values: ReadonlyArray<StorageEntry<unknown> | undefined>) =>
   values.map((entry) => entry!.version);
@@ -156,20 +155,12 @@ describe('storage watches', () => {
       return JSON.stringify([...current].sort()) === JSON.stringify([...expected].sort());
     };
     if (!matches()) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error('the tree cache did not converge')),
-          20_000,
-        );
-        const check = cache.events$.subscribe(() => {
-          if (!matches()) return;
-          clearTimeout(timer);
-          queueMicrotask(() => check.unsubscribe());
-          resolve();
-        });
+      await firstMatch(cache.events$, matches, {
+        message: 'the tree cache to converge',
+        timeoutMs: 20_000,
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await settled();
     expect(new Map([...cache.current()].map(([key, entry]) => [key, entry.value]))).toEqual(
       expected,
     );

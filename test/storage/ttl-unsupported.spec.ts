@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { beforeAll, expect, it } from '@jest/globals';
 import { UnimplementedError, ZookeeperConnection, ZookeeperStorage } from 'nestjs-zookeeper';
-import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
-import { silentLogger } from '../support/connect.js';
+import { DedicatedServer } from '../support/dedicated-server.js';
 
-let server: ZookeeperTestingServer;
+// A server of its own, without extended types (so without TTL nodes).
+const dedicated = new DedicatedServer({ extendedTypes: false });
 let zk: ZookeeperConnection;
 
 beforeAll(async () => {
-  server = await ZookeeperTestingServer.start({ extendedTypes: false });
-  zk = await ZookeeperConnection.connect({
-    connectString: server.connectString,
-    logger: silentLogger,
-  });
-});
-afterAll(async () => {
-  await zk.close();
-  await server.close();
+  zk = await dedicated.connect();
 });
 
 it('a TTL key on a server without extended types fails with an error that says how to enable them', async () => {

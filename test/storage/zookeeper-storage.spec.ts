@@ -10,28 +10,22 @@ import {
   NodeExistsError,
   SerializationError,
   ValueTooLargeError,
-  ZookeeperConnection,
   ZookeeperStorage,
 } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
-import { statesUntil, TestConnections, testNamespace } from '../support/connect.js';
+import { statesUntil, useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
 
-const connections = new TestConnections(testNamespace('storage'));
-let zk: ZookeeperConnection;
 let storage: ZookeeperStorage;
-
-beforeAll(async () => {
-  zk = await connections.open();
-  storage = new ZookeeperStorage(zk);
-});
-afterAll(async () => {
-  storage.close();
-  await connections.closeAll();
+afterAll(() => storage.close()); // declared first: runs before the connections close
+const connections = useTestConnections('storage');
+beforeAll(() => {
+  storage = new ZookeeperStorage(connections.zk);
 });
 
 describe('ZookeeperStorage', () => {
   it('stores JSON values readable by any ZooKeeper client, with versions', async () => {
+    const { zk } = connections;
     const first = await storage.set('config/app', { maxOrders: 10, regions: ['eu', 'us'] });
     expect(first.version).toBe(0);
     expect((await zk.get('/storage/config/app')).data.toString()).toBe(
@@ -54,6 +48,7 @@ describe('ZookeeperStorage', () => {
   });
 
   it('gives a value back as the type it was stored as: bytes need the BufferSerializer', async () => {
+    const { zk } = connections;
     // Bytes that happen to be JSON text would read back parsed (42, not the Buffer): refused.
     const refused = storage.set('bytes', Buffer.from('42'));
     await expect(refused).rejects.toBeInstanceOf(SerializationError);
@@ -139,6 +134,7 @@ describe('ZookeeperStorage', () => {
   });
 
   it('rejects bad keys, oversize and unserializable values with typed errors, and keeps serving', async () => {
+    const { zk } = connections;
     const badKeys: Array<[unknown, string]> = [
       ['', 'empty'],
       ['a//b', 'empty segment'],
@@ -185,6 +181,7 @@ describe('ZookeeperStorage', () => {
   });
 
   it('stores TTL keys as TTL nodes that the server removes once they expire', async () => {
+    const { zk } = connections;
     await storage.set('session-cache', { user: 1 }, { ttlMs: 500 });
     expect(await storage.getValue('session-cache')).toEqual({ user: 1 });
     await storage.set('long-lived', { user: 2 }, { ttlMs: 600_000 });
@@ -198,6 +195,7 @@ describe('ZookeeperStorage', () => {
   });
 
   it('re-creates ephemeral keys after a session expiry, unless told not to', async () => {
+    const { zk } = connections;
     const owner = await connections.open();
     const keeping = new ZookeeperStorage(owner);
     const forgetting = new ZookeeperStorage(owner, {
@@ -228,6 +226,7 @@ describe('ZookeeperStorage', () => {
   });
 
   it('close() also stops re-creating the ephemeral keys of its scopes', async () => {
+    const { zk } = connections;
     const owner = await connections.open();
     const closing = new ZookeeperStorage(owner, { root: '/storage-closing' });
     const staying = new ZookeeperStorage(owner, { root: '/storage-staying' });
@@ -252,6 +251,7 @@ describe('ZookeeperStorage', () => {
   });
 
   it('an ephemeral key lost to another session is never overwritten by the loser after its expiry', async () => {
+    const { zk } = connections;
     const [winnerZk, loserZk] = await Promise.all([connections.open(), connections.open()]);
     const winner = new ZookeeperStorage(winnerZk);
     const loser = new ZookeeperStorage(loserZk);

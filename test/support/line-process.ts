@@ -18,6 +18,8 @@ export class LineProcess {
   private readonly child: ChildProcess;
   private stderr = '';
   private readonly listeners = new Set<(line: ChildLine) => void>();
+  /** Resolves once the process exited and its output was read to the end. */
+  private readonly closed: Promise<void>;
 
   constructor(
     readonly label: string,
@@ -27,6 +29,7 @@ export class LineProcess {
   ) {
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       const line = { text, words: text.trim().split(/\s+/), at: Date.now() };
       this.lines.push(line);
@@ -43,7 +46,15 @@ export class LineProcess {
     return this.child.pid;
   }
 
-  /** The first line (from index `from` on) matching `predicate`. */
+  /** False once the process has exited (or was killed). */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /**
+   * The first line (from index `from` on) matching `predicate`; fails after `timeoutMs`, or as
+   * soon as the process has ended without printing one.
+   */
   waitFor(
     predicate: (line: ChildLine) => boolean,
     timeoutMs = 20_000,
@@ -52,15 +63,17 @@ export class LineProcess {
     const seen = this.lines.slice(from).find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const fail = (why: string) => {
+        clearTimeout(timer);
         this.listeners.delete(listener);
         reject(
           new Error(
-            `${this.label}: no matching line within ${timeoutMs} ms; ` +
+            `${this.label}: ${why}; ` +
               `stdout: ${JSON.stringify(this.lines.map((l) => l.text).slice(-20))}; stderr: ${this.stderr}`,
           ),
         );
-      }, timeoutMs);
+      };
+      const timer = setTimeout(() => fail(`no matching line within ${timeoutMs} ms`), timeoutMs);
       const listener = (line: ChildLine) => {
         if (!predicate(line)) return;
         clearTimeout(timer);
@@ -68,6 +81,9 @@ export class LineProcess {
         resolve(line);
       };
       this.listeners.add(listener);
+      void this.closed.then(() => {
+        if (this.listeners.has(listener)) fail('ended without a matching line');
+      });
     });
   }
 
@@ -89,7 +105,7 @@ export class LineProcess {
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.running) this.child.kill(signal);
   }
 
   /** Kills the process and waits until it is reaped, so no child outlives the test file. */
