@@ -10,6 +10,7 @@ export default {
     '^nestjs-zookeeper$': '<rootDir>/libs/zookeeper/src/index.ts',
     '^nestjs-zookeeper/testing$': '<rootDir>/libs/zookeeper/src/testing/index.ts',
     '^nestjs-zookeeper/health$': '<rootDir>/libs/zookeeper/src/health/index.ts',
+    '^nestjs-zookeeper/transport$': '<rootDir>/libs/zookeeper/src/transport/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   roots: ['<rootDir>/test', '<rootDir>/libs', '<rootDir>/apps'],

@@ -18,6 +18,7 @@ const LAYER_RANK: Record<string, number> = {
   recipes: 5,
   messaging: 5,
   module: 6,
+  transport: 6,
   health: 7,
 };
 

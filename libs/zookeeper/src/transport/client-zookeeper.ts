@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { ConnectionState } from '../connection/connection-state.enum.js';
+import { CreateMode } from '../connection/create-mode.enum.js';
+import { joinPath } from '../connection/paths.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { NodeExistsError } from '../errors/zookeeper-errors.js';
+import { ignoreNodeExists, ignoreNoNode, whenNoNode } from '../internal/no-node.js';
+import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
+import { WorkQueue } from '../messaging/queue/work-queue.js';
+import { ReplyInbox } from './reply-channel.js';
+import { openTransportConnection } from './transport-connection.js';
+import {
+  RequestSessionLostError,
+  RequestTimeoutError,
+  TransportClosedError,
+} from './transport-errors.js';
+import { RequestPacket } from './transport-packets.js';
+import { TransportPaths } from './transport-paths.js';
+import { TransportStatus } from './transport-status.js';
+import { ZookeeperEvents, ZookeeperStatus } from './zookeeper.events.js';
+import {
+  ClientZookeeperOptions,
+  DEFAULT_TRANSPORT_ROOT,
+} from './zookeeper-transport-options.interface.js';
+
+interface PendingRequest {
+  pattern: string;
+  callback: (packet: WritePacket) => void;
+  timer: NodeJS.Timeout;
+  /** A first reply arrived: a server took the request. */
+  answered: boolean;
+}
+
+/**
+ * A Nest ClientProxy over ZooKeeper. `emit(pattern, data)` appends the event to the pattern's work
+ * queue (or broadcast log, for broadcast patterns) and completes once it is durable. `send` puts a
+ * request in the pattern's request queue and streams the replies that a server writes into this
+ * client's reply folder; its presence node is ephemeral, so a dead client's folder is reaped.
+ *
+ * Not guaranteed: a reply written after the client's session expired; such requests fail with
+ * RequestSessionLostError. A request withdrawn (unsubscribed) after a server took it still runs.
+ */
+export class ClientZookeeper extends ClientProxy<ZookeeperEvents, ZookeeperStatus> {
+  private readonly clientId = `c${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  private readonly paths: TransportPaths;
+  private readonly transportStatus: TransportStatus;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly queues = new Map<string, WorkQueue>();
+  private readonly logs = new Map<string, BroadcastLog>();
+  private readonly broadcastPatterns = new Map<string, Promise<boolean>>();
+  private connection?: ZookeeperConnection;
+  private connecting?: Promise<ZookeeperConnection>;
+  private ownsConnection = false;
+  private inbox?: ReplyInbox;
+  private closed = false;
+
+  constructor(protected readonly options: ClientZookeeperOptions) {
+    super();
+    this.paths = new TransportPaths(options.root ?? DEFAULT_TRANSPORT_ROOT);
+    this.transportStatus = new TransportStatus(this._status$);
+    this.initializeSerializer(options);
+    this.initializeDeserializer(options);
+  }
+
+  /** Opens (once) the connection, this client's presence node and its reply folder. */
+  connect(): Promise<ZookeeperConnection> {
+    if (this.closed) return Promise.reject(new TransportClosedError('ClientZookeeper'));
+    this.connecting ??= this.open().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const connection = this.connection;
+    for (const [id, request] of this.pending) {
+      this.settle(id, { err: new TransportClosedError('ClientZookeeper') } as WritePacket, request);
+    }
+    await this.inbox?.close();
+    await Promise.allSettled(
+      [...this.queues.values(), ...this.logs.values()].map((p) => p.close()),
+    );
+    if (connection) {
+      await this.removeFolder(connection, this.paths.replyFolder(this.clientId)).catch(
+        () => undefined,
+      );
+      await connection.delete(this.paths.client(this.clientId)).catch(() => undefined);
+      if (this.ownsConnection) await connection.close();
+    }
+    this.transportStatus.stop();
+  }
+
+  override on<K extends keyof ZookeeperEvents>(event: K, callback: ZookeeperEvents[K]): void {
+    this.transportStatus.on(event, callback);
+  }
+
+  /** The ZooKeeper connection the client uses (after connect()). */
+  unwrap<T = ZookeeperConnection>(): T {
+    if (!this.connection) throw new Error('ClientZookeeper is not connected yet: call connect()');
+    return this.connection as T;
+  }
+
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const pattern = this.normalizePattern(packet.pattern);
+    const { id } = this.assignPacketId(packet);
+    const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
+    const request: PendingRequest = {
+      pattern,
+      callback,
+      answered: false,
+      timer: setTimeout(
+        () => this.settle(id, { err: new RequestTimeoutError(pattern, timeoutMs) } as WritePacket),
+        timeoutMs,
+      ),
+    };
+    this.pending.set(id, request);
+    const stored: RequestPacket = {
+      ...(this.serializer.serialize({ ...packet, pattern }) as ReadPacket & { id: string }),
+      pattern,
+      id,
+      replyTo: this.clientId,
+      deadline: Date.now() + timeoutMs,
+    };
+    this.queue(this.paths.requestQueue(pattern))
+      .publish(stored)
+      .catch((error: unknown) => this.settle(id, { err: error } as WritePacket));
+    return () => {
+      const open = this.pending.get(id);
+      if (!open) return;
+      this.pending.delete(id);
+      clearTimeout(open.timer);
+      if (!open.answered) this.withdraw(id, timeoutMs);
+    };
+  }
+
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const pattern = this.normalizePattern(packet.pattern);
+    const stored = { ...this.serializer.serialize({ ...packet, pattern }), pattern };
+    if (await this.isBroadcast(pattern)) {
+      await this.log(this.paths.broadcastLog(pattern)).publish(stored);
+    } else {
+      await this.queue(this.paths.eventQueue(pattern)).publish(stored);
+    }
+    return undefined as T;
+  }
+
+  private async open(): Promise<ZookeeperConnection> {
+    const { connection, owned } = await openTransportConnection(this.options, 'ClientZookeeper');
+    this.connection = connection;
+    this.ownsConnection = owned;
+    await connection.mkdirp(this.paths.replyFolder(this.clientId));
+    await this.announce(connection);
+    this.inbox = new ReplyInbox(
+      connection,
+      this.paths.replyFolder(this.clientId),
+      (reply) => this.onReply(reply),
+      (error) => this.transportStatus.error(error as Error),
+    );
+    this.inbox.start();
+    this.transportStatus.follow(connection, (state) => this.onState(connection, state));
+    void this.reapDeadClients(connection).catch((error: unknown) =>
+      this.transportStatus.error(error as Error),
+    );
+    return connection;
+  }
+
+  /** The presence node: ephemeral, so it says whether this client's session is alive. */
+  private announce(connection: ZookeeperConnection): Promise<void> {
+    return connection
+      .create(this.paths.client(this.clientId), '', {
+        mode: CreateMode.EPHEMERAL,
+        createParents: true,
+      })
+      .then(() => undefined, ignoreNodeExists);
+  }
+
+  private onState(connection: ZookeeperConnection, state: ConnectionState): void {
+    if (state === ConnectionState.EXPIRED) {
+      // Replies to these requests may have been reaped with the dead session's presence.
+      for (const [id, request] of this.pending) {
+        this.settle(
+          id,
+          { err: new RequestSessionLostError(request.pattern) } as WritePacket,
+          request,
+        );
+      }
+    }
+    if (state === ConnectionState.CONNECTED && !this.closed) {
+      void this.announce(connection).catch((error: unknown) =>
+        this.transportStatus.error(error as Error),
+      );
+    }
+  }
+
+  private onReply(bytes: Buffer): void {
+    let reply: WritePacket & { id?: string };
+    try {
+      reply = this.deserializer.deserialize(JSON.parse(bytes.toString('utf8'))) as WritePacket & {
+        id?: string;
+      };
+    } catch (error) {
+      this.transportStatus.error(error as Error);
+      return;
+    }
+    const request = reply.id === undefined ? undefined : this.pending.get(reply.id);
+    if (!request) return; // Withdrawn, timed out, or a duplicate: nobody waits for it.
+    request.answered = true;
+    if (reply.isDisposed || reply.err !== undefined) {
+      this.settle(reply.id!, reply, request);
+    } else {
+      request.callback(reply);
+    }
+  }
+
+  private settle(id: string, packet: WritePacket, request = this.pending.get(id)): void {
+    if (!request) return;
+    this.pending.delete(id);
+    clearTimeout(request.timer);
+    request.callback(packet);
+  }
+
+  /** Tells servers not to take the request; the marker goes with the session or the deadline. */
+  private withdraw(id: string, timeoutMs: number): void {
+    const connection = this.connection;
+    if (!connection) return;
+    const marker = joinPath(this.paths.withdrawn, `${this.clientId}.${id}`);
+    void connection
+      .create(marker, '', { mode: CreateMode.EPHEMERAL, createParents: true })
+      .then(() => {
+        setTimeout(() => void connection.delete(marker).catch(() => undefined), timeoutMs).unref();
+      })
+      .catch(() => undefined);
+  }
+
+  private isBroadcast(pattern: string): Promise<boolean> {
+    const declared = this.options.patterns?.[pattern]?.broadcast;
+    if (declared !== undefined) return Promise.resolve(declared);
+    let known = this.broadcastPatterns.get(pattern);
+    if (!known) {
+      known = this.connection!.get(this.paths.patternInfo(pattern))
+        .then(
+          ({ data }) =>
+            (JSON.parse(data.toString('utf8')) as { broadcast?: boolean }).broadcast === true,
+        )
+        .catch(whenNoNode(false));
+      // A pattern no server declared yet is asked again next time.
+      void known.then((broadcast) => broadcast || this.broadcastPatterns.delete(pattern));
+      this.broadcastPatterns.set(pattern, known);
+    }
+    return known;
+  }
+
+  private queue(path: string): WorkQueue {
+    let queue = this.queues.get(path);
+    if (!queue)
+      this.queues.set(path, (queue = new WorkQueue(this.connection!, path, { lingerMs: 0 })));
+    return queue;
+  }
+
+  private log(path: string): BroadcastLog {
+    let log = this.logs.get(path);
+    if (!log)
+      this.logs.set(path, (log = new BroadcastLog(this.connection!, path, { lingerMs: 0 })));
+    return log;
+  }
+
+  /** Reply folders whose client has no presence node: left by a client that crashed. */
+  private async reapDeadClients(connection: ZookeeperConnection): Promise<void> {
+    const folders = await connection.getChildren(this.paths.replies).catch(whenNoNode([]));
+    const alive = new Set(await connection.getChildren(this.paths.clients).catch(whenNoNode([])));
+    for (const folder of folders) {
+      if (alive.has(folder)) continue;
+      await this.removeFolder(connection, this.paths.replyFolder(folder));
+    }
+  }
+
+  private async removeFolder(connection: ZookeeperConnection, path: string): Promise<void> {
+    await connection.delete(path, { recursive: true }).catch((error: unknown) => {
+      if (error instanceof NodeExistsError) return;
+      ignoreNoNode(error);
+    });
+  }
+}

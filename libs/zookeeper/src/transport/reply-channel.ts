@@ -1,0 +1,103 @@
+import { Subscription } from 'rxjs';
+import { joinPath } from '../connection/paths.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { NoNodeError } from '../errors/zookeeper-errors.js';
+import { ignoreNoNode } from '../internal/no-node.js';
+import { SerialRunner } from '../internal/serial-runner.js';
+import { BatchAppender } from '../messaging/shared/batch-appender.js';
+import { parseBatchEntries } from '../messaging/shared/entry-names.js';
+import { decodeBatch } from '../messaging/shared/message-batch.js';
+import { watchChildren } from '../watch/children-watch.js';
+import { TransportPaths } from './transport-paths.js';
+
+/**
+ * The server side of the reply channels: replies to one client are batched (like queue messages)
+ * into sequential znodes under that client's reply folder. A client that is gone has no folder
+ * (it deletes it on close; the next client to start reaps those of crashed clients), so replies to
+ * it fail to be written and are dropped.
+ */
+export class ReplyOutbox {
+  private readonly appenders = new Map<string, BatchAppender>();
+
+  constructor(
+    private readonly connection: ZookeeperConnection,
+    private readonly paths: TransportPaths,
+  ) {}
+
+  /** Queues one reply; resolves once it is written. */
+  send(clientId: string, reply: unknown): Promise<unknown> {
+    let appender = this.appenders.get(clientId);
+    if (!appender) {
+      appender = new BatchAppender(
+        this.connection,
+        `replies to ${clientId}`,
+        this.paths.replyFolder(clientId),
+        { lingerMs: 0 },
+        () => Promise.resolve(),
+      );
+      this.appenders.set(clientId, appender);
+    }
+    return appender.publish(reply).catch((error: unknown) => {
+      // The client is gone (its folder with it): forget its appender.
+      if (error instanceof NoNodeError) this.appenders.delete(clientId);
+      throw error;
+    });
+  }
+
+  async close(): Promise<void> {
+    const appenders = [...this.appenders.values()];
+    this.appenders.clear();
+    await Promise.allSettled(appenders.map((appender) => appender.close()));
+  }
+}
+
+/**
+ * The client side: follows its reply folder with a children watch, reads each reply batch in
+ * sequence order, hands every reply to `deliver`, and deletes the batch.
+ */
+export class ReplyInbox {
+  private subscription?: Subscription;
+  private names: readonly string[] = [];
+  private readonly done = new Set<string>();
+  private readonly reader = new SerialRunner(
+    () => this.readNew(),
+    (error) => this.failed(error),
+  );
+
+  constructor(
+    private readonly connection: ZookeeperConnection,
+    private readonly folder: string,
+    private readonly deliver: (reply: Buffer) => void,
+    private readonly failed: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.subscription = watchChildren(this.connection, this.folder).subscribe({
+      next: (names) => {
+        this.names = names;
+        for (const name of this.done) if (!names.includes(name)) this.done.delete(name);
+        this.reader.kick();
+      },
+      error: (error: unknown) => this.failed(error),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await this.reader.idle();
+  }
+
+  private async readNew(): Promise<void> {
+    for (const { name } of parseBatchEntries(this.names)) {
+      if (this.done.has(name)) continue;
+      const path = joinPath(this.folder, name);
+      const data = await this.connection.get(path).then(
+        (read) => read.data,
+        (error: unknown) => (error instanceof NoNodeError ? undefined : Promise.reject(error)),
+      );
+      this.done.add(name);
+      if (data) for (const reply of decodeBatch(data, path)) this.deliver(reply);
+      await this.connection.delete(path).catch(ignoreNoNode);
+    }
+  }
+}

@@ -1,0 +1,393 @@
+import { hostname } from 'node:os';
+import {
+  CustomTransportStrategy,
+  MessageHandler,
+  Server,
+  WritePacket,
+} from '@nestjs/microservices';
+import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
+import { concatMap, from, isObservable, lastValueFrom, Observable, Subscription } from 'rxjs';
+import { joinPath } from '../connection/paths.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { NodeExistsError } from '../errors/zookeeper-errors.js';
+import { sleep } from '../internal/sleep.js';
+import { BroadcastDelivery } from '../messaging/broadcast/broadcast-subscriber.js';
+import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
+import { QueueConsumer } from '../messaging/queue/queue-consumer.js';
+import { MessageContext } from '../messaging/queue/queue-types.js';
+import { WorkQueue } from '../messaging/queue/work-queue.js';
+import { watchChildren } from '../watch/children-watch.js';
+import { ReplyOutbox } from './reply-channel.js';
+import { openTransportConnection } from './transport-connection.js';
+import { InvalidPacketError } from './transport-errors.js';
+import { asEventPacket, asRequestPacket, EventPacket } from './transport-packets.js';
+import { TransportPaths } from './transport-paths.js';
+import { TransportStatus } from './transport-status.js';
+import { ZookeeperContext, ZookeeperMessageInfo } from './zookeeper.context.js';
+import { ZookeeperEvents, ZookeeperStatus } from './zookeeper.events.js';
+import {
+  DEFAULT_TRANSPORT_ROOT,
+  PatternDelivery,
+  ServerZookeeperOptions,
+} from './zookeeper-transport-options.interface.js';
+
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_BROADCAST_ATTEMPTS = 5;
+
+/** Nest's transport id for this strategy (`ctx` hooks and `instrument` see it). */
+export const ZOOKEEPER_TRANSPORT = Symbol('ZOOKEEPER_TRANSPORT');
+
+/**
+ * A Nest microservice server over ZooKeeper: `@EventPattern` handlers take events from the
+ * pattern's work queue, shared by every instance (each event handled by one instance, at least
+ * once, retried and then dead-lettered), or, for patterns declared `broadcast`, from the pattern's
+ * broadcast log (every instance receives every event in log order under its durable subscriber id).
+ * `@MessagePattern` handlers take requests from the pattern's request queue (one instance handles
+ * each) and reply into the requesting client's reply folder.
+ *
+ * Not guaranteed: a request is answered at most once per take; a server that dies while handling
+ * one leaves it to another server only if its item was not yet finished (the client's deadline
+ * bounds the wait). Within one batch (item), messages are handled in order, one at a time.
+ */
+export class ServerZookeeper
+  extends Server<ZookeeperEvents, ZookeeperStatus>
+  implements CustomTransportStrategy
+{
+  override readonly transportId = ZOOKEEPER_TRANSPORT;
+  override readonly propagatesEventHandlerErrors = true;
+  private readonly paths: TransportPaths;
+  private readonly transportStatus: TransportStatus;
+  private readonly consumers: QueueConsumer<unknown>[] = [];
+  private readonly primitives: Array<WorkQueue | BroadcastLog> = [];
+  private readonly subscriptions: Subscription[] = [];
+  private readonly withdrawn = new Set<string>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private connection?: ZookeeperConnection;
+  private ownsConnection = false;
+  private outbox?: ReplyOutbox;
+
+  constructor(private readonly options: ServerZookeeperOptions) {
+    super();
+    this.paths = new TransportPaths(options.root ?? DEFAULT_TRANSPORT_ROOT);
+    this.transportStatus = new TransportStatus(this._status$);
+    this.initializeSerializer(options);
+    this.initializeDeserializer(options);
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      const { connection, owned } = await openTransportConnection(this.options, 'ServerZookeeper');
+      this.connection = connection;
+      this.ownsConnection = owned;
+      this.transportStatus.follow(connection);
+      this.outbox = new ReplyOutbox(connection, this.paths);
+      this.followWithdrawals(connection);
+      for (const [pattern, handler] of this.messageHandlers) {
+        await this.startPattern(connection, pattern, handler);
+      }
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  /**
+   * Stops taking messages, waits for handlers in flight up to `closeGracePeriodMs` (their items are
+   * given back unfinished after that: another instance resumes them), then closes.
+   */
+  async close(): Promise<void> {
+    const grace = this.options.closeGracePeriodMs ?? 10_000;
+    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
+    const stopped = Promise.allSettled([
+      ...this.consumers.splice(0).map((consumer) => consumer.stop()),
+      ...this.inFlight,
+    ]);
+    await Promise.race([stopped, sleep(grace)]);
+    await this.outbox?.close();
+    await Promise.allSettled(this.primitives.splice(0).map((primitive) => primitive.close()));
+    this.transportStatus.stop();
+    if (this.ownsConnection) await this.connection?.close();
+  }
+
+  on<K extends keyof ZookeeperEvents>(event: K, callback: ZookeeperEvents[K]): void {
+    this.transportStatus.on(event, callback);
+  }
+
+  /** The ZooKeeper connection the server uses. */
+  unwrap<T = ZookeeperConnection>(): T {
+    if (!this.connection)
+      throw new Error('ServerZookeeper is not listening yet: call it after listen()');
+    return this.connection as T;
+  }
+
+  private delivery(pattern: string, handler: MessageHandler): PatternDelivery {
+    const extras = (handler.extras ?? {}) as PatternDelivery;
+    return { ...this.options.defaults, ...this.options.patterns?.[pattern], ...pick(extras) };
+  }
+
+  private async startPattern(
+    connection: ZookeeperConnection,
+    pattern: string,
+    handler: MessageHandler,
+  ): Promise<void> {
+    const delivery = this.delivery(pattern, handler);
+    if (!handler.isEventHandler) return this.startRequests(connection, pattern, delivery);
+    // Clients read this to route emit() to the queue or the log.
+    const info = JSON.stringify({ broadcast: delivery.broadcast === true });
+    const infoPath = this.paths.patternInfo(pattern);
+    await connection.create(infoPath, info, { createParents: true }).catch(async (error) => {
+      if (!(error instanceof NodeExistsError)) throw error;
+      await connection.set(infoPath, info);
+    });
+    if (delivery.broadcast) return this.startBroadcast(connection, pattern, delivery);
+    const queue = new WorkQueue(connection, this.paths.eventQueue(pattern), { lingerMs: 0 });
+    this.primitives.push(queue);
+    this.consumers.push(
+      await queue.consume(
+        {
+          concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY,
+          maxAttempts: delivery.maxAttempts,
+        },
+        (message, item) => this.onQueuedEvent(pattern, message, item, queue, delivery),
+      ),
+    );
+  }
+
+  private async onQueuedEvent(
+    pattern: string,
+    message: unknown,
+    item: MessageContext,
+    queue: WorkQueue,
+    delivery: PatternDelivery,
+  ): Promise<void> {
+    const path = joinPath(queue.paths.items, item.item);
+    const packet = this.readPacket(message, path, asEventPacket);
+    if (!packet) return;
+    await this.dispatchEvent(packet, delivery, {
+      pattern,
+      path,
+      index: item.index,
+      attempt: item.attempt,
+    });
+  }
+
+  private startBroadcast(
+    connection: ZookeeperConnection,
+    pattern: string,
+    delivery: PatternDelivery,
+  ): void {
+    const log = new BroadcastLog(connection, this.paths.broadcastLog(pattern), { lingerMs: 0 });
+    this.primitives.push(log);
+    const subscriberId = this.options.subscriberId ?? hostname().replace(/[^\w.:@-]/g, '_');
+    const attempts = Math.max(1, delivery.maxAttempts ?? DEFAULT_BROADCAST_ATTEMPTS);
+    this.subscriptions.push(
+      log
+        .deliveries(subscriberId, { from: 'earliest' })
+        // One at a time, in log order; an ack covers every earlier offset.
+        .pipe(
+          concatMap((received) =>
+            from(this.onBroadcast(pattern, log, received, attempts, delivery)),
+          ),
+        )
+        .subscribe({ error: (error: unknown) => this.report(error) }),
+    );
+  }
+
+  private async onBroadcast(
+    pattern: string,
+    log: BroadcastLog,
+    received: BroadcastDelivery<unknown>,
+    attempts: number,
+    delivery: PatternDelivery,
+  ): Promise<void> {
+    const packet = this.readPacket(received.message, log.paths.log, asEventPacket);
+    for (let attempt = 1; packet && attempt <= attempts; attempt++) {
+      try {
+        await this.dispatchEvent(packet, delivery, {
+          pattern,
+          path: log.paths.log,
+          offset: received.offset,
+          attempt,
+        });
+        break;
+      } catch (error) {
+        // A broadcast has no dead letters: after the last attempt the event is skipped, reported.
+        this.report(error);
+      }
+    }
+    received.ack();
+  }
+
+  /** Runs an event handler between Nest's processing hooks; settles with the handler. */
+  private dispatchEvent(
+    packet: EventPacket,
+    delivery: PatternDelivery,
+    where: Omit<ZookeeperMessageInfo, 'sessionId' | 'metadata'>,
+  ): Promise<void> {
+    const handler = this.getHandlerByPattern(packet.pattern);
+    if (!handler) {
+      this.report(
+        new InvalidPacketError(`no event handler for pattern '${packet.pattern}'`, where.path),
+      );
+      return Promise.resolve();
+    }
+    const settled = delivery.manualAck ? deferred() : undefined;
+    const context = new ZookeeperContext([
+      {
+        ...where,
+        sessionId: this.connection!.session.id,
+        metadata: packet.metadata,
+        ack: settled && (() => settled.resolve()),
+        nack: settled && ((error?: unknown) => settled.reject(error ?? new Error('nacked'))),
+      },
+    ]);
+    return this.withHooks(context, async () => {
+      const result = await handler(packet.data, context);
+      if (isObservable(result))
+        await lastValueFrom(result as Observable<unknown>, { defaultValue: undefined });
+      await settled?.promise;
+    });
+  }
+
+  private startRequests(
+    connection: ZookeeperConnection,
+    pattern: string,
+    delivery: PatternDelivery,
+  ): Promise<void> {
+    const queue = new WorkQueue(connection, this.paths.requestQueue(pattern), { lingerMs: 0 });
+    this.primitives.push(queue);
+    return queue
+      .consume(
+        // A failed handler is an error reply, not a failed attempt: one run per request.
+        { concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY, maxAttempts: 1 },
+        (message, item) =>
+          this.onRequest(pattern, message, joinPath(queue.paths.items, item.item), item),
+      )
+      .then((consumer) => void this.consumers.push(consumer));
+  }
+
+  private onRequest(
+    pattern: string,
+    message: unknown,
+    path: string,
+    item: MessageContext,
+  ): Promise<void> {
+    const packet = this.readPacket(message, path, asRequestPacket);
+    if (!packet) return Promise.resolve();
+    // Given up by the client: no reply would be read.
+    if (packet.deadline < Date.now() || this.withdrawn.has(`${packet.replyTo}.${packet.id}`)) {
+      return Promise.resolve();
+    }
+    const respond = (reply: WritePacket) => {
+      const outgoing = this.serializer.serialize({ ...reply, id: packet.id });
+      // Not awaited: replies are batched, and the next request must not wait for this write.
+      this.outbox!.send(packet.replyTo, outgoing).catch((error: unknown) => this.report(error));
+    };
+    const handler = this.getHandlerByPattern(packet.pattern);
+    if (!handler) {
+      respond({ id: packet.id, status: 'error', err: NO_MESSAGE_HANDLER } as WritePacket);
+      return Promise.resolve();
+    }
+    const context = new ZookeeperContext([
+      {
+        pattern,
+        path,
+        index: item.index,
+        attempt: 1,
+        sessionId: this.connection!.session.id,
+        metadata: packet.metadata,
+      },
+    ]);
+    return new Promise<void>((resolve) => {
+      this.handleRequest(
+        context,
+        async () => this.transformToObservable(await handler(packet.data, context)),
+        (reply) => {
+          respond(reply);
+          if (reply.isDisposed || reply.err !== undefined) resolve();
+        },
+      );
+    });
+  }
+
+  /** Deserializes and checks a stored packet; a bad one is reported and skipped (undefined). */
+  private readPacket<P>(
+    message: unknown,
+    path: string,
+    check: (value: unknown, path: string) => P,
+  ): P | undefined {
+    try {
+      return check(this.deserializer.deserialize(message), path);
+    } catch (error) {
+      this.report(
+        error instanceof InvalidPacketError ? error : new InvalidPacketError(String(error), path),
+      );
+      return undefined;
+    }
+  }
+
+  /** `fn` between Nest's processing start and end hooks; resolves or rejects with `fn`. */
+  private withHooks(context: ZookeeperContext, fn: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const work = this.runWithProcessingHooks(context, async (runEndHook) => {
+        try {
+          await fn();
+          resolve();
+        } catch (error) {
+          reject(error);
+        } finally {
+          runEndHook();
+        }
+      }) as unknown;
+      if (work instanceof Promise) this.track(work);
+    });
+  }
+
+  private track(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined);
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+  }
+
+  private followWithdrawals(connection: ZookeeperConnection): void {
+    this.subscriptions.push(
+      watchChildren(connection, this.paths.withdrawn).subscribe({
+        next: (names) => {
+          this.withdrawn.clear();
+          for (const name of names) this.withdrawn.add(name);
+        },
+        error: (error: unknown) => this.report(error),
+      }),
+    );
+  }
+
+  private report(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.logger.error(failure.message, failure.stack);
+    this.transportStatus.error(failure);
+  }
+}
+
+/** The delivery settings a decorator's extras may carry. */
+function pick(extras: PatternDelivery): PatternDelivery {
+  const { broadcast, concurrency, maxAttempts, manualAck } = extras;
+  return Object.fromEntries(
+    Object.entries({ broadcast, concurrency, maxAttempts, manualAck }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
+}
+
+function deferred(): {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+} {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { firstValueFrom, lastValueFrom, of, timeout, toArray } from 'rxjs';
+import { WorkQueue, ZookeeperConnection } from 'nestjs-zookeeper';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import {
+  ClientZookeeper,
+  RequestSessionLostError,
+  RequestTimeoutError,
+  ServerZookeeper,
+  ZookeeperContext,
+} from 'nestjs-zookeeper/transport';
+import { TestConnections, testNamespace } from '../support/connect.js';
+import { until } from '../support/until.js';
+
+const connections = new TestConnections(testNamespace('transport'));
+const ROOT = '/svc';
+
+/** What the handlers saw, per test, asserted in the test bodies. */
+const seen = {
+  orders: [] as number[],
+  failures: 0,
+  metadata: [] as unknown[],
+};
+
+@Controller()
+class MathController {
+  @MessagePattern('sum')
+  sum(@Payload() numbers: number[]): number {
+    return numbers.reduce((a, b) => a + b, 0);
+  }
+
+  @MessagePattern('echo')
+  echo(@Payload() value: unknown, @Ctx() context: ZookeeperContext): unknown {
+    seen.metadata.push(context.getMetadata());
+    return value;
+  }
+
+  @MessagePattern('count')
+  count(@Payload() n: number) {
+    return of(...Array.from({ length: n }, (_, i) => i + 1));
+  }
+
+  @MessagePattern('refuse')
+  refuse(): never {
+    throw new RpcException({ code: 'NOPE', reason: 'refused on purpose' });
+  }
+
+  @MessagePattern('crash')
+  crash(): never {
+    throw new Error('plain failure');
+  }
+
+  @EventPattern('order-placed')
+  placed(@Payload() order: { n: number }): void {
+    seen.orders.push(order.n);
+  }
+
+  @EventPattern('always-fails', { maxAttempts: 2 })
+  fails(@Payload() _event: unknown): void {
+    seen.failures++;
+    throw new Error('always fails');
+  }
+}
+
+@Module({ controllers: [MathController] })
+class ServiceModule {}
+
+let connection: ZookeeperConnection;
+let server: ServerZookeeper;
+const serverErrors: Error[] = [];
+let service: INestMicroservice;
+let client: ClientZookeeper;
+
+async function startService(strategy: ServerZookeeper): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice(ServiceModule, { strategy, logger: false });
+  await app.listen();
+  return app;
+}
+
+beforeAll(async () => {
+  connection = await connections.open();
+  server = new ServerZookeeper({ connection, root: ROOT });
+  server.on('error', (error) => serverErrors.push(error));
+  service = await startService(server);
+  client = new ClientZookeeper({ connection: await connections.open(), root: ROOT });
+  await client.connect();
+});
+
+afterAll(async () => {
+  await client.close();
+  await service.close();
+  await connections.closeAll();
+});
+
+describe('requests (@MessagePattern)', () => {
+  it('answers a request with its own reply', async () => {
+    expect(await firstValueFrom(client.send('sum', [1, 2, 3]))).toBe(6);
+  });
+
+  it('answers 1,000 concurrent requests, each with its own reply', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => firstValueFrom(client.send<number>('sum', [i, 1]))),
+    );
+    expect(replies).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it('streams an Observable result and completes', async () => {
+    expect(await lastValueFrom(client.send('count', 4).pipe(toArray()))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('carries an RpcException payload and a plain error back to the caller', async () => {
+    await expect(firstValueFrom(client.send('refuse', {}))).rejects.toEqual({
+      code: 'NOPE',
+      reason: 'refused on purpose',
+    });
+    await expect(firstValueFrom(client.send('crash', {}))).rejects.toMatchObject({
+      status: 'error',
+    });
+  });
+
+  it('carries the packet metadata (trace context) to the handler', async () => {
+    const traced = new ClientZookeeper({ connection, root: ROOT });
+    traced.setOnDispatchHook((packet) => (packet.metadata = { traceparent: '00-abc-01' }));
+    expect(await firstValueFrom(traced.send('echo', 'hi'))).toBe('hi');
+    expect(seen.metadata.at(-1)).toEqual({ traceparent: '00-abc-01' });
+    await traced.close();
+  });
+
+  it('fails a request nobody answers with a typed error naming the pattern', async () => {
+    const impatient = new ClientZookeeper({ connection, root: ROOT, requestTimeoutMs: 300 });
+    const failure = firstValueFrom(impatient.send('nobody-serves-this', 1));
+    await expect(failure).rejects.toBeInstanceOf(RequestTimeoutError);
+    await expect(failure).rejects.toThrow(/'nobody-serves-this'/);
+    await impatient.close();
+  });
+});
+
+describe('events (@EventPattern)', () => {
+  it('emit completes once the event is stored, and one handler receives each event', async () => {
+    for (let n = 0; n < 20; n++) await lastValueFrom(client.emit('order-placed', { n }));
+    await until(() => seen.orders.length >= 20, { message: '20 events handled' });
+    expect([...seen.orders].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('a handler that always throws is retried, then its event is dead-lettered', async () => {
+    await lastValueFrom(client.emit('always-fails', { doomed: true }));
+    const queue = new WorkQueue(connection, `${ROOT}/events/always-fails`);
+    await until(async () => (await queue.deadLetters()).length === 1, {
+      message: 'the event in the dead letters',
+    });
+    expect(seen.failures).toBe(2);
+    expect((await queue.deadLetters())[0].message).toMatchObject({
+      pattern: 'always-fails',
+      data: { doomed: true },
+    });
+  });
+
+  it('a bad packet is reported and skipped; the server goes on', async () => {
+    serverErrors.length = 0;
+    const queue = new WorkQueue(connection, `${ROOT}/events/order-placed`, { lingerMs: 0 });
+    const before = seen.orders.length;
+    await queue.publish(['not a packet', { pattern: 42 }]);
+    await lastValueFrom(client.emit('order-placed', { n: 100 }));
+    await until(() => seen.orders.includes(100), { message: 'the good event after the bad ones' });
+    expect(seen.orders.length).toBe(before + 1);
+    expect(serverErrors.map((error) => error.name)).toEqual([
+      'InvalidPacketError',
+      'InvalidPacketError',
+    ]);
+    for (const error of serverErrors) expect(error.message).toMatch(/no string `pattern`/);
+  });
+});
+
+describe('broadcast events', () => {
+  it('every instance receives every broadcast event, in order', async () => {
+    const received = new Map<string, number[]>();
+    @Controller()
+    class TickController {
+      @EventPattern<string>('tick', { broadcast: true })
+      tick(@Payload() n: number, @Ctx() context: ZookeeperContext): void {
+        const id = context.getSessionId();
+        received.set(id, [...(received.get(id) ?? []), n]);
+      }
+    }
+    @Module({ controllers: [TickController] })
+    class TickModule {}
+    const apps = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const app = await NestFactory.createMicroservice(TickModule, {
+          strategy: new ServerZookeeper({
+            connection: await connections.open(),
+            root: ROOT,
+            subscriberId: `tick-${name}`,
+          }),
+          logger: false,
+        });
+        await app.listen();
+        return app;
+      }),
+    );
+    for (let n = 1; n <= 30; n++) await lastValueFrom(client.emit('tick', n));
+    await until(() => received.size === 2 && [...received.values()].every((l) => l.length >= 30), {
+      message: 'both instances received 30 ticks',
+    });
+    for (const list of received.values()) {
+      expect(list).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    }
+    await Promise.all(apps.map((app) => app.close()));
+  });
+});
+
+describe('withdrawal, expiry and close', () => {
+  it('a request withdrawn before any server took it is never handled', async () => {
+    let handled = 0;
+    @Controller()
+    class LateController {
+      @MessagePattern('late')
+      late(): string {
+        handled++;
+        return 'too late';
+      }
+    }
+    @Module({ controllers: [LateController] })
+    class LateModule {}
+    // No server serves 'late' yet: the caller gives up (timeout() unsubscribes).
+    await expect(firstValueFrom(client.send('late', 1).pipe(timeout(200)))).rejects.toThrow(
+      /Timeout/,
+    );
+    const markers = () => connection.getChildren(`${ROOT}/withdrawn`).catch(() => []);
+    await until(async () => (await markers()).length > 0, {
+      message: 'the withdrawal marker',
+    });
+    const app = await NestFactory.createMicroservice(LateModule, {
+      strategy: new ServerZookeeper({ connection: await connections.open(), root: ROOT }),
+      logger: false,
+    });
+    await app.listen();
+    // A request sent now is answered, so the withdrawn one (earlier in the queue) was taken first.
+    expect(await firstValueFrom(client.send('late', 2))).toBe('too late');
+    expect(handled).toBe(1);
+    await app.close();
+  });
+
+  it('requests pending when the session expires fail with a typed error; new ones work', async () => {
+    const own = await connections.open();
+    const expiring = new ClientZookeeper({ connection: own, root: ROOT, requestTimeoutMs: 60_000 });
+    await expiring.connect();
+    const lost = firstValueFrom(expiring.send('nobody-serves-this', 1));
+    const statuses: string[] = [];
+    expiring.status.subscribe((status) => statuses.push(status));
+    await expireSession(own);
+    await expect(lost).rejects.toBeInstanceOf(RequestSessionLostError);
+    expect(statuses).toContain('session-lost');
+    await until(() => statuses.at(-1) === 'connected', { message: 'connected again' });
+    expect(await firstValueFrom(expiring.send('sum', [2, 2]))).toBe(4);
+    await expiring.close();
+  });
+
+  it('close() lets a handler in flight finish before the server stops', async () => {
+    let finished = 0;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    @Controller()
+    class SlowController {
+      @EventPattern('slow')
+      async slow(@Payload() _event: unknown): Promise<void> {
+        started();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        finished++;
+      }
+    }
+    @Module({ controllers: [SlowController] })
+    class SlowModule {}
+    const app = await NestFactory.createMicroservice(SlowModule, {
+      strategy: new ServerZookeeper({ connection: await connections.open(), root: ROOT }),
+      logger: false,
+    });
+    await app.listen();
+    await lastValueFrom(client.emit('slow', {}));
+    await running;
+    await app.close();
+    expect(finished).toBe(1);
+    const queue = new WorkQueue(connection, `${ROOT}/events/slow`);
+    expect(await queue.pendingItems()).toBe(0);
+  });
+});
