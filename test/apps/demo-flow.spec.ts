@@ -2,21 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BroadcastLog, ZookeeperConnection } from 'nestjs-zookeeper';
+import { BroadcastLog } from 'nestjs-zookeeper';
 import { validateDemoEnv } from '../../apps/shared/src/demo-config.js';
 import { DEMO_PATHS, DemoMessage } from '../../apps/shared/src/demo-topology.js';
-import { TestConnections, testConnectString, testNamespace } from '../support/connect.js';
+import { testConnectString, useTestConnections } from '../support/connect.js';
+import { until } from '../support/until.js';
 
 // The demo apps in-process against the test server: a producer and a consumer wired exactly as
 // in production (their AppModules), each with its own instance name.
-const namespace = testNamespace('demo-flow');
+const connections = useTestConnections('demo-flow');
+const { namespace } = connections;
 process.env.ZK_CONNECT = testConnectString();
 process.env.ZK_NAMESPACE = namespace;
 
-const connections = new TestConnections(namespace);
-let zk: ZookeeperConnection;
 const apps: INestApplication[] = [];
 let producerUrl: string;
 let consumerUrl: string;
@@ -53,34 +52,31 @@ async function post(path: string, body: unknown): Promise<{ status: number; json
   return { status: response.status, json: await response.json() };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
+/** Reads a status until `done` holds for it; fails after 30 s showing the last one read. */
+async function statusWhen<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
+  let value: T | undefined;
+  await until(async () => done((value = await read())), {
+    message: () => `${what}; last: ${JSON.stringify(value)}`,
+    pollMs: 100,
+  });
+  return value!;
 }
 
 beforeAll(async () => {
   // Loaded after the environment is set: the apps' ConfigModule validates it on import.
   const producer = (await import('../../apps/producer/src/app.module.js')).AppModule;
   const consumer = (await import('../../apps/consumer/src/app.module.js')).AppModule;
-  zk = await connections.open();
   producerUrl = await startApp(producer, 'producer-t');
   consumerUrl = await startApp(consumer, 'consumer-t');
 });
 
 afterAll(async () => {
   for (const app of apps.reverse()) await app.close();
-  await connections.closeAll();
 });
 
 describe('demo apps: the master/client flow', () => {
   it('elects the producer master and lists the registered consumer', async () => {
-    const status = await until(
+    const status = await statusWhen(
       () => getJson<any>(`${producerUrl}/status`),
       (s) => s.isMaster && s.clients.length === 1,
       'a master with one client',
@@ -122,7 +118,7 @@ describe('demo apps: the master/client flow', () => {
   it('relays every posted message through the master to the consumer, in order, and runs jobs', async () => {
     const ids = Array.from({ length: 25 }, (_, i) => `m-${i}`);
     // A second reader of the log, durable before anything is posted, checks the order.
-    const log = new BroadcastLog<DemoMessage>(zk, DEMO_PATHS.messages);
+    const log = new BroadcastLog<DemoMessage>(connections.zk, DEMO_PATHS.messages);
     const registered = firstValueFrom(log.events$);
     const read = firstValueFrom(
       log.deliveries('order-check', { from: 'latest', autoAck: true }).pipe(take(25), toArray()),
@@ -135,7 +131,7 @@ describe('demo apps: the master/client flow', () => {
     }
     for (let i = 0; i < 5; i++)
       expect((await post('/jobs', { text: `job ${i}` })).status).toBe(202);
-    const consumer = await until(
+    const consumer = await statusWhen(
       () => getJson<any>(`${consumerUrl}/status`),
       (s) => s.received.count >= 25 && s.jobsDone >= 5,
       '25 messages and 5 jobs at the consumer',

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   BadVersionError,
   ConnectionClosedError,
@@ -19,15 +19,9 @@ import {
   ZookeeperConnection,
   ZookeeperError,
 } from 'nestjs-zookeeper';
-import { silentLogger, TestConnections, testNamespace } from '../support/connect.js';
+import { silentLogger, useTestConnections } from '../support/connect.js';
 
-const connections = new TestConnections(testNamespace('connection'));
-let zk: ZookeeperConnection;
-
-beforeAll(async () => {
-  zk = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('connection');
 
 function nextWatchEvent(): {
   watcher: (event: WatchEvent) => void;
@@ -49,6 +43,7 @@ function nextWatchEvent(): {
 
 describe('ZookeeperConnection operations', () => {
   it('creates, reads, updates with a version check and deletes a node', async () => {
+    const { zk } = connections;
     expect(await zk.create('/crud', 'v1')).toBe('/crud');
     const read = await zk.get('/crud');
     expect(read.data.toString()).toBe('v1');
@@ -64,6 +59,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('reports typed errors carrying code, path and operation', async () => {
+    const { zk } = connections;
     const missing = await zk.get('/missing').catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(NoNodeError);
     expect(missing).toMatchObject({ code: -101, path: '/missing', operation: 'get' });
@@ -79,6 +75,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('rejects invalid paths before they reach the server, saying why', async () => {
+    const { zk } = connections;
     const cases: Array<[string, string]> = [
       ['relative', 'must start with "/"'],
       ['/a//b', 'empty segment'],
@@ -103,6 +100,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('creates sequential nodes with protected names, in order', async () => {
+    const { zk } = connections;
     await zk.create('/seq');
     const created: string[] = [];
     for (let i = 0; i < 5; i++)
@@ -123,6 +121,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('creates ephemeral, container and TTL nodes, and parents on demand', async () => {
+    const { zk } = connections;
     const ephemeral = await zk.create('/modes/eph', 'x', {
       mode: CreateMode.EPHEMERAL,
       createParents: true,
@@ -139,6 +138,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('fires a one-shot data watch exactly once and keeps no watcher afterwards', async () => {
+    const { zk } = connections;
     await zk.create('/watched', 'a');
     const watch = nextWatchEvent();
     await zk.get('/watched', { watch: watch.watcher });
@@ -152,6 +152,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('watches children, creation of a missing node and deletion', async () => {
+    const { zk } = connections;
     await zk.create('/parent');
     const children = nextWatchEvent();
     expect(await zk.getChildren('/parent', { watch: children.watcher })).toEqual([]);
@@ -174,6 +175,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('deletes a subtree recursively', async () => {
+    const { zk } = connections;
     await zk.create('/tree/a/b/c', '', { createParents: true });
     await zk.create('/tree/d', '');
     await zk.delete('/tree', { recursive: true });
@@ -181,6 +183,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('keeps every path inside its namespace', async () => {
+    const { zk } = connections;
     const other = await connections.open({ namespace: `${connections.namespace}/other` });
     await other.create('/only-here', 'x');
     expect(await zk.exists('/other/only-here')).toBeDefined();
@@ -188,6 +191,7 @@ describe('ZookeeperConnection operations', () => {
   });
 
   it('enforces ACLs: NoAuth without credentials, access with them', async () => {
+    const { zk } = connections;
     await zk.create('/secret', 'classified', { acl: [digestAcl('app', 's3cret')] });
     const denied = await zk.get('/secret').catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(NoAuthError);

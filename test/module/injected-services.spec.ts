@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
@@ -11,16 +11,10 @@ import {
   ZookeeperModule,
   ZookeeperRecipes,
 } from 'nestjs-zookeeper';
-import {
-  silentLogger,
-  TestConnections,
-  testConnectString,
-  testNamespace,
-} from '../support/connect.js';
+import { silentLogger, testConnectString, useTestConnections } from '../support/connect.js';
 
-const namespace = testNamespace('injected-services');
-const observer = new TestConnections(namespace);
-let observerZk: ZookeeperConnection;
+const observer = useTestConnections('injected-services');
+const { namespace } = observer;
 
 @Injectable()
 class Scheduler {
@@ -44,11 +38,6 @@ class Notifier {
 })
 class AppModule {}
 
-beforeAll(async () => {
-  observerZk = await observer.open();
-});
-afterAll(() => observer.closeAll());
-
 it('injects the recipes of the connection, and ends elections, locks, memberships and registrations on shutdown', async () => {
   const app = await (await Test.createTestingModule({ imports: [AppModule] }).compile()).init();
   const { recipes } = app.get(Scheduler);
@@ -61,17 +50,17 @@ it('injects the recipes of the connection, and ends elections, locks, membership
   expect(await lock.acquire()).toBe(true);
   await recipes.membership().join('/workers', { pid: process.pid });
   await recipes.serviceRegistry().register({ name: 'scheduler', address: '127.0.0.1', port: 8080 });
-  expect(await observerZk.getChildren('/election')).toHaveLength(1);
-  expect(await observerZk.getChildren('/locks/report')).toHaveLength(1);
-  expect(await observerZk.getChildren('/workers')).toHaveLength(1);
-  expect(await observerZk.getChildren('/services/scheduler')).toHaveLength(1);
+  expect(await observer.zk.getChildren('/election')).toHaveLength(1);
+  expect(await observer.zk.getChildren('/locks/report')).toHaveLength(1);
+  expect(await observer.zk.getChildren('/workers')).toHaveLength(1);
+  expect(await observer.zk.getChildren('/services/scheduler')).toHaveLength(1);
 
   await app.close();
 
-  expect(await observerZk.getChildren('/election')).toHaveLength(0);
-  expect(await observerZk.getChildren('/locks/report')).toHaveLength(0);
-  expect(await observerZk.getChildren('/workers')).toHaveLength(0);
-  expect(await observerZk.getChildren('/services/scheduler')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/election')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/locks/report')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/workers')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/services/scheduler')).toHaveLength(0);
 });
 
 it('options are declared once per path: a request with other options is refused, not ignored', async () => {
@@ -107,16 +96,16 @@ it('close() ends what the recipes started while the connection stays open', asyn
   expect(await lock.readLock.acquire()).toBe(true);
   await recipes.membership().join('/workers2', 'me');
   await recipes.semaphore('/leases2', 2).acquire();
-  expect(await observerZk.getChildren('/locks/rw')).toHaveLength(2);
-  expect(await observerZk.getChildren('/leases2/leases')).toHaveLength(1);
+  expect(await observer.zk.getChildren('/locks/rw')).toHaveLength(2);
+  expect(await observer.zk.getChildren('/leases2/leases')).toHaveLength(1);
 
   await recipes.close();
 
   expect(connection.state).toBe('CONNECTED');
-  expect(await observerZk.getChildren('/election2')).toHaveLength(0);
-  expect(await observerZk.getChildren('/leases2/leases')).toHaveLength(0);
-  expect(await observerZk.getChildren('/locks/rw')).toHaveLength(0);
-  expect(await observerZk.getChildren('/workers2')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/election2')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/leases2/leases')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/locks/rw')).toHaveLength(0);
+  expect(await observer.zk.getChildren('/workers2')).toHaveLength(0);
 });
 
 it('injects the messaging of the connection: one broadcast log per topic, in order, closed on shutdown', async () => {
@@ -135,8 +124,8 @@ it('injects the messaging of the connection: one broadcast log per topic, in ord
     { n: 2 },
     { n: 3 },
   ]);
-  expect((await observerZk.getChildren('/topics/orders/log')).length).toBeGreaterThan(0);
+  expect((await observer.zk.getChildren('/topics/orders/log')).length).toBeGreaterThan(0);
 
   await app.close();
-  expect(await observerZk.getChildren('/topics/orders/clients')).toEqual([]);
+  expect(await observer.zk.getChildren('/topics/orders/clients')).toEqual([]);
 });

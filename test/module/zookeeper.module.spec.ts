@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
@@ -15,16 +15,10 @@ import {
   ZookeeperStorage,
 } from 'nestjs-zookeeper';
 import { ZookeeperHealthIndicator } from 'nestjs-zookeeper/health';
-import {
-  silentLogger,
-  TestConnections,
-  testConnectString,
-  testNamespace,
-} from '../support/connect.js';
+import { silentLogger, testConnectString, useTestConnections } from '../support/connect.js';
 
-const namespace = testNamespace('module');
-const observer = new TestConnections(namespace);
-let observerZk: ZookeeperConnection;
+const observer = useTestConnections('module');
+const { namespace } = observer;
 
 @Injectable()
 class OrdersService {
@@ -71,11 +65,6 @@ class OrdersService {
 })
 class AppModule {}
 
-beforeAll(async () => {
-  observerZk = await observer.open();
-});
-afterAll(() => observer.closeAll());
-
 describe('ZookeeperModule', () => {
   it('connects through forRootAsync with ConfigService, serves two named connections, and closes both sessions on shutdown', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -97,12 +86,12 @@ describe('ZookeeperModule', () => {
     expect(orders.auditStorage.connection).toBe(orders.audit);
     expect(app.get(getStorageToken('audit'))).toBe(orders.auditStorage);
     await orders.storage.set('settings', { mode: 'fast' });
-    expect((await observerZk.get('/kv/settings')).data.toString()).toBe('{"mode":"fast"}');
+    expect((await observer.zk.get('/kv/settings')).data.toString()).toBe('{"mode":"fast"}');
 
     await orders.main.create('/instance', 'main', { mode: CreateMode.EPHEMERAL });
     await orders.audit.create('/instance', 'audit', { mode: CreateMode.EPHEMERAL });
-    expect((await observerZk.get('/instance')).data.toString()).toBe('main');
-    expect((await observerZk.get('/audit/instance')).data.toString()).toBe('audit');
+    expect((await observer.zk.get('/instance')).data.toString()).toBe('main');
+    expect((await observer.zk.get('/audit/instance')).data.toString()).toBe('audit');
 
     const health = app.get(ZookeeperHealthIndicator);
     const up = await health.isHealthy('zookeeper');
@@ -116,8 +105,8 @@ describe('ZookeeperModule', () => {
     // Closed sessions drop their ephemerals at once, long before the 5 s session timeout.
     expect(orders.main.state).toBe(ConnectionState.CLOSED);
     expect(orders.audit.state).toBe(ConnectionState.CLOSED);
-    expect(await observerZk.exists('/instance')).toBeUndefined();
-    expect(await observerZk.exists('/audit/instance')).toBeUndefined();
+    expect(await observer.zk.exists('/instance')).toBeUndefined();
+    expect(await observer.zk.exists('/audit/instance')).toBeUndefined();
     const down = await health.isHealthy('zookeeper', { connection: orders.main });
     expect(down.zookeeper.status).toBe('down');
   });

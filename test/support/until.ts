@@ -3,8 +3,8 @@ import { filter, firstValueFrom, Observable, throwError, timeout } from 'rxjs';
 export interface UntilOptions {
   /** Fails after this long. Default 30 s. */
   timeoutMs?: number;
-  /** Names what was awaited, in the failure. */
-  message: string;
+  /** Names what was awaited, in the failure (a function: called at the failure, to show state). */
+  message: string | (() => string);
   /** Pause between checks. Default 10 ms. */
   pollMs?: number;
 }
@@ -20,7 +20,8 @@ export async function until(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms: ${describe(message)}`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
@@ -39,8 +40,13 @@ export function firstMatch<T, S extends T = T>(
       filter(matches as (value: T) => value is S),
       timeout({
         first: timeoutMs,
-        with: () => throwError(() => new Error(`timed out after ${timeoutMs} ms: ${message}`)),
+        with: () =>
+          throwError(() => new Error(`timed out after ${timeoutMs} ms: ${describe(message)}`)),
       }),
     ),
   );
+}
+
+function describe(message: UntilOptions['message']): string {
+  return typeof message === 'function' ? message() : message;
 }

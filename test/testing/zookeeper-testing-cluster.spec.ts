@@ -7,6 +7,7 @@ import {
   type ZookeeperServerMode,
   type ZookeeperTestingClusterNode,
 } from 'nestjs-zookeeper/testing';
+import { until } from '../support/until.js';
 
 const { ZOO_PERSISTENT } = ZooKeeper.constants;
 
@@ -39,15 +40,19 @@ async function waitForSyncedFollowers(
   expected: number,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last: string | undefined;
-  while (Date.now() < deadline) {
-    last = parseMntr(await fourLetterWord('127.0.0.1', leader.port, 'mntr')).zk_synced_followers;
-    if (last === String(expected)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `leader ${leader.id} still reports ${last} synced followers, expected ${expected}`,
+  await until(
+    async () => {
+      const mntr = parseMntr(await fourLetterWord('127.0.0.1', leader.port, 'mntr'));
+      last = mntr.zk_synced_followers;
+      return last === String(expected);
+    },
+    {
+      message: () =>
+        `leader ${leader.id} still reports ${last} synced followers, expected ${expected}`,
+      timeoutMs,
+      pollMs: 100,
+    },
   );
 }
 

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import ZooKeeper from 'zookeeper';
 import {
@@ -10,6 +9,7 @@ import {
   ZookeeperServerStartError,
   ZookeeperTestingServer,
 } from 'nestjs-zookeeper/testing';
+import { until } from '../support/until.js';
 
 const { ZOO_PERSISTENT, ZOO_PERSISTENT_WITH_TTL } = ZooKeeper.constants;
 
@@ -54,15 +54,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
 }
 
 describe('ZookeeperTestingServer', () => {
@@ -164,11 +155,9 @@ describe('ZookeeperTestingServer', () => {
   });
 
   it('does not leave the JVM behind when the Node process that started it is SIGKILLed', async () => {
-    const serverModule = fileURLToPath(
-      new URL('../../libs/zookeeper/src/testing/zookeeper-testing-server.ts', import.meta.url),
-    );
+    // tsx resolves the package name through tsconfig paths, as in the fixtures.
     const script = [
-      `import { ZookeeperTestingServer } from ${JSON.stringify(serverModule)};`,
+      "import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';",
       'const server = await ZookeeperTestingServer.start();',
       'console.log(JSON.stringify({ pid: server.pid, baseDir: server.baseDir }));',
       'setInterval(() => {}, 1000);',
@@ -194,7 +183,11 @@ describe('ZookeeperTestingServer', () => {
 
       child.kill('SIGKILL');
 
-      expect(await waitUntil(() => !isAlive(pid), 10_000)).toBe(true);
+      await until(() => !isAlive(pid), {
+        message: `the JVM ${pid} to exit with its parent`,
+        timeoutMs: 10_000,
+        pollMs: 50,
+      });
     } finally {
       // The killed process had no chance to remove its files.
       rmSync(baseDir, { recursive: true, force: true });

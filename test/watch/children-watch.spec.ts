@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { watchChildren, watchRegistryStats, ZookeeperConnection } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../support/connect.js';
+import { describe, expect, it } from '@jest/globals';
+import { watchChildren, watchRegistryStats } from 'nestjs-zookeeper';
+import { useTestConnections } from '../support/connect.js';
 import { Recorder, settled } from '../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('watch-children'));
-let writer: ZookeeperConnection;
-
-beforeAll(async () => {
-  writer = await connections.open();
-});
-afterAll(() => connections.closeAll());
+const connections = useTestConnections('watch-children');
 
 const names = (prefix: string, from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => `${prefix}${String(from + i).padStart(3, '0')}`);
@@ -18,6 +12,7 @@ const sameList = (expected: string[]) => (list: string[]) =>
 
 describe('watchChildren', () => {
   it('converges on membership changes (add 50, remove 20), emitting sorted lists and no repeats', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     await writer.create('/members');
     const watched = new Recorder(watchChildren(zk, '/members'));
@@ -43,6 +38,7 @@ describe('watchChildren', () => {
   });
 
   it('emits [] while the parent is missing, then its children once it is created; back to [] when deleted', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     const watched = new Recorder(watchChildren(zk, '/later'));
     await watched.until(sameList([]), '[] for a missing parent');
@@ -66,6 +62,7 @@ describe('watchChildren', () => {
   });
 
   it('shares one loop between subscribers and replays the current list to a late one', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     await writer.create('/club');
     await Promise.all(['x', 'y'].map((name) => writer.create(`/club/${name}`)));

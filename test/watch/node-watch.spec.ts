@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import {
   activeWatchCount,
@@ -8,9 +8,8 @@ import {
   NodeSnapshot,
   watchNode,
   watchRegistryStats,
-  ZookeeperConnection,
 } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../support/connect.js';
+import { useTestConnections } from '../support/connect.js';
 import {
   isStrictlyIncreasing,
   nextDataEvent,
@@ -18,20 +17,16 @@ import {
   settled,
 } from '../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('watch-node'));
-let writer: ZookeeperConnection;
-
-// Each test watches through a connection of its own, so watch counts never include another's.
-beforeAll(async () => {
-  writer = await connections.open();
-});
-afterAll(() => connections.closeAll());
+// `connections.zk` writes; each test watches through a connection of its own, so watch counts
+// never include another's.
+const connections = useTestConnections('watch-node');
 
 const versionIs = (version: number) => (node: NodeSnapshot | undefined) =>
   node?.stat.version === version;
 
 describe('watchNode', () => {
   it('emits versions in strictly increasing order during 1,000 updates and ends on the final value', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     await writer.create('/counter', 'initial');
     const watched = new Recorder(watchNode(zk, '/counter'));
@@ -57,6 +52,7 @@ describe('watchNode', () => {
   });
 
   it('shares one read loop and one pending watch between subscribers; a late one gets the current value at once', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     await writer.create('/shared', 'v0');
     const getSpy = jest.spyOn(zk, 'get');
@@ -126,6 +122,7 @@ describe('watchNode', () => {
   });
 
   it('emits undefined when the node is deleted and the new node when it is created again', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     await writer.create('/phoenix', 'first life');
     const watched = new Recorder(watchNode(zk, '/phoenix'));
@@ -152,6 +149,7 @@ describe('watchNode', () => {
   });
 
   it('starts with undefined for a missing node and sees its creation, even racing with create and delete', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     const watched = new Recorder(watchNode(zk, '/not-yet'));
     await watched.until((node) => node === undefined, 'undefined');
@@ -169,6 +167,7 @@ describe('watchNode', () => {
   });
 
   it('reports NoAuth to the subscriber as an error and keeps no loop for it', async () => {
+    const writer = connections.zk;
     const zk = await connections.open();
     await writer.create('/secret', 'hidden', { acl: [digestAcl('someone', 'else')] });
     const watched = new Recorder(watchNode(zk, '/secret'));
@@ -178,6 +177,7 @@ describe('watchNode', () => {
   });
 
   it('completes when the connection is closed, and at once for a closed connection', async () => {
+    const writer = connections.zk;
     const doomed = await connections.open();
     await writer.create('/closing', 'x');
     const watched = new Recorder(watchNode(doomed, '/closing'));
@@ -194,6 +194,7 @@ describe('watchNode', () => {
   });
 
   it('rejects an invalid path at once', () => {
+    const writer = connections.zk;
     expect(() => watchNode(writer, 'relative/path')).toThrow(InvalidPathError);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, toArray } from 'rxjs';
 import {
   NodeExistsError,
@@ -8,7 +8,7 @@ import {
   watchRegistryStats,
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../support/connect.js';
+import { useTestConnections } from '../support/connect.js';
 import {
   convergence,
   EventReplay,
@@ -18,13 +18,12 @@ import {
   settled,
 } from '../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('tree-cache'));
+const connections = useTestConnections('tree-cache');
 let writers: ZookeeperConnection[];
 
 beforeAll(async () => {
-  writers = await Promise.all([connections.open(), connections.open()]);
+  writers = [connections.zk, await connections.open()];
 });
-afterAll(() => connections.closeAll());
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failing run can be replayed. */
 function random(seed: number): () => number {

@@ -112,14 +112,17 @@ describe('watches across server restarts and session expiry (own server)', () =>
     const background = (async () => {
       while (writing) await writeMany(writer, '/busy', 25);
     })();
-    await expireSession(zk);
-    // The watching connection is between sessions now: these changes reach no watch.
-    await writer.delete('/vanishing');
-    await writer.create('/appearing', 'hello');
-    await reconnected;
-    await writeMany(writer, '/busy', 50);
-    writing = false;
-    await background;
+    try {
+      await expireSession(zk);
+      // The watching connection is between sessions now: these changes reach no watch.
+      await writer.delete('/vanishing');
+      await writer.create('/appearing', 'hello');
+      await reconnected;
+      await writeMany(writer, '/busy', 50);
+    } finally {
+      writing = false;
+      await background;
+    }
 
     await busy.until(await serverState(writer, '/busy'), 'the final /busy');
     await vanishing.until((node) => node === undefined, 'the deletion of /vanishing');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
   activeWatchCount,
   NodeSnapshot,
@@ -7,7 +7,7 @@ import {
   WatchRegistryStats,
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
-import { TestConnections, testNamespace } from '../support/connect.js';
+import { useTestConnections } from '../support/connect.js';
 import {
   isStrictlyIncreasing,
   nextDataEvent,
@@ -15,14 +15,13 @@ import {
   settled,
 } from '../support/watch-helpers.js';
 
-const connections = new TestConnections(testNamespace('watch-leaks'));
+const connections = useTestConnections('watch-leaks');
 let zk: ZookeeperConnection;
 let writer: ZookeeperConnection;
 
 beforeAll(async () => {
-  [zk, writer] = await Promise.all([connections.open(), connections.open()]);
+  [zk, writer] = [connections.zk, await connections.open()];
 });
-afterAll(() => connections.closeAll());
 
 const UPDATES = 10_000;
 const BATCH = 100;
