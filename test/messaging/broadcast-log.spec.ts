@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { filter, firstValueFrom, Subscription, take, toArray } from 'rxjs';
+import { filter, Subscription } from 'rxjs';
 import {
   BroadcastDelivery,
   BroadcastLog,
@@ -9,23 +9,11 @@ import {
 } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { useTestConnections } from '../support/connect.js';
-import { firstMatch, until } from '../support/until.js';
+import { until } from '../support/until.js';
 import { Recorder } from '../support/watch-helpers.js';
-import { range, type Message } from './support.js';
+import { collect, isRegistration, range, registration, type Message } from './support.js';
 
 const connections = useTestConnections('broadcast');
-
-/** Subscribes, acks everything, and collects deliveries until `count` arrived. */
-async function collect(
-  log: BroadcastLog<Message>,
-  id: string,
-  count: number,
-  options: { from?: 'earliest' | 'latest' } = {},
-): Promise<BroadcastDelivery<Message>[]> {
-  return firstValueFrom(
-    log.deliveries(id, { ...options, autoAck: true }).pipe(take(count), toArray()),
-  );
-}
 
 describe('BroadcastLog', () => {
   it('delivers in publish order and batches arrays and the linger window into few znodes', async () => {
@@ -265,20 +253,6 @@ describe('BroadcastLog', () => {
     await Promise.all([reader.close(), writer.close()]);
   });
 });
-
-type Registration = Extract<BroadcastLogEvent, { type: 'registered' }>;
-
-const isRegistration = (event: BroadcastLogEvent): event is Registration =>
-  event.type === 'registered';
-
-/** Resolves once `id` has registered on `log` (its offset stored and its client node created). */
-function registration(log: BroadcastLog<Message>, id: string): Promise<Registration> {
-  return firstMatch(
-    log.events$,
-    (event): event is Registration => isRegistration(event) && event.subscriberId === id,
-    { message: `${id} to register`, timeoutMs: 20_000 },
-  );
-}
 
 /** Registers a durable subscriber (its offset stored) and leaves at once, reading nothing. */
 async function registerOnly(log: BroadcastLog<Message>, id: string): Promise<void> {

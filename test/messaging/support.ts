@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { until } from '../support/until.js';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { BroadcastDelivery, BroadcastLog, BroadcastLogEvent } from 'nestjs-zookeeper';
+import { firstMatch, until } from '../support/until.js';
 
 /** A fixture child process running under tsx, with its stdout split into lines. */
 export class FixtureProcess {
@@ -69,3 +71,32 @@ export type Message = { n: number };
 /** Messages `{ n }` for n in [from, to). */
 export const range = (from: number, to: number): Message[] =>
   Array.from({ length: to - from }, (_, i) => ({ n: from + i }));
+
+/** Subscribes, acks everything, and collects deliveries until `count` arrived. */
+export function collect(
+  log: BroadcastLog<Message>,
+  id: string,
+  count: number,
+  options: { from?: 'earliest' | 'latest' } = {},
+): Promise<BroadcastDelivery<Message>[]> {
+  return firstValueFrom(
+    log.deliveries(id, { ...options, autoAck: true }).pipe(take(count), toArray()),
+  );
+}
+
+export type Registration = Extract<BroadcastLogEvent, { type: 'registered' }>;
+
+export const isRegistration = (event: BroadcastLogEvent): event is Registration =>
+  event.type === 'registered';
+
+/**
+ * Resolves once `id` has registered on `log` (its offset stored and its client node created).
+ * Call it before subscribing.
+ */
+export function registration(log: BroadcastLog<Message>, id: string): Promise<Registration> {
+  return firstMatch(
+    log.events$,
+    (event): event is Registration => isRegistration(event) && event.subscriberId === id,
+    { message: `${id} to register`, timeoutMs: 20_000 },
+  );
+}
