@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { Observable } from 'rxjs';
 import { ConnectionState } from '../connection/connection-state.enum.js';
 import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
@@ -41,7 +42,9 @@ interface PendingRequest {
  * Not guaranteed: a reply written after the client's session expired; such requests fail with
  * RequestSessionLostError. A request withdrawn (unsubscribed) after a server took it still runs.
  */
-export class ClientZookeeper extends ClientProxy<ZookeeperEvents, ZookeeperStatus> {
+// Status is `string` in the base type so the class satisfies ClientsModule's `Type<ClientProxy>`
+// (customClass); `status` below narrows it back to ZookeeperStatus.
+export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
   private readonly clientId = `c${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   private readonly paths: TransportPaths;
   private readonly transportStatus: TransportStatus;
@@ -61,6 +64,11 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents, ZookeeperStatu
     this.transportStatus = new TransportStatus(this._status$);
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
+  }
+
+  /** connected, reconnecting, session-lost or disconnected (see ZookeeperStatus). */
+  override get status(): Observable<ZookeeperStatus> {
+    return super.status as Observable<ZookeeperStatus>;
   }
 
   /** Opens (once) the connection, this client's presence node and its reply folder. */

@@ -10,7 +10,7 @@ import { concatMap, from, isObservable, lastValueFrom, Observable, Subscription 
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NodeExistsError } from '../errors/zookeeper-errors.js';
-import { sleep } from '../internal/sleep.js';
+import { settledWithin } from '../internal/sleep.js';
 import { BroadcastDelivery } from '../messaging/broadcast/broadcast-subscriber.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
 import { QueueConsumer } from '../messaging/queue/queue-consumer.js';
@@ -102,7 +102,7 @@ export class ServerZookeeper
       ...this.consumers.splice(0).map((consumer) => consumer.stop()),
       ...this.inFlight,
     ]);
-    await Promise.race([stopped, sleep(grace)]);
+    await settledWithin(stopped, grace);
     await this.outbox?.close();
     await Promise.allSettled(this.primitives.splice(0).map((primitive) => primitive.close()));
     this.transportStatus.stop();

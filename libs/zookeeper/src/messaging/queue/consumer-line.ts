@@ -5,6 +5,7 @@ import { nodeName } from '../../connection/paths.js';
 import { JoinedNode, SequentialQueue } from '../../sequential/sequential-queue.js';
 import { whenNoNode } from '../../internal/no-node.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
+import { settledWithin } from '../../internal/sleep.js';
 
 const MARKER = 'waiter-';
 const RETRY_DELAY_MS = 500;
@@ -122,12 +123,7 @@ export class ConsumerLine {
     this.closed = true;
     for (const link of this.links) link.unsubscribe();
     this.leave();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.passes.idle(),
-      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
+    await settledWithin(this.passes.idle(), CLOSE_WAIT_MS);
     const node = this.node;
     if (this.passes.busy || !node) return;
     this.node = undefined;
