@@ -1,12 +1,12 @@
 import { tsImport } from 'tsx/esm/api';
-import type { ZookeeperTestingServer } from '../../libs/zookeeper/src/testing/zookeeper-testing-server.js';
+import type { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
 
 declare global {
   // Lives in Jest's main process between globalSetup and globalTeardown.
   var __ZK_TEST_SERVER__: ZookeeperTestingServer | undefined;
 }
 
-type ServerModule = typeof import('../../libs/zookeeper/src/testing/zookeeper-testing-server.js');
+type TestingModule = typeof import('nestjs-zookeeper/testing');
 
 /**
  * One ZooKeeper for the whole run: test workers inherit process.env from this process, so
@@ -20,9 +20,10 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   // Jest loads this file through plain Node resolution, without moduleNameMapper, so the
-  // library's NodeNext `.js` specifiers would not resolve to the `.ts` sources; tsx maps them.
-  const { ZookeeperTestingServer }: ServerModule = await tsImport(
-    '../../libs/zookeeper/src/testing/zookeeper-testing-server.ts',
+  // package name would resolve to the build and the library's NodeNext `.js` specifiers not to
+  // the `.ts` sources; tsx resolves both through tsconfig.json (paths) to the sources.
+  const { ZookeeperTestingServer }: TestingModule = await tsImport(
+    'nestjs-zookeeper/testing',
     import.meta.url,
   );
   const started = Date.now();
