@@ -3,7 +3,7 @@ import { Controller, INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom, of, timeout, toArray } from 'rxjs';
-import { WorkQueue, ZookeeperConnection } from 'nestjs-zookeeper';
+import { MessageTooLargeError, WorkQueue, ZookeeperConnection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import {
   ClientZookeeper,
@@ -23,6 +23,7 @@ const seen = {
   orders: [] as number[],
   failures: 0,
   metadata: [] as unknown[],
+  manual: [] as number[],
 };
 
 @Controller()
@@ -56,6 +57,16 @@ class MathController {
   @EventPattern('order-placed')
   placed(@Payload() order: { n: number }): void {
     seen.orders.push(order.n);
+  }
+
+  @EventPattern<string>('settled-by-hand', { manualAck: true, maxAttempts: 3 })
+  byHand(@Payload() _event: unknown, @Ctx() context: ZookeeperContext): void {
+    seen.manual.push(context.getAttempt());
+    // Returning settles nothing: the first attempt is nacked later, the second acked.
+    setTimeout(
+      () => (context.getAttempt() === 1 ? context.nack(new Error('again')) : context.ack()),
+      20,
+    );
   }
 
   @EventPattern('always-fails', { maxAttempts: 2 })
@@ -156,6 +167,25 @@ describe('events (@EventPattern)', () => {
       pattern: 'always-fails',
       data: { doomed: true },
     });
+  });
+
+  it('manualAck: the handler settles with ctx.nack() (retried) and ctx.ack()', async () => {
+    await lastValueFrom(client.emit('settled-by-hand', {}));
+    await until(() => seen.manual.length === 2, { message: 'two attempts' });
+    expect(seen.manual).toEqual([1, 2]);
+    const queue = new WorkQueue(connection, `${ROOT}/events/settled-by-hand`);
+    await until(async () => (await queue.pendingItems()) === 0, { message: 'the item finished' });
+    expect(await queue.deadLetters()).toEqual([]);
+  });
+
+  it('a payload above the znode limit is refused with a typed error, nothing written', async () => {
+    const huge = 'x'.repeat(2_000_000);
+    await expect(lastValueFrom(client.emit('order-placed', huge))).rejects.toBeInstanceOf(
+      MessageTooLargeError,
+    );
+    await expect(firstValueFrom(client.send('sum', huge))).rejects.toBeInstanceOf(
+      MessageTooLargeError,
+    );
   });
 
   it('a bad packet is reported and skipped; the server goes on', async () => {
