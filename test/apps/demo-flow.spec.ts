@@ -4,13 +4,16 @@ import { ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { BroadcastLog } from 'nestjs-zookeeper';
+import type { EventPacket } from 'nestjs-zookeeper/transport';
+import { startConsumerTransport } from '../../apps/consumer/src/consumer-transport.js';
 import { validateDemoEnv } from '../../apps/shared/src/demo-config.js';
-import { DEMO_PATHS, DemoMessage } from '../../apps/shared/src/demo-topology.js';
+import { DEMO_PATHS, DEMO_TRANSPORT } from '../../apps/shared/src/demo-topology.js';
 import { testConnectString, useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
 
 // The demo apps in-process against the test server: a producer and a consumer wired exactly as
-// in production (their AppModules), each with its own instance name.
+// in production (their AppModules; the consumer a hybrid app with its transport server, as its
+// main.ts starts it), each with its own instance name.
 const connections = useTestConnections('demo-flow');
 const { namespace } = connections;
 process.env.ZK_CONNECT = testConnectString();
@@ -19,8 +22,13 @@ process.env.ZK_NAMESPACE = namespace;
 const apps: INestApplication[] = [];
 let producerUrl: string;
 let consumerUrl: string;
+let consumerApp: INestApplication;
 
-async function startApp(module: Type<unknown>, name: string): Promise<string> {
+async function startApp(
+  module: Type<unknown>,
+  name: string,
+  beforeListen?: (app: INestApplication) => Promise<void>,
+): Promise<string> {
   const config = new ConfigService(
     validateDemoEnv({
       ZK_CONNECT: testConnectString(),
@@ -35,6 +43,7 @@ async function startApp(module: Type<unknown>, name: string): Promise<string> {
     .compile();
   const app = testing.createNestApplication({ logger: ['error'] });
   apps.push(app);
+  await beforeListen?.(app);
   await app.listen(0, '127.0.0.1');
   return await app.getUrl();
 }
@@ -67,7 +76,8 @@ beforeAll(async () => {
   const producer = (await import('../../apps/producer/src/app.module.js')).AppModule;
   const consumer = (await import('../../apps/consumer/src/app.module.js')).AppModule;
   producerUrl = await startApp(producer, 'producer-t');
-  consumerUrl = await startApp(consumer, 'consumer-t');
+  consumerUrl = await startApp(consumer, 'consumer-t', startConsumerTransport);
+  consumerApp = apps.at(-1)!;
 });
 
 afterAll(async () => {
@@ -87,6 +97,10 @@ describe('demo apps: the master/client flow', () => {
     // The consumer reports the member node it joined as: the one the producer lists.
     const consumer = await getJson<any>(`${consumerUrl}/status`);
     expect(consumer.registration).toBe(`${DEMO_PATHS.clients}/${status.clients[0].node}`);
+    // GET /status asked the consumers over the transport (request/response): consumer-t answered.
+    expect(status.consumerStats).toMatchObject({
+      answer: { name: 'consumer-t', received: { count: 0 }, jobsDone: 0 },
+    });
   });
 
   it('answers 400 with every reason for a bad message, and stores nothing', async () => {
@@ -117,8 +131,9 @@ describe('demo apps: the master/client flow', () => {
 
   it('relays every posted message through the master to the consumer, in order, and runs jobs', async () => {
     const ids = Array.from({ length: 25 }, (_, i) => `m-${i}`);
-    // A second reader of the log, durable before anything is posted, checks the order.
-    const log = new BroadcastLog<DemoMessage>(connections.zk, DEMO_PATHS.messages);
+    // A second reader of the transport's log, durable before anything is posted, checks the
+    // order; its entries are the transport's event packets.
+    const log = new BroadcastLog<EventPacket>(connections.zk, DEMO_TRANSPORT.messagesLog);
     const registered = firstValueFrom(log.events$);
     const read = firstValueFrom(
       log.deliveries('order-check', { from: 'latest', autoAck: true }).pipe(take(25), toArray()),
@@ -141,7 +156,35 @@ describe('demo apps: the master/client flow', () => {
     expect(producer.relayed).toBe(25);
     expect(producer.log.lastOffset).toBe(consumer.received.lastOffset);
     expect(producer.queues).toEqual({ inbox: 0, jobs: 0 });
-    expect((await read).map((delivery) => delivery.message.id)).toEqual(ids);
+    expect(producer.consumerStats.answer).toEqual({
+      name: 'consumer-t',
+      pid: process.pid,
+      received: consumer.received,
+      jobsDone: 5,
+    });
+    const packets = (await read).map((delivery) => delivery.message);
+    expect(packets.map((packet) => packet.pattern)).toEqual(ids.map(() => 'messages'));
+    expect(packets.map((packet) => (packet.data as { id: string }).id)).toEqual(ids);
     await log.close();
+  });
+
+  it('a stopped consumer leaves the group, and /status shows that no consumer answered', async () => {
+    const closing = Date.now();
+    await consumerApp.close();
+    apps.splice(apps.indexOf(consumerApp), 1);
+    // The hybrid app's transport stops with it, on its still open session, without waiting out
+    // the 3 s close grace period.
+    expect(Date.now() - closing).toBeLessThan(3000);
+    const status = await statusWhen(
+      () => getJson<any>(`${producerUrl}/status`),
+      (s) => s.clients.length === 0,
+      'no client left',
+    );
+    expect(status.consumerStats.error).toMatch(
+      /no reply to a request for pattern 'consumer-stats'/,
+    );
+    // The request's deadline (DEMO_TRANSPORT.requestTimeoutMs), not longer.
+    expect(status.consumerStats.ms).toBeGreaterThanOrEqual(DEMO_TRANSPORT.requestTimeoutMs - 50);
+    expect(status.consumerStats.ms).toBeLessThan(DEMO_TRANSPORT.requestTimeoutMs + 1000);
   });
 });

@@ -1,4 +1,9 @@
 import 'reflect-metadata';
 import { bootstrapDemoApp } from '../../shared/src/bootstrap.js';
+import { startConsumerTransport } from './consumer-transport.js';
 
-await bootstrapDemoApp('consumer', async () => (await import('./app.module.js')).AppModule);
+await bootstrapDemoApp(
+  'consumer',
+  async () => (await import('./app.module.js')).AppModule,
+  startConsumerTransport,
+);

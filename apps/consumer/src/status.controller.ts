@@ -1,7 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ConnectionState, InjectZookeeper, ZookeeperConnection } from 'nestjs-zookeeper';
-import { JobWorkerService } from './job-worker.service.js';
-import { ReceiverService } from './receiver.service.js';
+import { ConsumerCounters } from './consumer-counters.service.js';
 import { RegistrationService } from './registration.service.js';
 
 export interface ConsumerStatus {
@@ -19,8 +18,7 @@ export interface ConsumerStatus {
 export class StatusController {
   constructor(
     private readonly registration: RegistrationService,
-    private readonly receiver: ReceiverService,
-    private readonly jobs: JobWorkerService,
+    private readonly counters: ConsumerCounters,
     @InjectZookeeper() private readonly zk: ZookeeperConnection,
   ) {}
 
@@ -30,8 +28,8 @@ export class StatusController {
       name: this.registration.name,
       registration: this.registration.path ?? null,
       state: this.zk.state,
-      received: this.receiver.received,
-      jobsDone: this.jobs.done,
+      received: this.counters.received,
+      jobsDone: this.counters.jobsDone,
     };
   }
 }

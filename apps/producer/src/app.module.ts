@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { DemoCoreModule } from '../../shared/src/demo-core.module.js';
 import { ClientsRegistry } from './clients-registry.service.js';
+import { ConsumersClientModule } from './consumers-client.js';
 import { GeneratorService } from './generator.service.js';
 import { InboxPublisher } from './inbox-publisher.service.js';
 import { JobsPublisher } from './jobs-publisher.service.js';
@@ -11,7 +12,7 @@ import { RequestValidationPipe } from './request-validation.pipe.js';
 import { StatusController } from './status.controller.js';
 
 @Module({
-  imports: [DemoCoreModule],
+  imports: [DemoCoreModule, ConsumersClientModule],
   providers: [
     ClientsRegistry,
     InboxPublisher,

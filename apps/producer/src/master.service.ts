@@ -1,5 +1,12 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { ClientProxy } from '@nestjs/microservices';
 import {
   BroadcastLog,
   InjectMessaging,
@@ -12,23 +19,39 @@ import {
   ZookeeperMessaging,
   ZookeeperRecipes,
 } from 'nestjs-zookeeper';
-import { concatMap, Subscription } from 'rxjs';
+import { concatMap, lastValueFrom, Subscription } from 'rxjs';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
-import { DEMO_MESSAGING_OPTIONS, DEMO_PATHS, DemoMessage } from '../../shared/src/demo-topology.js';
+import {
+  DEMO_MESSAGING_OPTIONS,
+  DEMO_PATHS,
+  DEMO_PATTERNS,
+  DEMO_TRANSPORT,
+  DemoMessage,
+} from '../../shared/src/demo-topology.js';
+import { CONSUMERS } from './consumers-client.js';
 
 /**
  * Every producer runs for master; the elected one relays the inbox work queue into the broadcast
- * log, so exactly one instance appends at a time and the log has one order. Leadership ends with
- * the master's session (crash, SIGKILL, partition): a standby wins the election after the session
- * timeout and picks up the inbox where the old master's progress says it stopped, so a message
- * may be appended twice (at-least-once, counted as duplicates by the demo), never dropped.
+ * log of the consumers' `messages` pattern, so exactly one instance appends at a time and the log
+ * has one order. Leadership ends with the master's session (crash, SIGKILL, partition): a standby
+ * wins the election after the session timeout and picks up the inbox where the old master's
+ * progress says it stopped, so a message may be appended twice (at-least-once, counted as
+ * duplicates by the demo), never dropped.
+ *
+ * The relay appends through the ClientZookeeper's `emit`, one message at a time, and finishes an
+ * inbox message only once its emit completed, i.e. once it is durable in the log: a master killed
+ * before that leaves the message to the next master. Through emit the log entries are the
+ * transport's own packets (its serializer, the pattern as the consumers' servers read it), and the
+ * pattern is declared broadcast in the client's options (demoClientOptions), so the relay never
+ * depends on a consumer having declared it first.
  */
 @Injectable()
 export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Master');
   private readonly election: LeaderElection;
   private readonly inbox: WorkQueue<DemoMessage>;
-  private readonly log: BroadcastLog<DemoMessage>;
+  /** Only counted here (logStats); appended to through the transport. */
+  private readonly log: BroadcastLog<unknown>;
   private relay?: QueueConsumer<DemoMessage>;
   private subscription?: Subscription;
   private relayedCount = 0;
@@ -37,15 +60,13 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @InjectRecipes() recipes: ZookeeperRecipes,
     @InjectMessaging() messaging: ZookeeperMessaging,
+    @Inject(CONSUMERS) private readonly consumers: ClientProxy,
     config: ConfigService<DemoEnv, true>,
   ) {
     const participantId = config.get('INSTANCE_NAME', { infer: true });
     this.election = recipes.leaderElection(DEMO_PATHS.master, { participantId });
     this.inbox = messaging.queue<DemoMessage>(DEMO_PATHS.inbox, DEMO_MESSAGING_OPTIONS.inbox);
-    this.log = messaging.broadcast<DemoMessage>(
-      DEMO_PATHS.messages,
-      DEMO_MESSAGING_OPTIONS.messages,
-    );
+    this.log = messaging.broadcast(DEMO_TRANSPORT.messagesLog, DEMO_MESSAGING_OPTIONS.messages);
   }
 
   /** Whether this instance is the master now. */
@@ -99,12 +120,16 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
    * dead-lettered). If the relay cannot even start, this instance resigns so a standby can lead.
    */
   private async startRelay(): Promise<void> {
-    this.logger.log(`elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_PATHS.messages}`);
+    this.logger.log(
+      `elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_TRANSPORT.messagesLog}`,
+    );
     try {
       this.relay = await this.inbox.consume(
         { concurrency: 1, maxAttempts: Number.MAX_SAFE_INTEGER, retryDelayMs: 500 },
         async (message) => {
-          await this.log.publish(message);
+          await lastValueFrom(this.consumers.emit(DEMO_PATTERNS.messages, message), {
+            defaultValue: undefined,
+          });
           this.relayedCount++;
         },
       );

@@ -1,12 +1,20 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { ClientProxy } from '@nestjs/microservices';
 import { ConnectionState, InjectZookeeper, LogStats, ZookeeperConnection } from 'nestjs-zookeeper';
+import { firstValueFrom } from 'rxjs';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import type { RegisteredClient } from '../../shared/src/client-registration.js';
+import { ConsumerStats, DEMO_PATTERNS } from '../../shared/src/demo-topology.js';
 import { ClientsRegistry } from './clients-registry.service.js';
+import { CONSUMERS } from './consumers-client.js';
 import { InboxPublisher } from './inbox-publisher.service.js';
 import { JobsPublisher } from './jobs-publisher.service.js';
 import { MasterService } from './master.service.js';
+
+/** A consumer's answer to `consumer-stats`, or why none came (no consumer, timeout, ...). */
+export type ConsumerStatsAnswer =
+  { answer: ConsumerStats; ms: number } | { error: string; ms: number };
 
 export interface ProducerStatus {
   name: string;
@@ -21,6 +29,8 @@ export interface ProducerStatus {
   log: LogStats;
   /** Items (batches of messages) waiting in each work queue. */
   queues: { inbox: number; jobs: number };
+  /** Asked of the consumers over the transport for this page (request/response). */
+  consumerStats: ConsumerStatsAnswer;
 }
 
 @Controller('status')
@@ -32,14 +42,16 @@ export class StatusController {
     private readonly jobs: JobsPublisher,
     private readonly config: ConfigService<DemoEnv, true>,
     @InjectZookeeper() private readonly zk: ZookeeperConnection,
+    @Inject(CONSUMERS) private readonly consumers: ClientProxy,
   ) {}
 
   @Get()
   async status(): Promise<ProducerStatus> {
-    const [log, inbox, jobs] = await Promise.all([
+    const [log, inbox, jobs, consumerStats] = await Promise.all([
       this.master.logStats(),
       this.inbox.pendingItems(),
       this.jobs.pendingItems(),
+      this.askConsumerStats(),
     ]);
     return {
       name: this.config.get('INSTANCE_NAME', { infer: true }),
@@ -50,6 +62,29 @@ export class StatusController {
       clients: this.registry.list(),
       log,
       queues: { inbox, jobs },
+      consumerStats,
     };
   }
+
+  /**
+   * One consumer answers (whichever takes the request). Never fails the page: no answer within the
+   * client's requestTimeoutMs (1 s, DEMO_TRANSPORT) becomes an `error` field.
+   */
+  private async askConsumerStats(): Promise<ConsumerStatsAnswer> {
+    const started = Date.now();
+    try {
+      const answer = await firstValueFrom(
+        this.consumers.send<ConsumerStats>(DEMO_PATTERNS.consumerStats, {}),
+      );
+      return { answer, ms: Date.now() - started };
+    } catch (error) {
+      return { error: describeError(error), ms: Date.now() - started };
+    }
+  }
+}
+
+/** Errors of the transport are Errors; an error reply from a handler is a plain object. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'object' ? JSON.stringify(error) : String(error);
 }

@@ -8,6 +8,8 @@ import { validateDemoEnv, type DemoEnv } from './demo-config.js';
 /**
  * Starts a demo app and prints `listening on <url>` as a plain line (no logger prefix), which
  * scripts/demo.ts waits for. Any startup failure ends the process with exit code 1.
+ * `beforeListen` runs once the app is created, before it listens: the consumer connects and
+ * starts its microservice transport there (a hybrid app).
  *
  * The app module is loaded only after the environment passed validation: ConfigModule.forRoot
  * validates while that module is being declared, and its rejection there would escape Nest as an
@@ -16,6 +18,7 @@ import { validateDemoEnv, type DemoEnv } from './demo-config.js';
 export async function bootstrapDemoApp(
   role: string,
   loadModule: () => Promise<Type<unknown>>,
+  beforeListen?: (app: INestApplication) => Promise<void>,
 ): Promise<void> {
   const logger = new Logger(role);
   let app: INestApplication | undefined;
@@ -31,6 +34,7 @@ export async function bootstrapDemoApp(
     if (process.connected) {
       process.once('disconnect', () => void app?.close().finally(() => process.exit(0)));
     }
+    await beforeListen?.(app);
     const config = app.get<ConfigService<DemoEnv, true>>(ConfigService);
     // Loopback unless HOST says otherwise: the demo apps have no authentication.
     const host = config.get('HOST', { infer: true });
