@@ -79,8 +79,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 process.on('exit', () => apps.killAll());
 
 say('nestjs-zookeeper demo: consumers join the group /clients (ephemeral member znodes); the');
-say('elected producer (master) appends every message to the /messages log; every consumer reads');
-say("it all. Lines with │ are the apps' own logs.\n");
+say("elected producer (master) emits every message to the consumers' broadcast pattern (the log");
+say(
+  '/nest-microservices/broadcast/messages); every consumer reads it all; jobs go to one consumer',
+);
+say("each. Lines with │ are the apps' own logs.\n");
 await runDemo(demo).catch(() => undefined); // a failure was already reported by its step
 const { good, text } = summarize({ ...demo, results: demo.steps.results });
 say(text);

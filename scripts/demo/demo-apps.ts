@@ -8,6 +8,19 @@ export interface ProducerStatus {
   master: string | null;
   isMaster: boolean;
   clients: unknown[];
+  /** The answer of a consumer to the producer's `consumer-stats` request, or why none came. */
+  consumerStats?:
+    | { answer: { name: string; received: { count: number }; jobsDone: number }; ms: number }
+    | { error: string; ms: number };
+}
+
+/** One line on the request/response round trip a producer's status page made. */
+export function describeConsumerStats(status: ProducerStatus | undefined): string {
+  const stats = status?.consumerStats;
+  if (!stats) return 'no consumer-stats answer';
+  if ('error' in stats) return `consumer-stats unanswered after ${stats.ms} ms: ${stats.error}`;
+  const { name, received, jobsDone } = stats.answer;
+  return `consumer-stats answered by ${name} in ${stats.ms} ms (${received.count} messages, ${jobsDone} jobs)`;
 }
 
 export interface DemoAppsOptions {

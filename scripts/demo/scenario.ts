@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZookeeperTestingServer } from '../../libs/zookeeper/src/testing/index.js';
 import type { DemoContext } from './demo-context.js';
+import { describeConsumerStats } from './demo-apps.js';
 import { killAndRestartConsumer, killAndRestartMaster, settled } from './faults.js';
 import { say } from './output.js';
 import { showProgress } from './progress.js';
@@ -44,6 +45,9 @@ export async function runDemo(demo: DemoContext): Promise<void> {
     record.masters.push(status!.master!);
     return `master ${status!.master}, ${status!.clients.length} clients under /clients`;
   });
+  await steps.step('a producer asks the consumers for their counts (request/response)', async () =>
+    describeConsumerStats(await apps.producerStatus()),
+  );
   const stopProgress = showProgress(demo);
   try {
     await steps.step(
@@ -58,6 +62,7 @@ export async function runDemo(demo: DemoContext): Promise<void> {
         tally.jobsDoneOf(jobs) === jobs.length;
       await until('the last deliveries', complete, 60_000).catch(() => undefined);
       if (!complete()) throw new Error('some messages or jobs were not delivered in 60 s');
+      return describeConsumerStats(await apps.producerStatus());
     });
   } finally {
     stopProgress();
