@@ -4,6 +4,7 @@ import ZooKeeper from 'zookeeper';
 import { ZookeeperConnection, ZookeeperStorage } from '../libs/zookeeper/src/index.js';
 import { ZookeeperTestingServer } from '../libs/zookeeper/src/testing/index.js';
 import { benchMessaging, IN_FLIGHT } from './messaging.js';
+import { benchTransport } from './transport.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -110,6 +111,7 @@ for (const result of await benchMessaging(raw, ours, root, OPS)) {
     `${result.name.padEnd(22)} ${result.rawRate.toFixed(0).padStart(9)} ${result.oursRate.toFixed(0).padStart(12)} ${(result.oursRate / result.rawRate).toFixed(2).padStart(10)}`,
   );
 }
+await benchTransport(connectString, root);
 raw.close();
 await ours.close();
 await server?.close();

@@ -1,0 +1,371 @@
+// The NestJS microservice transport against the library's own WorkQueue used directly, in the same
+// run, on the same two connections (one for the service, one for the caller), rounds alternating
+// which side goes first; each figure is the median of the rounds.
+// - events: `client.emit` N events (64 in flight) until the `@EventPattern` handler saw all N,
+//   vs. N `WorkQueue.publish` (lingerMs 0, 64 in flight) consumed by `queue.consume`.
+// - requests: `client.send` N requests (64 in flight, each awaiting its reply), vs. a hand-built
+//   request/response on two WorkQueues: a request queue consumed by a responder that publishes
+//   the reply to a reply queue consumed by the requester, which correlates replies by id.
+// - paced: one request every 10 ms (100/s, not waiting for each other), round-trip percentiles.
+// Targets are printed next to the numbers, never asserted.
+import 'reflect-metadata';
+import { Controller, INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { firstValueFrom, lastValueFrom } from 'rxjs';
+import { WorkQueue, ZookeeperConnection } from '../libs/zookeeper/src/index.js';
+import { ClientZookeeper, ServerZookeeper } from '../libs/zookeeper/src/transport/index.js';
+
+const OPS = Number(process.env.BENCH_TRANSPORT_OPS ?? 2000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_TRANSPORT_ROUNDS ?? 3));
+const PACED = Number(process.env.BENCH_TRANSPORT_PACED ?? 500);
+const PACED_INTERVAL_MS = 10;
+const IN_FLIGHT = 64;
+/** Items each consumer holds at once: the server's default, used for the baselines too. */
+const CONSUMERS = 4;
+const WARM_UP = 200;
+/** A round that takes longer than this fails the bench instead of hanging it. */
+const ROUND_DEADLINE_MS = 120_000;
+
+const EVENT = 'bench-event';
+const REQUEST = 'bench-request';
+
+interface Message {
+  n: number;
+  body: string;
+}
+const message = (n: number): Message => ({ n, body: 'x'.repeat(100) });
+const answer = (m: Message) => m.n + 1;
+
+/** Counts handled events; `expect(n)` resolves once n more have arrived. */
+class Arrivals {
+  private count = 0;
+  private target = Infinity;
+  private reached?: () => void;
+
+  hit(): void {
+    if (++this.count >= this.target) {
+      this.target = Infinity;
+      this.reached?.();
+    }
+  }
+
+  expect(n: number): Promise<void> {
+    this.count = 0;
+    this.target = n;
+    return new Promise<void>((resolve) => (this.reached = resolve));
+  }
+}
+
+const transportEvents = new Arrivals();
+
+@Controller()
+class BenchController {
+  @EventPattern(EVENT)
+  event(@Payload() _event: Message): void {
+    transportEvents.hit();
+  }
+
+  @MessagePattern(REQUEST)
+  request(@Payload() request: Message): number {
+    return answer(request);
+  }
+}
+
+@Module({ controllers: [BenchController] })
+class BenchModule {}
+
+/** Request/response built by hand on two WorkQueues, correlating replies by id. */
+class HandmadeRpc {
+  private readonly pending = new Map<number, (result: number) => void>();
+  private readonly queues: Array<{ close(): Promise<void> }> = [];
+  private nextId = 0;
+  errors = 0;
+
+  private constructor(private readonly requests: WorkQueue<{ id: number; data: Message }>) {}
+
+  /** Requests published on the caller's connection, served on the service's. */
+  static async start(
+    service: ZookeeperConnection,
+    caller: ZookeeperConnection,
+    path: string,
+  ): Promise<HandmadeRpc> {
+    const rpc = new HandmadeRpc(new WorkQueue(caller, `${path}/requests`, { lingerMs: 0 }));
+    const served = new WorkQueue<{ id: number; data: Message }>(service, `${path}/requests`, {
+      lingerMs: 0,
+    });
+    const replies = new WorkQueue<{ id: number; result: number }>(service, `${path}/replies`, {
+      lingerMs: 0,
+    });
+    const inbox = new WorkQueue<{ id: number; result: number }>(caller, `${path}/replies`, {
+      lingerMs: 0,
+    });
+    rpc.queues.push(rpc.requests, served, replies, inbox);
+    // Like the transport's server: the reply is queued, not awaited, before the next request.
+    await served.consume({ concurrency: CONSUMERS, maxAttempts: 1 }, ({ id, data }) => {
+      replies.publish({ id, result: answer(data) }).catch(() => rpc.errors++);
+    });
+    await inbox.consume({ concurrency: CONSUMERS }, ({ id, result }) => {
+      const resolve = rpc.pending.get(id);
+      rpc.pending.delete(id);
+      resolve?.(result);
+    });
+    return rpc;
+  }
+
+  request(data: Message): Promise<number> {
+    const id = this.nextId++;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(id, resolve);
+      this.requests.publish({ id, data }).catch((error: unknown) => {
+        this.pending.delete(id);
+        reject(error);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.queues.map((queue) => queue.close()));
+  }
+}
+
+async function pool(count: number, run: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(IN_FLIGHT, count) }, async () => {
+      while (next < count) await run(next++);
+    }),
+  );
+}
+
+async function withDeadline<T>(what: string, work: Promise<T>): Promise<T> {
+  let timer!: NodeJS.Timeout;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`bench: ${what} did not finish in ${ROUND_DEADLINE_MS} ms`)),
+      ROUND_DEADLINE_MS,
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Messages (or requests) per second for `count` of them. */
+async function rate(what: string, count: number, run: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await withDeadline(what, run());
+  return (count / (performance.now() - started)) * 1000;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One request every `PACED_INTERVAL_MS`, none waiting for another; the round trips in ms. */
+async function paced(count: number, request: (i: number) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  const replies: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const wait = started + i * PACED_INTERVAL_MS - performance.now();
+    if (wait > 0) await sleep(wait);
+    const sent = performance.now();
+    replies.push(request(i).then(() => void latencies.push(performance.now() - sent)));
+  }
+  await withDeadline('paced requests', Promise.all(replies));
+  return latencies;
+}
+
+/** The server's round trip now (median of sequential gets): how loaded the machine is. */
+async function roundTrip(connection: ZookeeperConnection, path: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const started = performance.now();
+    await connection.get(path);
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+interface Side {
+  events: (count: number) => Promise<void>;
+  requests: (count: number) => Promise<void>;
+  request: (n: number) => Promise<number>;
+}
+
+/** Runs `measure` for both sides, alternating which goes first, ROUNDS times. */
+async function rounds<R>(
+  label: string,
+  sides: { ours: Side; base: Side },
+  measure: (side: Side) => Promise<R>,
+  show: (result: R) => string,
+): Promise<{ ours: R[]; base: R[] }> {
+  const results = { ours: [] as R[], base: [] as R[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? (['ours', 'base'] as const) : (['base', 'ours'] as const);
+    for (const name of order) results[name].push(await measure(sides[name]));
+    console.log(
+      `  ${label} round ${round + 1}/${ROUNDS}: ours ${show(results.ours[round])}, baseline ${show(results.base[round])}`,
+    );
+  }
+  return results;
+}
+
+export async function benchTransport(connectString: string, root: string): Promise<void> {
+  const quiet = { log() {}, warn() {}, error: console.error };
+  const service = await ZookeeperConnection.connect({ connectString, logger: quiet });
+  const caller = await ZookeeperConnection.connect({ connectString, logger: quiet });
+  const transportRoot = `${root}/transport`;
+
+  const server = new ServerZookeeper({
+    connection: service,
+    root: transportRoot,
+    defaults: { concurrency: CONSUMERS },
+  });
+  let serverErrors = 0;
+  server.on('error', () => serverErrors++);
+  const app: INestMicroservice = await NestFactory.createMicroservice(BenchModule, {
+    strategy: server,
+    logger: false,
+  });
+  await app.listen();
+  const client = new ClientZookeeper({ connection: caller, root: transportRoot });
+  await client.connect();
+
+  // Baseline events: the queue published to from the caller's connection, consumed on the service's.
+  const eventQueue = new WorkQueue<Message>(caller, `${root}/handmade/events`, { lingerMs: 0 });
+  const eventConsumer = new WorkQueue<Message>(service, `${root}/handmade/events`, {
+    lingerMs: 0,
+  });
+  const baseEvents = new Arrivals();
+  await eventConsumer.consume({ concurrency: CONSUMERS }, () => baseEvents.hit());
+  const rpc = await HandmadeRpc.start(service, caller, `${root}/handmade/rpc`);
+
+  let wrongReplies = 0;
+  const check = (n: number) => (result: number) => {
+    if (result !== n + 1) wrongReplies++;
+    return result;
+  };
+  const ours: Side = {
+    async events(count) {
+      const all = transportEvents.expect(count);
+      await pool(count, (i) =>
+        lastValueFrom(client.emit(EVENT, message(i)), { defaultValue: undefined }),
+      );
+      await all;
+    },
+    async requests(count) {
+      await pool(count, (i) => ours.request(i));
+    },
+    request: (n) => firstValueFrom(client.send<number>(REQUEST, message(n))).then(check(n)),
+  };
+  const base: Side = {
+    async events(count) {
+      const all = baseEvents.expect(count);
+      await pool(count, (i) => eventQueue.publish(message(i)));
+      await all;
+    },
+    async requests(count) {
+      await pool(count, (i) => base.request(i));
+    },
+    request: (n) => rpc.request(message(n)).then(check(n)),
+  };
+  const sides = { ours, base };
+
+  for (const side of [ours, base]) {
+    await withDeadline('warm-up', side.events(WARM_UP));
+    await withDeadline('warm-up', side.requests(WARM_UP));
+  }
+
+  const started = performance.now();
+  const rttBefore = await roundTrip(caller, root);
+  console.log(
+    `\ntransport (NestJS microservice) vs the WorkQueue used directly: ${OPS} messages per round, ` +
+      `${IN_FLIGHT} in flight, consumers holding ${CONSUMERS} items; paced: ${PACED} requests at ` +
+      `${1000 / PACED_INTERVAL_MS}/s; medians of ${ROUNDS} rounds, alternating which side goes first; ` +
+      `server round trip (sequential get, median) ${rttBefore.toFixed(2)} ms`,
+  );
+  const perSecond = (value: number) => `${value.toFixed(0)}/s`;
+  const events = await rounds(
+    'events',
+    sides,
+    (side) => rate('events', OPS, () => side.events(OPS)),
+    perSecond,
+  );
+  const requests = await rounds(
+    'requests',
+    sides,
+    (side) => rate('requests', OPS, () => side.requests(OPS)),
+    perSecond,
+  );
+  const latency = await rounds(
+    'paced',
+    sides,
+    async (side) => {
+      const latencies = await paced(PACED, (i) => side.request(i));
+      return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    },
+    ({ p50, p99 }) => `p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms`,
+  );
+
+  const rttAfter = await roundTrip(caller, root);
+  const eventRates = { ours: median(events.ours), base: median(events.base) };
+  const requestRates = { ours: median(requests.ours), base: median(requests.base) };
+  const p = (side: 'ours' | 'base', key: 'p50' | 'p99') =>
+    median(latency[side].map((result) => result[key]));
+  const row = (name: string, baseValue: string, oursValue: string, ratio: string, target: string) =>
+    console.log(
+      `${name.padEnd(24)} ${baseValue.padStart(17)} ${oursValue.padStart(17)} ${ratio.padStart(10)}   ${target}`,
+    );
+  console.log(
+    `${'workload'.padEnd(24)} ${'baseline'.padStart(17)} ${'ours'.padStart(17)} ${'ours/base'.padStart(10)}   target`,
+  );
+  row(
+    'events msg/s',
+    eventRates.base.toFixed(0),
+    eventRates.ours.toFixed(0),
+    (eventRates.ours / eventRates.base).toFixed(2),
+    '(target ours/base ≥ 0.8)',
+  );
+  row(
+    'requests req/s',
+    requestRates.base.toFixed(0),
+    requestRates.ours.toFixed(0),
+    (requestRates.ours / requestRates.base).toFixed(2),
+    '(target ours ≥ 1000/s)',
+  );
+  row(
+    'paced 100/s p50/p99 ms',
+    `${p('base', 'p50').toFixed(1)} / ${p('base', 'p99').toFixed(1)}`,
+    `${p('ours', 'p50').toFixed(1)} / ${p('ours', 'p99').toFixed(1)}`,
+    (p('ours', 'p50') / p('base', 'p50')).toFixed(2),
+    '(target ours p50 ≤ 5 ms; ratio of p50s)',
+  );
+  console.log(
+    `server round trip after the rounds: ${rttAfter.toFixed(2)} ms; ` +
+      `transport rounds took ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
+  if (serverErrors || rpc.errors || wrongReplies) {
+    console.log(
+      `errors: server ${serverErrors}, baseline replies ${rpc.errors}, wrong replies ${wrongReplies}`,
+    );
+  }
+
+  await client.close();
+  await app.close();
+  await eventQueue.close();
+  await eventConsumer.close();
+  await rpc.close();
+  await service.close();
+  await caller.close();
+}
