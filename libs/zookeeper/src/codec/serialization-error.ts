@@ -1,9 +1,5 @@
+import { LibraryErrorCode } from '../errors/library-errors.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
-
-/** Codes of the codec's own errors (the library's range, below -1000). */
-export enum CodecErrorCode {
-  SERIALIZATION = -1103,
-}
 
 /**
  * A value could not be turned into znode bytes (or back) by the configured serializer; nothing
@@ -17,7 +13,7 @@ export class SerializationError extends ZookeeperError {
     cause: unknown,
   ) {
     super(
-      CodecErrorCode.SERIALIZATION,
+      LibraryErrorCode.SERIALIZATION,
       `could not ${direction} ${subject}: ${(cause as Error)?.message ?? String(cause)}`,
       { cause },
     );

@@ -1,6 +1,9 @@
 import { ZookeeperError, ZookeeperErrorContext } from './zookeeper.error.js';
 
-/** Codes for errors the library detects itself, kept apart from ZooKeeper's own result codes. */
+/**
+ * Codes of the errors the library detects itself, below -1000, kept apart from ZooKeeper's own
+ * result codes: one list, so no two layers ever use the same code.
+ */
 export enum LibraryErrorCode {
   INVALID_PATH = -1001,
   CONNECT_TIMEOUT = -1002,
@@ -12,6 +15,26 @@ export enum LibraryErrorCode {
   REGISTRATION_CONFLICT = -1009,
   INSTALLATION = -1010,
   SERVER_START = -1011,
+  // storage
+  INVALID_KEY = -1101,
+  VALUE_TOO_LARGE = -1102,
+  UPDATE_CONFLICT = -1104,
+  CORRUPT_VALUE = -1105,
+  INVALID_VALUE = -1106,
+  STALE_GENERATION = -1107,
+  INTERRUPTED_GENERATION = -1108,
+  // codec
+  SERIALIZATION = -1103,
+  // messaging
+  MESSAGE_TOO_LARGE = -1201,
+  CORRUPT_BATCH = -1202,
+  MESSAGING_CLOSED = -1203,
+  DELIVERY_RELEASED = -1204,
+  // transport
+  INVALID_PACKET = -1301,
+  REQUEST_TIMEOUT = -1302,
+  REQUEST_SESSION_LOST = -1303,
+  TRANSPORT_CLOSED = -1304,
 }
 
 /** A path was rejected before it reached the server; `reason` says which rule it broke. */

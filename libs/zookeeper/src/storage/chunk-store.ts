@@ -5,7 +5,8 @@ import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NoNodeError, NotEmptyError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, chunkName, sha256 } from './chunk-manifest.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
-import { CorruptValueError, StorageErrorCode } from './storage-errors.js';
+import { LibraryErrorCode } from '../errors/library-errors.js';
+import { CorruptValueError } from './storage-errors.js';
 
 /** Marker (ephemeral) that a generation is being written by a live session. */
 const WRITING_MARKER = '__writing';
@@ -15,14 +16,14 @@ const CHUNKS_IN_FLIGHT = 8;
 /** A chunk went missing while reading: the head moved on and its old generation was collected. */
 export class StaleGenerationError extends ZookeeperError {
   constructor(message: string) {
-    super(StorageErrorCode.STALE_GENERATION, message);
+    super(LibraryErrorCode.STALE_GENERATION, message);
   }
 }
 
 /** A generation was interrupted (its session died, or it was collected) before the head switch. */
 export class InterruptedGenerationError extends ZookeeperError {
   constructor(message: string) {
-    super(StorageErrorCode.INTERRUPTED_GENERATION, message);
+    super(LibraryErrorCode.INTERRUPTED_GENERATION, message);
   }
 }
 

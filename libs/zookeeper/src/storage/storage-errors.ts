@@ -1,15 +1,5 @@
+import { LibraryErrorCode } from '../errors/library-errors.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
-
-/** Codes of the storage layer's own errors (the library's range, below -1000). */
-export enum StorageErrorCode {
-  INVALID_KEY = -1101,
-  VALUE_TOO_LARGE = -1102,
-  UPDATE_CONFLICT = -1104,
-  CORRUPT_VALUE = -1105,
-  INVALID_VALUE = -1106,
-  STALE_GENERATION = -1107,
-  INTERRUPTED_GENERATION = -1108,
-}
 
 /** A key broke one of the key rules; `rule` names which. */
 export class InvalidKeyError extends ZookeeperError {
@@ -17,7 +7,7 @@ export class InvalidKeyError extends ZookeeperError {
     readonly key: string,
     readonly rule: string,
   ) {
-    super(StorageErrorCode.INVALID_KEY, `invalid storage key ${JSON.stringify(key)}: ${rule}`);
+    super(LibraryErrorCode.INVALID_KEY, `invalid storage key ${JSON.stringify(key)}: ${rule}`);
   }
 }
 
@@ -29,7 +19,7 @@ export class ValueTooLargeError extends ZookeeperError {
     readonly limit: number,
   ) {
     super(
-      StorageErrorCode.VALUE_TOO_LARGE,
+      LibraryErrorCode.VALUE_TOO_LARGE,
       `value of ${JSON.stringify(key)} is ${size} bytes, above the ${limit}-byte limit of one znode: ` +
         'enable chunking (storage option chunking: true) or store less',
       { operation: 'set' },
@@ -41,7 +31,7 @@ export class ValueTooLargeError extends ZookeeperError {
 export class UpdateConflictError extends ZookeeperError {
   constructor(key: string, attempts: number) {
     super(
-      StorageErrorCode.UPDATE_CONFLICT,
+      LibraryErrorCode.UPDATE_CONFLICT,
       `update of ${JSON.stringify(key)} lost the compare-and-set race ${attempts} times: ` +
         'too many concurrent writers; raise `retries` or reduce contention',
       { operation: 'update' },
@@ -52,7 +42,7 @@ export class UpdateConflictError extends ZookeeperError {
 /** The stored value cannot be used as asked (e.g. increment of a non-number). */
 export class InvalidValueError extends ZookeeperError {
   constructor(key: string, message: string) {
-    super(StorageErrorCode.INVALID_VALUE, `${JSON.stringify(key)}: ${message}`);
+    super(LibraryErrorCode.INVALID_VALUE, `${JSON.stringify(key)}: ${message}`);
   }
 }
 
@@ -60,7 +50,7 @@ export class InvalidValueError extends ZookeeperError {
 export class CorruptValueError extends ZookeeperError {
   constructor(key: string, message: string) {
     super(
-      StorageErrorCode.CORRUPT_VALUE,
+      LibraryErrorCode.CORRUPT_VALUE,
       `chunked value of ${JSON.stringify(key)} is corrupt: ${message}`,
     );
   }

@@ -1,12 +1,5 @@
+import { LibraryErrorCode } from '../errors/library-errors.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
-
-/** Codes of the transport's own errors (the library's range, below -1000). */
-export enum TransportErrorCode {
-  INVALID_PACKET = -1301,
-  REQUEST_TIMEOUT = -1302,
-  REQUEST_SESSION_LOST = -1303,
-  TRANSPORT_CLOSED = -1304,
-}
 
 /** A message that is not a transport packet (not JSON, wrong shape); it is dropped and logged. */
 export class InvalidPacketError extends ZookeeperError {
@@ -14,7 +7,7 @@ export class InvalidPacketError extends ZookeeperError {
     readonly reason: string,
     path?: string,
   ) {
-    super(TransportErrorCode.INVALID_PACKET, `not a transport packet: ${reason}`, { path });
+    super(LibraryErrorCode.INVALID_PACKET, `not a transport packet: ${reason}`, { path });
   }
 }
 
@@ -25,7 +18,7 @@ export class RequestTimeoutError extends ZookeeperError {
     readonly timeoutMs: number,
   ) {
     super(
-      TransportErrorCode.REQUEST_TIMEOUT,
+      LibraryErrorCode.REQUEST_TIMEOUT,
       `no reply to a request for pattern '${pattern}' within ${timeoutMs} ms: is a server with ` +
         `a @MessagePattern('${pattern}') handler running? (raise requestTimeoutMs for slow handlers)`,
     );
@@ -36,7 +29,7 @@ export class RequestTimeoutError extends ZookeeperError {
 export class RequestSessionLostError extends ZookeeperError {
   constructor(readonly pattern: string) {
     super(
-      TransportErrorCode.REQUEST_SESSION_LOST,
+      LibraryErrorCode.REQUEST_SESSION_LOST,
       `the ZooKeeper session expired while a request for pattern '${pattern}' waited for its ` +
         `reply; the client has a new session, send the request again if it is safe to repeat`,
     );
@@ -46,6 +39,6 @@ export class RequestSessionLostError extends ZookeeperError {
 /** The client or server was closed. */
 export class TransportClosedError extends ZookeeperError {
   constructor(what: string) {
-    super(TransportErrorCode.TRANSPORT_CLOSED, `${what} is closed`);
+    super(LibraryErrorCode.TRANSPORT_CLOSED, `${what} is closed`);
   }
 }

@@ -1,12 +1,5 @@
+import { LibraryErrorCode } from '../../errors/library-errors.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
-
-/** Codes of the messaging layer's own errors (the library's range, below -1000). */
-export enum MessagingErrorCode {
-  MESSAGE_TOO_LARGE = -1201,
-  CORRUPT_BATCH = -1202,
-  MESSAGING_CLOSED = -1203,
-  DELIVERY_RELEASED = -1204,
-}
 
 /** A message does not fit in one znode; refused before anything of its publish was written. */
 export class MessageTooLargeError extends ZookeeperError {
@@ -15,7 +8,7 @@ export class MessageTooLargeError extends ZookeeperError {
     readonly limit: number,
   ) {
     super(
-      MessagingErrorCode.MESSAGE_TOO_LARGE,
+      LibraryErrorCode.MESSAGE_TOO_LARGE,
       `a message of ${size} bytes is above the ${limit}-byte limit of one batch znode: ` +
         'store large payloads in ZookeeperStorage (chunked) and publish their key instead',
       { operation: 'publish' },
@@ -26,7 +19,7 @@ export class MessageTooLargeError extends ZookeeperError {
 /** A log or queue znode does not hold a batch this library wrote. */
 export class CorruptBatchError extends ZookeeperError {
   constructor(path: string, reason: string) {
-    super(MessagingErrorCode.CORRUPT_BATCH, `not a message batch: ${reason}`, {
+    super(LibraryErrorCode.CORRUPT_BATCH, `not a message batch: ${reason}`, {
       operation: 'read',
       path,
     });
@@ -36,7 +29,7 @@ export class CorruptBatchError extends ZookeeperError {
 /** The broadcast log or work queue was closed; nothing more is published or delivered. */
 export class MessagingClosedError extends ZookeeperError {
   constructor(what: string) {
-    super(MessagingErrorCode.MESSAGING_CLOSED, `${what} is closed`, { operation: 'publish' });
+    super(LibraryErrorCode.MESSAGING_CLOSED, `${what} is closed`, { operation: 'publish' });
   }
 }
 
@@ -46,6 +39,6 @@ export class MessagingClosedError extends ZookeeperError {
  */
 export class DeliveryReleasedError extends ZookeeperError {
   constructor() {
-    super(MessagingErrorCode.DELIVERY_RELEASED, 'delivery released unacknowledged');
+    super(LibraryErrorCode.DELIVERY_RELEASED, 'delivery released unacknowledged');
   }
 }
