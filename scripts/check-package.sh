@@ -172,6 +172,7 @@ mkdir -p "$APP/src"
 cp "$TARBALL_PATH" "$APP/"
 V_COMMON="$(installed_version @nestjs/common)"
 V_CORE="$(installed_version @nestjs/core)"
+V_MICROSERVICES="$(installed_version @nestjs/microservices)"
 V_RXJS="$(installed_version rxjs)"
 V_REFLECT="$(installed_version reflect-metadata)"
 V_TS="$(installed_version typescript)"
@@ -183,6 +184,7 @@ V_TYPES_NODE="$(installed_version @types/node)"
 # whose versions are filled in here from what the repo has installed.
 sed -e "s|@NESTJS_COMMON_VERSION@|$V_COMMON|" \
   -e "s|@NESTJS_CORE_VERSION@|$V_CORE|" \
+  -e "s|@NESTJS_MICROSERVICES_VERSION@|$V_MICROSERVICES|" \
   -e "s|@TARBALL@|$(basename "$TARBALL_PATH")|" \
   -e "s|@REFLECT_METADATA_VERSION@|$V_REFLECT|" \
   -e "s|@RXJS_VERSION@|$V_RXJS|" \

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { strict as assert } from 'node:assert';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Controller, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
 import { ZookeeperModule, getZookeeperToken } from 'nestjs-zookeeper';
 import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
+import { ClientZookeeper, ServerZookeeper } from 'nestjs-zookeeper/transport';
 
 // The published typings are checked through these annotations: forRoot() must accept
 // { connectString } and return a DynamicModule, getZookeeperToken must be (name?) => string,
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     } finally {
       await app.close();
     }
+    await checkTransport(connectString);
   } finally {
     await server.close();
   }
@@ -50,6 +54,34 @@ async function main(): Promise<void> {
     console.error('package check: process still alive 15s after app.close() and server.close()');
     process.exit(3);
   }, 15_000).unref();
+}
+
+/** The transport subpath: a microservice answers a request sent through the client. */
+async function checkTransport(connectString: string): Promise<void> {
+  @Controller()
+  class EchoController {
+    @MessagePattern('echo')
+    echo(@Payload() text: string): string {
+      return text.toUpperCase();
+    }
+  }
+
+  @Module({ controllers: [EchoController] })
+  class EchoModule {}
+
+  const service = await NestFactory.createMicroservice(EchoModule, {
+    strategy: new ServerZookeeper({ connectionOptions: { connectString } }),
+    logger: ['error', 'warn'],
+  });
+  await service.listen();
+  const client = new ClientZookeeper({ connectionOptions: { connectString } });
+  try {
+    const reply: string = await firstValueFrom(client.send<string>('echo', 'ok'));
+    assert.equal(reply, 'OK', 'a request over the transport should be answered');
+  } finally {
+    await client.close();
+    await service.close();
+  }
 }
 
 main().catch((err: unknown) => {
