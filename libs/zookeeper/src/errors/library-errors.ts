@@ -35,6 +35,7 @@ export enum LibraryErrorCode {
   REQUEST_TIMEOUT = -1302,
   REQUEST_SESSION_LOST = -1303,
   TRANSPORT_CLOSED = -1304,
+  TRANSPORT_STATE = -1305,
 }
 
 /** A path was rejected before it reached the server; `reason` says which rule it broke. */

@@ -15,6 +15,7 @@ import {
   RequestSessionLostError,
   RequestTimeoutError,
   TransportClosedError,
+  TransportStateError,
 } from './transport-errors.js';
 import { RequestPacket } from './transport-packets.js';
 import { TransportPaths } from './transport-paths.js';
@@ -107,7 +108,8 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
 
   /** The ZooKeeper connection the client uses (after connect()). */
   unwrap<T = ZookeeperConnection>(): T {
-    if (!this.connection) throw new Error('ClientZookeeper is not connected yet: call connect()');
+    if (!this.connection)
+      throw new TransportStateError('ClientZookeeper is not connected yet: call connect() first');
     return this.connection as T;
   }
 

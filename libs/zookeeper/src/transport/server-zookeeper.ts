@@ -19,7 +19,7 @@ import { WorkQueue } from '../messaging/queue/work-queue.js';
 import { watchChildren } from '../watch/children-watch.js';
 import { ReplyOutbox } from './reply-channel.js';
 import { openTransportConnection } from './transport-connection.js';
-import { InvalidPacketError } from './transport-errors.js';
+import { InvalidPacketError, TransportStateError } from './transport-errors.js';
 import { asEventPacket, asRequestPacket, EventPacket } from './transport-packets.js';
 import { TransportPaths } from './transport-paths.js';
 import { TransportStatus } from './transport-status.js';
@@ -116,7 +116,9 @@ export class ServerZookeeper
   /** The ZooKeeper connection the server uses. */
   unwrap<T = ZookeeperConnection>(): T {
     if (!this.connection)
-      throw new Error('ServerZookeeper is not listening yet: call it after listen()');
+      throw new TransportStateError(
+        'ServerZookeeper is not listening yet: call unwrap() after listen()',
+      );
     return this.connection as T;
   }
 

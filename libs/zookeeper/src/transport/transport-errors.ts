@@ -42,3 +42,10 @@ export class TransportClosedError extends ZookeeperError {
     super(LibraryErrorCode.TRANSPORT_CLOSED, `${what} is closed`);
   }
 }
+
+/** A call that the transport's state does not allow yet (or at all); the message says what to do. */
+export class TransportStateError extends ZookeeperError {
+  constructor(message: string) {
+    super(LibraryErrorCode.TRANSPORT_STATE, message);
+  }
+}

@@ -1,4 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
+import { TransportStateError } from './transport-errors.js';
 
 /** Where a message came from and how to settle it. */
 export interface ZookeeperMessageInfo {
@@ -77,7 +78,7 @@ export class ZookeeperContext extends BaseRpcContext<ZookeeperContextArgs> {
 
   private settler(what: string): ZookeeperMessageInfo {
     if (!this.info.ack || !this.info.nack) {
-      throw new Error(
+      throw new TransportStateError(
         `${what}() is for patterns declared with manualAck: '${this.info.pattern}' is settled by its handler's result`,
       );
     }
