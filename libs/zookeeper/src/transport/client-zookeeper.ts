@@ -245,19 +245,24 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
       .catch(() => undefined);
   }
 
+  /**
+   * Whether `pattern` is a broadcast pattern: the client's own `patterns` setting, else what a
+   * server declared (read once). A pattern no server declared yet counts as a queue pattern and
+   * is asked again at the next emit.
+   */
   private isBroadcast(pattern: string): Promise<boolean> {
     const declared = this.options.patterns?.[pattern]?.broadcast;
     if (declared !== undefined) return Promise.resolve(declared);
     let known = this.broadcastPatterns.get(pattern);
     if (!known) {
-      known = this.connection!.get(this.paths.patternInfo(pattern))
-        .then(
-          ({ data }) =>
-            (JSON.parse(data.toString('utf8')) as { broadcast?: boolean }).broadcast === true,
-        )
-        .catch(whenNoNode(false));
-      // A pattern no server declared yet is asked again next time.
-      void known.then((broadcast) => broadcast || this.broadcastPatterns.delete(pattern));
+      known = this.connection!.get(this.paths.patternInfo(pattern)).then(
+        ({ data }) =>
+          (JSON.parse(data.toString('utf8')) as { broadcast?: boolean }).broadcast === true,
+        (error: unknown) => {
+          this.broadcastPatterns.delete(pattern);
+          return whenNoNode(false)(error);
+        },
+      );
       this.broadcastPatterns.set(pattern, known);
     }
     return known;

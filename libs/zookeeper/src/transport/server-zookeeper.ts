@@ -226,7 +226,7 @@ export class ServerZookeeper
     delivery: PatternDelivery,
     where: Omit<ZookeeperMessageInfo, 'sessionId' | 'metadata'>,
   ): Promise<void> {
-    const handler = this.getHandlerByPattern(packet.pattern);
+    const handler = this.handlerOf(packet.pattern);
     if (!handler) {
       this.report(
         new InvalidPacketError(`no event handler for pattern '${packet.pattern}'`, where.path),
@@ -285,7 +285,7 @@ export class ServerZookeeper
       // Not awaited: replies are batched, and the next request must not wait for this write.
       this.outbox!.send(packet.replyTo, outgoing).catch((error: unknown) => this.report(error));
     };
-    const handler = this.getHandlerByPattern(packet.pattern);
+    const handler = this.handlerOf(packet.pattern);
     if (!handler) {
       respond({ id: packet.id, status: 'error', err: NO_MESSAGE_HANDLER } as WritePacket);
       return Promise.resolve();
@@ -310,6 +310,14 @@ export class ServerZookeeper
         },
       );
     });
+  }
+
+  /**
+   * The client sends the normalized pattern, which is the key the handler was stored under: one
+   * map lookup per message (Nest's getHandlerByPattern first tries to JSON.parse the pattern).
+   */
+  private handlerOf(pattern: string): MessageHandler | null {
+    return this.messageHandlers.get(pattern) ?? this.getHandlerByPattern(pattern);
   }
 
   /** Deserializes and checks a stored packet; a bad one is reported and skipped (undefined). */
