@@ -86,12 +86,16 @@ afterAll(async () => {
 
 describe('demo apps: the master/client flow', () => {
   it('elects the producer master and lists the registered consumer', async () => {
+    // The page's consumer-stats request has a 1 s deadline: on a loaded machine the first ones
+    // may miss it (an `error` field), so the page is read until one was answered.
     const status = await statusWhen(
       () => getJson<any>(`${producerUrl}/status`),
-      (s) => s.isMaster && s.clients.length === 1,
-      'a master with one client',
+      (s) => s.isMaster && s.clients.length === 1 && s.consumerStats.answer !== undefined,
+      'a master with one client, and an answer from it',
     );
-    expect(status).toMatchObject({ name: 'producer-t', master: 'producer-t', state: 'CONNECTED' });
+    expect(status).toMatchObject({ name: 'producer-t', master: 'producer-t' });
+    // RECONNECTED when a loaded machine suspended the session for a moment.
+    expect(['CONNECTED', 'RECONNECTED']).toContain(status.state);
     expect(status.clients[0]).toMatchObject({ name: 'consumer-t' });
     expect(status.clients[0].node).toMatch(/^_c_[0-9a-f-]{36}-member-\d{10}$/);
     // The consumer reports the member node it joined as: the one the producer lists.
@@ -152,7 +156,11 @@ describe('demo apps: the master/client flow', () => {
       '25 messages and 5 jobs at the consumer',
     );
     expect(consumer).toMatchObject({ name: 'consumer-t', received: { count: 25 }, jobsDone: 5 });
-    const producer = await getJson<any>(`${producerUrl}/status`);
+    const producer = await statusWhen(
+      () => getJson<any>(`${producerUrl}/status`),
+      (s) => s.consumerStats.answer !== undefined,
+      'an answer to consumer-stats',
+    );
     expect(producer.relayed).toBe(25);
     expect(producer.log.lastOffset).toBe(consumer.received.lastOffset);
     expect(producer.queues).toEqual({ inbox: 0, jobs: 0 });
@@ -185,6 +193,6 @@ describe('demo apps: the master/client flow', () => {
     );
     // The request's deadline (DEMO_TRANSPORT.requestTimeoutMs), not longer.
     expect(status.consumerStats.ms).toBeGreaterThanOrEqual(DEMO_TRANSPORT.requestTimeoutMs - 50);
-    expect(status.consumerStats.ms).toBeLessThan(DEMO_TRANSPORT.requestTimeoutMs + 1000);
+    expect(status.consumerStats.ms).toBeLessThan(DEMO_TRANSPORT.requestTimeoutMs + 2000);
   });
 });

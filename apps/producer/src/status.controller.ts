@@ -2,15 +2,18 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ClientProxy } from '@nestjs/microservices';
 import { ConnectionState, InjectZookeeper, LogStats, ZookeeperConnection } from 'nestjs-zookeeper';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import type { RegisteredClient } from '../../shared/src/client-registration.js';
-import { ConsumerStats, DEMO_PATTERNS } from '../../shared/src/demo-topology.js';
+import { ConsumerStats, DEMO_PATTERNS, DEMO_TRANSPORT } from '../../shared/src/demo-topology.js';
 import { ClientsRegistry } from './clients-registry.service.js';
 import { CONSUMERS } from './consumers-client.js';
 import { InboxPublisher } from './inbox-publisher.service.js';
 import { JobsPublisher } from './jobs-publisher.service.js';
 import { MasterService } from './master.service.js';
+
+/** The request's own deadline, plus what connecting the client may take before it starts. */
+const STATS_WAIT_MS = DEMO_TRANSPORT.requestTimeoutMs + 500;
 
 /** A consumer's answer to `consumer-stats`, or why none came (no consumer, timeout, ...). */
 export type ConsumerStatsAnswer =
@@ -68,13 +71,17 @@ export class StatusController {
 
   /**
    * One consumer answers (whichever takes the request). Never fails the page: no answer within the
-   * client's requestTimeoutMs (1 s, DEMO_TRANSPORT) becomes an `error` field.
+   * client's requestTimeoutMs (1 s, DEMO_TRANSPORT) becomes an `error` field. That deadline starts
+   * once the client is connected; the `timeout` here also bounds the connecting, which waits for
+   * ZooKeeper (e.g. while the session is suspended).
    */
   private async askConsumerStats(): Promise<ConsumerStatsAnswer> {
     const started = Date.now();
     try {
       const answer = await firstValueFrom(
-        this.consumers.send<ConsumerStats>(DEMO_PATTERNS.consumerStats, {}),
+        this.consumers
+          .send<ConsumerStats>(DEMO_PATTERNS.consumerStats, {})
+          .pipe(timeout({ first: STATS_WAIT_MS })),
       );
       return { answer, ms: Date.now() - started };
     } catch (error) {
@@ -85,6 +92,9 @@ export class StatusController {
 
 /** Errors of the transport are Errors; an error reply from a handler is a plain object. */
 function describeError(error: unknown): string {
+  if (error instanceof TimeoutError) {
+    return `no answer within ${STATS_WAIT_MS} ms (the client may still be connecting to ZooKeeper)`;
+  }
   if (error instanceof Error) return error.message;
   return typeof error === 'object' ? JSON.stringify(error) : String(error);
 }
