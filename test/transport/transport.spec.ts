@@ -247,6 +247,43 @@ describe('broadcast events', () => {
   });
 });
 
+describe('broadcast subscription failures', () => {
+  it('a failed broadcast subscription is reported and started again, not silently dropped', async () => {
+    const received: number[] = [];
+    @Controller()
+    class ResilientController {
+      @EventPattern('tock', { broadcast: true })
+      tock(@Payload() n: number): void {
+        received.push(n);
+      }
+    }
+    @Module({ controllers: [ResilientController] })
+    class ResilientModule {}
+    // A corrupt stored offset makes the subscription fail at start.
+    const offsetPath = `${ROOT}/broadcast/tock/offsets/resilient`;
+    await connection.create(offsetPath, 'not an offset', { createParents: true });
+    const errors: Error[] = [];
+    const strategy = new ServerZookeeper({
+      connection: await connections.open(),
+      root: ROOT,
+      subscriberId: 'resilient',
+    });
+    strategy.on('error', (error) => errors.push(error));
+    const app = await NestFactory.createMicroservice(ResilientModule, { strategy, logger: false });
+    await app.listen();
+    await until(() => errors.some((error) => /not valid JSON/.test(error.message)), {
+      message: 'the failed subscription reported',
+    });
+    await connection.delete(offsetPath);
+    for (let n = 1; n <= 3; n++) await lastValueFrom(client.emit('tock', n));
+    await until(() => received.length >= 3, {
+      message: 'the events after the subscription recovered',
+    });
+    expect(received).toEqual([1, 2, 3]);
+    await app.close();
+  });
+});
+
 describe('withdrawal, expiry and close', () => {
   it('a request withdrawn before any server took it is never handled', async () => {
     let handled = 0;

@@ -6,7 +6,16 @@ import {
   WritePacket,
 } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
-import { concatMap, from, isObservable, lastValueFrom, Observable, Subscription } from 'rxjs';
+import {
+  concatMap,
+  from,
+  isObservable,
+  lastValueFrom,
+  Observable,
+  retry,
+  Subscription,
+  tap,
+} from 'rxjs';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NodeExistsError } from '../errors/zookeeper-errors.js';
@@ -33,6 +42,7 @@ import {
 
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_BROADCAST_ATTEMPTS = 5;
+const RESUBSCRIBE_DELAY_MS = 1000;
 
 /** Nest's transport id for this strategy (`ctx` hooks and `instrument` see it). */
 export const ZOOKEEPER_TRANSPORT = Symbol('ZOOKEEPER_TRANSPORT');
@@ -190,8 +200,12 @@ export class ServerZookeeper
           concatMap((received) =>
             from(this.onBroadcast(pattern, log, received, attempts, delivery)),
           ),
+          // A failed subscription (a corrupt offset, a lost registration) is reported and started
+          // again from the committed offset, so the instance never silently stops receiving.
+          tap({ error: (error: unknown) => this.report(error) }),
+          retry({ delay: RESUBSCRIBE_DELAY_MS }),
         )
-        .subscribe({ error: (error: unknown) => this.report(error) }),
+        .subscribe(),
     );
   }
 
