@@ -15,6 +15,7 @@ export enum LibraryErrorCode {
   REGISTRATION_CONFLICT = -1009,
   INSTALLATION = -1010,
   SERVER_START = -1011,
+  TESTING = -1012,
   // storage
   INVALID_KEY = -1101,
   VALUE_TOO_LARGE = -1102,
@@ -99,5 +100,12 @@ export class RegistrationConflictError extends ZookeeperError {
         `path; ask for it again without options, or pass the same ones`,
       { path: key },
     );
+  }
+}
+
+/** A testing helper (server, cluster, expireSession) could not do what was asked; says why. */
+export class ZookeeperTestingError extends ZookeeperError {
+  constructor(message: string, cause?: unknown) {
+    super(LibraryErrorCode.TESTING, message, cause === undefined ? {} : { cause });
   }
 }

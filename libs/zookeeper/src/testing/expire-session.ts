@@ -2,7 +2,8 @@ import ZooKeeper from 'zookeeper';
 import { filter, firstValueFrom, skip } from 'rxjs';
 import { ConnectionState } from '../connection/connection-state.enum.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { sleep } from '../internal/sleep.js';
+import { settledWithin } from '../internal/sleep.js';
+import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 export interface ExpireSessionOptions {
   /** Ensemble to reach the session through (default: the connection's own connect string). */
@@ -37,7 +38,9 @@ export async function expireSession(
   for (let attempt = 1; !isExpired; attempt++) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      throw new Error(`expireSession: session ${id} did not expire after ${attempt - 1} attempts`);
+      throw new ZookeeperTestingError(
+        `expireSession: session ${id} did not expire after ${attempt - 1} attempts`,
+      );
     }
     const outcome = await attachAndClose(
       options.connectString ?? connection.connectString,
@@ -49,7 +52,8 @@ export async function expireSession(
     // Give the owner time to learn of the expiry (it reconnects and is told, or its own timer
     // fires); a session the server already calls expired needs no second attempt, only time.
     const wait = outcome === 'already-expired' ? deadline - Date.now() : sessionTimeoutMs + 1000;
-    await Promise.race([expired, sleep(Math.max(0, Math.min(deadline - Date.now(), wait)))]);
+    // Bounded without a timer left behind once the expiry came (it kept test workers alive).
+    await settledWithin(expired, Math.max(0, Math.min(deadline - Date.now(), wait)));
   }
 }
 
@@ -74,7 +78,9 @@ async function attachAndClose(
       timer = setTimeout(
         () =>
           reject(
-            new Error(`expireSession: could not attach to session ${id} within ${timeoutMs} ms`),
+            new ZookeeperTestingError(
+              `expireSession: could not attach to session ${id} within ${timeoutMs} ms`,
+            ),
           ),
         timeoutMs,
       );

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 export type FourLetterWord =
   'ruok' | 'srvr' | 'mntr' | 'stat' | 'cons' | 'conf' | 'envi' | 'wchs' | 'isro';
@@ -30,7 +31,12 @@ export function fourLetterWord(
       else resolve(Buffer.concat(chunks).toString('utf8'));
     };
     const timer = setTimeout(
-      () => finish(new Error(`'${word}' to ${host}:${port} got no answer within ${timeoutMs} ms`)),
+      () =>
+        finish(
+          new ZookeeperTestingError(
+            `'${word}' to ${host}:${port} got no answer within ${timeoutMs} ms`,
+          ),
+        ),
       timeoutMs,
     );
     socket.on('connect', () => socket.end(word));
@@ -129,7 +135,9 @@ export async function pollUntil<T>(
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() >= deadline)
-      throw new Error(`Timed out after ${options.timeoutMs} ms waiting for ${options.description}`);
+      throw new ZookeeperTestingError(
+        `Timed out after ${options.timeoutMs} ms waiting for ${options.description}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
 }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 /**
  * Ports are drawn below Linux's default ephemeral range (32768-60999): a port the kernel
@@ -31,7 +32,9 @@ export async function getFreePort(host = '127.0.0.1'): Promise<number> {
     handedOut.add(port);
     if (await isPortFree(port, host)) return port;
   }
-  throw new Error(`No free TCP port found on ${host} between ${RANGE_START} and ${RANGE_END}`);
+  throw new ZookeeperTestingError(
+    `No free TCP port found on ${host} between ${RANGE_START} and ${RANGE_END}`,
+  );
 }
 
 /** `count` distinct free loopback ports. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { open } from 'node:fs/promises';
+import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 export interface JavaProcessOptions {
   javaPath: string;
@@ -126,7 +127,7 @@ export class JavaProcess {
       watchdog.on('close', (code, signal) => {
         if (!javaProcess) {
           reject(
-            new Error(
+            new ZookeeperTestingError(
               `Java watchdog shell exited before starting the JVM (code ${code}, signal ${signal})`,
             ),
           );

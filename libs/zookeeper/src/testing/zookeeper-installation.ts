@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { LibraryErrorCode } from '../errors/library-errors.js';
+import { LibraryErrorCode, ZookeeperTestingError } from '../errors/library-errors.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
 
 export interface ZookeeperInstallation {
@@ -275,7 +275,9 @@ export function runLogged(
     child.on('close', (code) =>
       code === 0
         ? resolve()
-        : reject(new Error(`${command} ${args.join(' ')} exited with code ${code}`)),
+        : reject(
+            new ZookeeperTestingError(`${command} ${args.join(' ')} exited with code ${code}`),
+          ),
     );
   });
 }

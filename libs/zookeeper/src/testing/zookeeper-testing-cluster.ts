@@ -19,6 +19,7 @@ import {
   zookeeperJvmArgs,
   type ZookeeperJvmSettings,
 } from './zookeeper-testing-server.js';
+import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 export interface ZookeeperTestingClusterOptions extends ZookeeperJvmSettings {
   /** Number of voting members. Default 3. */
@@ -133,7 +134,7 @@ export class ZookeeperTestingCluster {
   ): Promise<ZookeeperTestingCluster> {
     const size = options.size ?? 3;
     if (!Number.isInteger(size) || size < 1)
-      throw new Error(`Cluster size must be a positive integer, got ${size}`);
+      throw new ZookeeperTestingError(`Cluster size must be a positive integer, got ${size}`);
     const installation = options.installation ?? findZookeeperInstallation();
     const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'nestjs-zk-cluster-')));
     const ports = await getFreePorts(size * 3);
@@ -204,7 +205,7 @@ export class ZookeeperTestingCluster {
       const details = await cluster.describeNodes();
       // Files stay so the logs named in the message can be read.
       await Promise.all(nodes.map((node) => node.kill()));
-      throw new Error(`${(error as Error).message}\n${details}`, { cause: error });
+      throw new ZookeeperTestingError(`${(error as Error).message}\n${details}`, error);
     }
   }
 
@@ -215,7 +216,7 @@ export class ZookeeperTestingCluster {
 
   node(id: number): ZookeeperTestingClusterNode {
     const node = this.nodes.find((candidate) => candidate.id === id);
-    if (!node) throw new Error(`No node with id ${id}`);
+    if (!node) throw new ZookeeperTestingError(`No node with id ${id}`);
     return node;
   }
 

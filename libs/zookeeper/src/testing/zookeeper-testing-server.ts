@@ -8,6 +8,7 @@ import { JavaProcess, readLogTail } from './java-process.js';
 import { findZookeeperInstallation, type ZookeeperInstallation } from './zookeeper-installation.js';
 import { LibraryErrorCode } from '../errors/library-errors.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
+import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 export type ZookeeperLogLevel = 'ERROR' | 'WARN' | 'INFO' | 'DEBUG';
 export type ZookeeperConfigValue = string | number | boolean;
@@ -182,7 +183,9 @@ export async function launchZookeeperJvm(params: {
       abort: () => {
         const exit = jvm.exitStatus;
         return exit
-          ? new Error(`JVM exited during startup (code ${exit.code}, signal ${exit.signal})`)
+          ? new ZookeeperTestingError(
+              `JVM exited during startup (code ${exit.code}, signal ${exit.signal})`,
+            )
           : undefined;
       },
     });
@@ -226,7 +229,7 @@ export class ZookeeperTestingServer extends ZookeeperProcessHandle {
 
   get port(): number {
     if (this.portValue === undefined)
-      throw new Error('ZookeeperTestingServer has not been started');
+      throw new ZookeeperTestingError('ZookeeperTestingServer has not been started');
     return this.portValue;
   }
 
@@ -235,7 +238,8 @@ export class ZookeeperTestingServer extends ZookeeperProcessHandle {
   }
 
   get baseDir(): string {
-    if (!this.baseDirValue) throw new Error('ZookeeperTestingServer has not been started');
+    if (!this.baseDirValue)
+      throw new ZookeeperTestingError('ZookeeperTestingServer has not been started');
     return this.baseDirValue;
   }
 
@@ -249,7 +253,7 @@ export class ZookeeperTestingServer extends ZookeeperProcessHandle {
 
   /** Starts the JVM (no-op if running) and resolves once it answers `ruok` and `srvr`. */
   async start(): Promise<this> {
-    if (this.closed) throw new Error('ZookeeperTestingServer was closed');
+    if (this.closed) throw new ZookeeperTestingError('ZookeeperTestingServer was closed');
     if (this.running) return this;
     const installation = this.settings.installation ?? findZookeeperInstallation();
     if (!this.baseDirValue) {

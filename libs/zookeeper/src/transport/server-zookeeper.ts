@@ -19,6 +19,7 @@ import {
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NodeExistsError } from '../errors/zookeeper-errors.js';
+import { deferred } from '../internal/deferred.js';
 import { settledWithin } from '../internal/sleep.js';
 import { BroadcastDelivery } from '../messaging/broadcast/broadcast-subscriber.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
@@ -36,6 +37,7 @@ import { ZookeeperContext, ZookeeperMessageInfo } from './zookeeper.context.js';
 import { ZookeeperEvents, ZookeeperStatus } from './zookeeper.events.js';
 import {
   DEFAULT_TRANSPORT_ROOT,
+  deliveryFromExtras,
   PatternDelivery,
   ServerZookeeperOptions,
 } from './zookeeper-transport-options.interface.js';
@@ -134,7 +136,11 @@ export class ServerZookeeper
 
   private delivery(pattern: string, handler: MessageHandler): PatternDelivery {
     const extras = (handler.extras ?? {}) as PatternDelivery;
-    return { ...this.options.defaults, ...this.options.patterns?.[pattern], ...pick(extras) };
+    return {
+      ...this.options.defaults,
+      ...this.options.patterns?.[pattern],
+      ...deliveryFromExtras(extras),
+    };
   }
 
   private async startPattern(
@@ -390,28 +396,4 @@ export class ServerZookeeper
     this.logger.error(failure.message, failure.stack);
     this.transportStatus.error(failure);
   }
-}
-
-/** The delivery settings a decorator's extras may carry. */
-function pick(extras: PatternDelivery): PatternDelivery {
-  const { broadcast, concurrency, maxAttempts, manualAck } = extras;
-  return Object.fromEntries(
-    Object.entries({ broadcast, concurrency, maxAttempts, manualAck }).filter(
-      ([, v]) => v !== undefined,
-    ),
-  );
-}
-
-function deferred(): {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-} {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }

@@ -57,3 +57,13 @@ export interface ClientZookeeperOptions extends ZookeeperTransportCommonOptions 
 }
 
 export const DEFAULT_TRANSPORT_ROOT = '/nest-microservices';
+
+/** The delivery settings among a decorator's extras (`@EventPattern(p, { broadcast: true })`). */
+export function deliveryFromExtras(extras: PatternDelivery): PatternDelivery {
+  const { broadcast, concurrency, maxAttempts, manualAck } = extras;
+  return Object.fromEntries(
+    Object.entries({ broadcast, concurrency, maxAttempts, manualAck }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
+}
