@@ -320,7 +320,12 @@ describe('withdrawal, expiry and close', () => {
     const own = await connections.open();
     const expiring = new ClientZookeeper({ connection: own, root: ROOT, requestTimeoutMs: 60_000 });
     await expiring.connect();
-    const lost = firstValueFrom(expiring.send('nobody-serves-this', 1));
+    const lost = firstValueFrom(expiring.send('nobody-serves-this-either', 1));
+    // Pending means stored: a publish still in flight when the session ends fails as a publish.
+    const items = `${ROOT}/requests/nobody-serves-this-either/items`;
+    await until(async () => (await connection.getChildren(items).catch(() => [])).length === 1, {
+      message: 'the request stored',
+    });
     const statuses: string[] = [];
     expiring.status.subscribe((status) => statuses.push(status));
     await expireSession(own);
