@@ -9,6 +9,7 @@ import { NodeExistsError } from '../errors/zookeeper-errors.js';
 import { ignoreNodeExists, ignoreNoNode, whenNoNode } from '../internal/no-node.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
 import { WorkQueue } from '../messaging/queue/work-queue.js';
+import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
 import { ReplyInbox } from './reply-channel.js';
 import { openTransportConnection } from './transport-connection.js';
 import {
@@ -25,6 +26,9 @@ import {
   ClientZookeeperOptions,
   DEFAULT_TRANSPORT_ROOT,
 } from './zookeeper-transport-options.interface.js';
+
+/** Publishes write at once; batches still form under load (one write in flight at a time). */
+const PUBLISHING = { lingerMs: 0 };
 
 interface PendingRequest {
   pattern: string;
@@ -50,8 +54,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
   private readonly paths: TransportPaths;
   private readonly transportStatus: TransportStatus;
   private readonly pending = new Map<string, PendingRequest>();
-  private readonly queues = new Map<string, WorkQueue>();
-  private readonly logs = new Map<string, BroadcastLog>();
+  private messaging?: ZookeeperMessaging;
   private readonly broadcastPatterns = new Map<string, Promise<boolean>>();
   private connection?: ZookeeperConnection;
   private connecting?: Promise<ZookeeperConnection>;
@@ -89,9 +92,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
       this.settle(id, { err: new TransportClosedError('ClientZookeeper') } as WritePacket, request);
     }
     await this.inbox?.close();
-    await Promise.allSettled(
-      [...this.queues.values(), ...this.logs.values()].map((p) => p.close()),
-    );
+    await this.messaging?.close();
     if (connection) {
       await this.removeFolder(connection, this.paths.replyFolder(this.clientId)).catch(
         () => undefined,
@@ -161,6 +162,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     const { connection, owned } = await openTransportConnection(this.options, 'ClientZookeeper');
     this.connection = connection;
     this.ownsConnection = owned;
+    this.messaging = new ZookeeperMessaging(connection);
     await connection.mkdirp(this.paths.replyFolder(this.clientId));
     await this.announce(connection);
     this.inbox = new ReplyInbox(
@@ -269,17 +271,11 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
   }
 
   private queue(path: string): WorkQueue {
-    let queue = this.queues.get(path);
-    if (!queue)
-      this.queues.set(path, (queue = new WorkQueue(this.connection!, path, { lingerMs: 0 })));
-    return queue;
+    return this.messaging!.queue(path, PUBLISHING);
   }
 
   private log(path: string): BroadcastLog {
-    let log = this.logs.get(path);
-    if (!log)
-      this.logs.set(path, (log = new BroadcastLog(this.connection!, path, { lingerMs: 0 })));
-    return log;
+    return this.messaging!.broadcast(path, PUBLISHING);
   }
 
   /** Reply folders whose client has no presence node: left by a client that crashed. */

@@ -26,6 +26,7 @@ import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
 import { QueueConsumer } from '../messaging/queue/queue-consumer.js';
 import { MessageContext } from '../messaging/queue/queue-types.js';
 import { WorkQueue } from '../messaging/queue/work-queue.js';
+import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
 import { watchChildren } from '../watch/children-watch.js';
 import { ReplyOutbox } from './reply-channel.js';
 import { openTransportConnection } from './transport-connection.js';
@@ -45,6 +46,8 @@ import {
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_BROADCAST_ATTEMPTS = 5;
 const RESUBSCRIBE_DELAY_MS = 1000;
+/** Replies and relayed messages write at once; batches still form under load. */
+const PUBLISHING = { lingerMs: 0 };
 
 /** Nest's transport id for this strategy (`ctx` hooks and `instrument` see it). */
 export const ZOOKEEPER_TRANSPORT = Symbol('ZOOKEEPER_TRANSPORT');
@@ -70,7 +73,7 @@ export class ServerZookeeper
   private readonly paths: TransportPaths;
   private readonly transportStatus: TransportStatus;
   private readonly consumers: QueueConsumer<unknown>[] = [];
-  private readonly primitives: Array<WorkQueue | BroadcastLog> = [];
+  private messaging?: ZookeeperMessaging;
   private readonly subscriptions: Subscription[] = [];
   private readonly withdrawn = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -91,6 +94,7 @@ export class ServerZookeeper
       const { connection, owned } = await openTransportConnection(this.options, 'ServerZookeeper');
       this.connection = connection;
       this.ownsConnection = owned;
+      this.messaging = new ZookeeperMessaging(connection);
       this.transportStatus.follow(connection);
       this.outbox = new ReplyOutbox(connection, this.paths);
       this.followWithdrawals(connection);
@@ -116,7 +120,7 @@ export class ServerZookeeper
     ]);
     await settledWithin(stopped, grace);
     await this.outbox?.close();
-    await Promise.allSettled(this.primitives.splice(0).map((primitive) => primitive.close()));
+    await this.messaging?.close();
     this.transportStatus.stop();
     if (this.ownsConnection) await this.connection?.close();
   }
@@ -149,7 +153,7 @@ export class ServerZookeeper
     handler: MessageHandler,
   ): Promise<void> {
     const delivery = this.delivery(pattern, handler);
-    if (!handler.isEventHandler) return this.startRequests(connection, pattern, delivery);
+    if (!handler.isEventHandler) return this.startRequests(pattern, delivery);
     // Clients read this to route emit() to the queue or the log.
     const info = JSON.stringify({ broadcast: delivery.broadcast === true });
     const infoPath = this.paths.patternInfo(pattern);
@@ -157,9 +161,8 @@ export class ServerZookeeper
       if (!(error instanceof NodeExistsError)) throw error;
       await connection.set(infoPath, info);
     });
-    if (delivery.broadcast) return this.startBroadcast(connection, pattern, delivery);
-    const queue = new WorkQueue(connection, this.paths.eventQueue(pattern), { lingerMs: 0 });
-    this.primitives.push(queue);
+    if (delivery.broadcast) return this.startBroadcast(pattern, delivery);
+    const queue = this.messaging!.queue(this.paths.eventQueue(pattern), PUBLISHING);
     this.consumers.push(
       await queue.consume(
         {
@@ -189,13 +192,8 @@ export class ServerZookeeper
     });
   }
 
-  private startBroadcast(
-    connection: ZookeeperConnection,
-    pattern: string,
-    delivery: PatternDelivery,
-  ): void {
-    const log = new BroadcastLog(connection, this.paths.broadcastLog(pattern), { lingerMs: 0 });
-    this.primitives.push(log);
+  private startBroadcast(pattern: string, delivery: PatternDelivery): void {
+    const log = this.messaging!.broadcast(this.paths.broadcastLog(pattern), PUBLISHING);
     const subscriberId = this.options.subscriberId ?? hostname().replace(/[^\w.:@-]/g, '_');
     const attempts = Math.max(1, delivery.maxAttempts ?? DEFAULT_BROADCAST_ATTEMPTS);
     this.subscriptions.push(
@@ -271,13 +269,8 @@ export class ServerZookeeper
     });
   }
 
-  private startRequests(
-    connection: ZookeeperConnection,
-    pattern: string,
-    delivery: PatternDelivery,
-  ): Promise<void> {
-    const queue = new WorkQueue(connection, this.paths.requestQueue(pattern), { lingerMs: 0 });
-    this.primitives.push(queue);
+  private startRequests(pattern: string, delivery: PatternDelivery): Promise<void> {
+    const queue = this.messaging!.queue(this.paths.requestQueue(pattern), PUBLISHING);
     return queue
       .consume(
         // A failed handler is an error reply, not a failed attempt: one run per request.
