@@ -59,8 +59,9 @@ export type BroadcastLogEvent =
  *   it acked but had not committed yet (at most `commitIntervalMs` of them) come again; none is
  *   skipped.
  * - Retention: `compact()` (and, by default, a throttled pass after commits) deletes only batches
- *   every durable subscriber committed past; `maxEntries`/`maxAgeMs` may delete more, and emit a
- *   `retention-overrun` event on `events$` for each subscriber they overtake.
+ *   every durable subscriber committed past, except the newest (so `stats().lastOffset` stays
+ *   known); `maxEntries`/`maxAgeMs` may delete more, and emit a `retention-overrun` event on
+ *   `events$` for each subscriber they overtake.
  *
  * Failure modes:
  * - A rejected `publish` (retries exhausted, e.g. a quorum lost for longer than `retry.deadlineMs`)

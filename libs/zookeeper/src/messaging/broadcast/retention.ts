@@ -42,9 +42,11 @@ export interface TopicPaths {
 
 /**
  * One compaction pass. Entries every durable subscriber (one with a stored offset) committed past
- * go first; with no durable subscriber, nothing goes on that rule, so messages published before
- * anyone registered with `from: 'earliest'` are still there when they do. The limits then delete
- * the oldest entries beyond them, announcing every subscriber they overtake before deleting.
+ * go first, except the newest entry, which that rule never deletes so the log's end offset stays
+ * readable (`stats().lastOffset`); with no durable subscriber, nothing goes on that rule, so
+ * messages published before anyone registered with `from: 'earliest'` are still there when they
+ * do. The limits then delete the oldest entries beyond them, announcing every subscriber they
+ * overtake before deleting.
  */
 export async function compactLog(
   connection: ZookeeperConnection,
@@ -56,7 +58,7 @@ export async function compactLog(
   const entries = parseBatchEntries(await connection.getChildren(paths.log));
   const min = committed.size > 0 ? Math.min(...committed.values()) : undefined;
   let doomed = min === undefined ? 0 : entries.findIndex((entry) => lastOffsetOf(entry) > min);
-  if (doomed < 0) doomed = entries.length;
+  if (doomed < 0) doomed = Math.max(entries.length - 1, 0);
 
   const byLimit = await entriesBeyondLimits(connection, paths.log, entries, doomed, options);
   if (byLimit.count > doomed) {
