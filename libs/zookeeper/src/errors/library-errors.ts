@@ -37,6 +37,11 @@ export enum LibraryErrorCode {
   REQUEST_SESSION_LOST = -1303,
   TRANSPORT_CLOSED = -1304,
   TRANSPORT_STATE = -1305,
+  // driver
+  DRIVER_UNAVAILABLE = -1401,
+  PROTOCOL = -1402,
+  FRAME_TOO_LARGE = -1403,
+  TLS = -1404,
 }
 
 /** A path was rejected before it reached the server; `reason` says which rule it broke. */
