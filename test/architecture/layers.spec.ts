@@ -9,6 +9,7 @@ import { describe, expect, test } from '@jest/globals';
 const LAYER_RANK: Record<string, number> = {
   errors: 0,
   internal: 1,
+  driver: 1,
   codec: 1,
   connection: 2,
   watch: 3,

@@ -7,3 +7,4 @@ export * from './retry-policy.js';
 export * from './zookeeper-connection.js';
 export * from './zookeeper-options.interface.js';
 export * from './zookeeper-types.js';
+export * from './transaction.js';

@@ -1,6 +1,7 @@
 import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
 import { CreateMode, isEphemeral } from './create-mode.enum.js';
-import { DriverFailure, DriverSession } from './driver-session.js';
+import { DriverFailure } from '../driver/driver-failure.js';
+import { DriverSession } from '../driver/driver-session.interface.js';
 import { joinPath, nodeName, parentPath } from './paths.js';
 
 /**

@@ -1,3 +1,4 @@
+import { Acl } from '../driver/driver-types.js';
 import { InvalidOptionsError } from '../errors/library-errors.js';
 
 /** Catches typos early: every server is `host:port` with a port in range (chroot suffix allowed). */
@@ -17,4 +18,23 @@ export function toBuffer(data: Buffer | string): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   throw new InvalidOptionsError(`node data must be a Buffer or a string, got ${typeof data}`);
+}
+
+/** An ACL the server would refuse (empty, or an entry without a scheme, id or valid perms). */
+export function assertAcl(acl: readonly Acl[], path: string): void {
+  if (!Array.isArray(acl) || acl.length === 0)
+    throw new InvalidOptionsError(`an ACL needs at least one entry (${path})`);
+  for (const entry of acl) {
+    if (
+      typeof entry?.scheme !== 'string' ||
+      typeof entry.id !== 'string' ||
+      !Number.isInteger(entry.perms) ||
+      entry.perms < 0 ||
+      entry.perms > 31
+    ) {
+      throw new InvalidOptionsError(
+        `an ACL entry needs a scheme, an id and perms from 0 to 31 (${path}), got ${JSON.stringify(entry)}`,
+      );
+    }
+  }
 }

@@ -5,7 +5,10 @@ export interface CreateOptions {
   mode?: CreateMode;
   /** Required with the TTL modes: the node is removed when unchanged and childless this long. */
   ttlMs?: number;
-  /** ACL set right after the create (the driver can only create with an open ACL). */
+  /**
+   * ACL of the new node: in the create request itself on a driver with `createWithAcl` (wire);
+   * on 'native', set right after the create (the node is open in between).
+   */
   acl?: readonly Acl[];
   /** Create missing parents as persistent nodes. */
   createParents?: boolean;

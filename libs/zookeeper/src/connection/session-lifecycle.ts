@@ -4,8 +4,15 @@ import { ConnectTimeoutError, ConnectionClosedError } from '../errors/library-er
 import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
 import { AuthFailedError } from '../errors/zookeeper-errors.js';
 import { ConnectionState, isConnectedState } from './connection-state.enum.js';
-import { DriverFailure, DriverSession, DriverSessionConfig } from './driver-session.js';
-import { WatchEventType } from './zookeeper-types.js';
+import { DriverFailure } from '../driver/driver-failure.js';
+import {
+  DriverName,
+  DriverSession,
+  DriverSessionConfig,
+  ZookeeperDriver,
+} from '../driver/driver-session.interface.js';
+import { WatchEventType } from '../driver/driver-types.js';
+import { loadDriver } from '../driver/load-driver.js';
 
 const AUTH_FAILED_CLOSE_CODE = -113;
 const REOPEN_DELAY_MS = 1000;
@@ -30,8 +37,11 @@ export class SessionLifecycle {
   private suspendedTimer?: NodeJS.Timeout;
   private closed = false;
   private reopenTimer?: NodeJS.Timeout;
+  private driver?: ZookeeperDriver;
+  private lastAttemptFailure?: Error;
 
   constructor(
+    private readonly driverName: DriverName,
     private readonly config: DriverSessionConfig,
     private readonly hooks: SessionLifecycleHooks,
     private readonly logger: LoggerService,
@@ -49,6 +59,12 @@ export class SessionLifecycle {
     return this.closed;
   }
 
+  /** What the driver can do (known once `start` has loaded it). */
+  get capabilities(): ZookeeperDriver['capabilities'] {
+    if (!this.driver) throw new ConnectionClosedError({ operation: 'capabilities' });
+    return this.driver.capabilities;
+  }
+
   /** The session requests go to; while reconnecting, the driver queues them. */
   session(): DriverSession {
     if (this.closed || !this.current) throw new ConnectionClosedError();
@@ -57,6 +73,8 @@ export class SessionLifecycle {
 
   /** Opens the first session and resolves once it is connected, or fails at the deadline. */
   async start(connectTimeoutMs: number): Promise<void> {
+    if (this.closed) throw new ConnectionClosedError({ operation: 'connect' });
+    this.driver ??= await loadDriver(this.driverName);
     if (this.closed) throw new ConnectionClosedError({ operation: 'connect' });
     if (!this.current) this.openSession();
     const outcome = firstValueFrom(
@@ -72,7 +90,11 @@ export class SessionLifecycle {
     const result = await Promise.race([outcome, deadline]).finally(() => clearTimeout(timer));
     if (result === 'timeout') {
       this.close();
-      throw new ConnectTimeoutError(this.config.connectString, connectTimeoutMs);
+      throw new ConnectTimeoutError(
+        this.config.connectString,
+        connectTimeoutMs,
+        this.lastAttemptFailure,
+      );
     }
     if (result === ConnectionState.AUTH_FAILED) throw new AuthFailedError({ operation: 'connect' });
     if (result === ConnectionState.CLOSED)
@@ -107,11 +129,16 @@ export class SessionLifecycle {
   }
 
   private openSession(): void {
-    const session = new DriverSession(this.config, {
+    const session = this.driver!.createSession(this.config, {
       connected: () => void this.onConnected(session),
       connecting: () => this.onConnecting(session),
       closed: (code) => this.onSessionClosed(session, code),
       watch: (type, path) => this.hooks.watchEvent(type, path),
+      attemptFailed: (reason) => {
+        if (session !== this.current) return;
+        this.lastAttemptFailure = reason;
+        this.logger.debug?.(`connection attempt failed: ${reason.message}`);
+      },
     });
     this.current = session;
     try {

@@ -11,9 +11,24 @@ import {
   NoNodeError,
   SessionExpiredError,
 } from '../errors/zookeeper-errors.js';
-import { ConnectionState, isConnectedState } from './connection-state.enum.js';
+import { ConnectionState } from './connection-state.enum.js';
 import { CreateMode, isSequential, isTtl } from './create-mode.enum.js';
-import { DriverFailure, DriverSession } from './driver-session.js';
+import { DriverFailure } from '../driver/driver-failure.js';
+import {
+  DriverCapabilities,
+  DriverName,
+  DriverSession,
+} from '../driver/driver-session.interface.js';
+import { chooseDriver } from './driver-choice.js';
+import { MultiFailure } from '../driver/multi.js';
+import { CapabilityMissingError } from '../errors/driver-errors.js';
+import {
+  Transaction,
+  TransactionOp,
+  TransactionResult,
+  toDriverOps,
+  transactionError,
+} from './transaction.js';
 import { OneShotWatches, WatchKind } from './one-shot-watches.js';
 import { joinPath, nodeName, normalizeNamespace, parentPath, validatePath } from './paths.js';
 import { RetryPolicy } from './retry-policy.js';
@@ -28,14 +43,14 @@ import {
   VersionOptions,
   WatchOptions,
 } from './request-options.interface.js';
-import { toBuffer, validateConnectString } from './request-checks.js';
+import { assertAcl, toBuffer, validateConnectString } from './request-checks.js';
 
 type Attempt<T> = (session: DriverSession, isRetry: boolean) => Promise<T>;
 
 const CLOSING_CODES = new Set<number>([Code.CLOSING, Code.INVALID_STATE]);
 
 /**
- * A ZooKeeper connection over the `zookeeper` driver: a promise API with typed errors, a state$
+ * A ZooKeeper connection over a driver (`wire` or `native`): a promise API with typed errors, a state$
  * Observable, retries of idempotent operations, protected sequential creates, and a new session
  * opened automatically after expiry. Create it with `ZookeeperConnection.connect(options)`, or get
  * it injected from `ZookeeperModule`.
@@ -48,6 +63,8 @@ export class ZookeeperConnection {
   readonly name: string;
   readonly connectString: string;
   readonly namespace: string;
+  /** The driver under this connection (`options.driver`, ZOOKEEPER_DRIVER, or the default). */
+  readonly driver: DriverName;
   private readonly options: ZookeeperOptions;
   private readonly logger: LoggerService;
   private readonly retryPolicy: RetryPolicy;
@@ -64,6 +81,7 @@ export class ZookeeperConnection {
       throw new InvalidOptionsError("'connectString' is required, e.g. '127.0.0.1:2181'");
     }
     validateConnectString(options.connectString);
+    this.driver = chooseDriver(options);
     this.options = options;
     this.name = options.name ?? 'default';
     this.connectString = options.connectString;
@@ -75,10 +93,13 @@ export class ZookeeperConnection {
       this.logger.error(`a watcher threw: ${String(error)}`),
     );
     this.lifecycle = new SessionLifecycle(
+      this.driver,
       {
         connectString: options.connectString,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
         logLevel: DRIVER_LOG_LEVELS[options.driverLogLevel ?? 'off'],
+        tls: options.tls,
+        maxFrameBytes: options.maxFrameBytes,
       },
       {
         prepareSession: (session) => this.prepareSession(session),
@@ -121,6 +142,11 @@ export class ZookeeperConnection {
     return this.lifecycle.session().credentials;
   }
 
+  /** What this connection's driver can do (after `connect()`); features ask, never the name. */
+  get capabilities(): DriverCapabilities {
+    return this.lifecycle.capabilities;
+  }
+
   /** Watchers registered and not yet fired (for leak checks). */
   get pendingWatchCount(): number {
     return this.watches.size;
@@ -149,6 +175,7 @@ export class ZookeeperConnection {
       : path;
     const bytes = toBuffer(data);
     const acl = options.acl ?? this.options.defaultAcl;
+    if (acl) assertAcl(acl, path);
     const created = await this.execute(
       'create',
       path,
@@ -159,7 +186,7 @@ export class ZookeeperConnection {
           if (found) return found;
         }
         try {
-          return await this.createOnce(session, requestedPath, bytes, mode, options);
+          return await this.createOnce(session, requestedPath, bytes, mode, options, acl);
         } catch (failure) {
           const serverPath = this.toServerPath(path);
           if (
@@ -173,7 +200,8 @@ export class ZookeeperConnection {
       },
     );
     const clientPath = this.toClientPath(created);
-    if (acl) await this.setAcl(clientPath, acl);
+    // Without createWithAcl the node exists with the open ACL until this follow-up request.
+    if (acl && !this.capabilities.createWithAcl) await this.setAcl(clientPath, acl);
     return clientPath;
   }
 
@@ -282,22 +310,12 @@ export class ZookeeperConnection {
   async getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
     validatePath(path, 'getAcl');
     const serverPath = this.toServerPath(path);
-    return this.execute('getAcl', path, true, async (session) => {
-      // A getAcl queued while disconnected fails with ConnectionLoss: the crash described below.
-      if (!isConnectedState(this.state))
-        throw new DriverFailure(Code.CONNECTION_LOSS, 'not connected');
-      // The driver (7.3.0) crashes the process on a failed getAcl reply (it frees a null ACL
-      // vector), so the usual failures, NoNode and NoAuth (3.8 needs READ), are found by a read
-      // first. A node deleted or a connection lost between the two calls can still hit the bug.
-      await session.get(serverPath, false);
-      return session.getAcl(serverPath);
-    });
+    return this.execute('getAcl', path, true, (session) => session.getAcl(serverPath));
   }
 
   async setAcl(path: string, acl: readonly Acl[], options: VersionOptions = {}): Promise<void> {
     validatePath(path, 'setAcl');
-    if (!Array.isArray(acl) || acl.length === 0)
-      throw new InvalidOptionsError(`an ACL needs at least one entry (${path})`);
+    assertAcl(acl, path);
     await this.execute('setAcl', path, true, (session) =>
       session.setAcl(this.toServerPath(path), acl, options.version ?? -1),
     );
@@ -309,6 +327,29 @@ export class ZookeeperConnection {
     await this.execute('addAuth', undefined, true, (session) =>
       session.addAuth(scheme, credentials),
     );
+  }
+
+  /**
+   * Applies every operation or none (a ZooKeeper multi), e.g. a write fenced by a check of the
+   * leader's node. Needs the driver's `multi` (wire). Not retried after a connection loss: the
+   * ConnectionLossError then leaves open whether it was applied (read to find out).
+   */
+  async multi(ops: readonly TransactionOp[]): Promise<TransactionResult[]> {
+    const driverOps = toDriverOps(ops, (path) => this.toServerPath(path), this.options.defaultAcl);
+    const results = await this.execute('multi', undefined, false, async (session) => {
+      if (!session.multi) throw new CapabilityMissingError('multi', this.driver, 'multi');
+      return session.multi(driverOps).catch((failure) => {
+        throw failure instanceof MultiFailure ? transactionError(failure, ops) : failure;
+      });
+    });
+    return results.map((result) =>
+      result.type === 'create' ? { type: 'create', path: this.toClientPath(result.path) } : result,
+    );
+  }
+
+  /** A builder of one `multi`: `zk.transaction().check(p, 3).set(q, data).commit()`. */
+  transaction(): Transaction {
+    return new Transaction((ops) => this.multi(ops));
   }
 
   /** Makes the server this client talks to catch up with the leader (before a read that must be fresh). */
@@ -359,10 +400,12 @@ export class ZookeeperConnection {
     data: Buffer,
     mode: CreateMode,
     options: CreateOptions,
+    requestedAcl: readonly Acl[] | undefined,
   ): Promise<string> {
     const serverPath = this.toServerPath(path);
+    const acl = this.capabilities.createWithAcl ? requestedAcl : undefined;
     try {
-      return await session.create(serverPath, data, mode, options.ttlMs);
+      return await session.create(serverPath, data, mode, options.ttlMs, acl);
     } catch (failure) {
       if (!(
         options.createParents &&
@@ -371,7 +414,7 @@ export class ZookeeperConnection {
       ))
         throw failure;
       await this.mkdirp(parentPath(path));
-      return session.create(serverPath, data, mode, options.ttlMs);
+      return session.create(serverPath, data, mode, options.ttlMs, acl);
     }
   }
 

@@ -1,4 +1,5 @@
 import { LoggerService } from '@nestjs/common';
+import { DriverName, DriverTlsOptions } from '../driver/driver-session.interface.js';
 import { RetryPolicyOptions } from './retry-policy.js';
 import { Acl, AuthInfo } from './zookeeper-types.js';
 
@@ -28,7 +29,20 @@ export interface ZookeeperOptions {
   logger?: LoggerService;
   /** Name of the connection (for logs and named connections in the module). Default 'default'. */
   name?: string;
-  /** C client log level (process-wide). Default 'off': the connection logs what matters itself. */
+  /**
+   * The client under the connection: 'wire' (the library's own TypeScript client: transactions,
+   * ACLs in the create request, persistent watches, TLS) or 'native' (the optional `zookeeper`
+   * package over the C client). Default: the ZOOKEEPER_DRIVER environment variable, else 'wire'.
+   */
+  driver?: DriverName;
+  /** Wire driver only: connect over TLS (CA, client certificate and key, server name). */
+  tls?: DriverTlsOptions;
+  /**
+   * Wire driver only: the largest request or reply, in bytes; match the servers' jute.maxbuffer.
+   * Default 1 MiB plus room for the headers.
+   */
+  maxFrameBytes?: number;
+  /** Native driver only: C client log level (process-wide). Default 'off'. */
   driverLogLevel?: DriverLogLevel;
 }
 

@@ -1,28 +1,6 @@
-/** Metadata of a znode, as ZooKeeper reports it. */
-export interface Stat {
-  czxid: number;
-  mzxid: number;
-  pzxid: number;
-  ctime: Date;
-  mtime: Date;
-  /** Data version: the value to pass as `version` for compare-and-set. */
-  version: number;
-  /** Children version. */
-  cversion: number;
-  /** ACL version. */
-  aversion: number;
-  /** Session id (hex) owning this ephemeral node, or '0' for non-ephemeral nodes. */
-  ephemeralOwner: string;
-  dataLength: number;
-  numChildren: number;
-}
-
-/** One ACL entry: permissions (bitmask of {@link Permission}) granted to an identity. */
-export interface Acl {
-  perms: number;
-  scheme: string;
-  id: string;
-}
+export type { Acl, Stat } from '../driver/driver-types.js';
+export { WatchEventType } from '../driver/driver-types.js';
+import { WatchEventType } from '../driver/driver-types.js';
 
 /** Permission bits of an ACL entry. */
 export const Permission = {
@@ -45,16 +23,6 @@ export interface SessionCredentials {
   id: string;
   password: string;
   timeoutMs: number;
-}
-
-/** What a one-shot watch reports. */
-export enum WatchEventType {
-  CREATED = 'created',
-  DELETED = 'deleted',
-  CHANGED = 'changed',
-  CHILDREN = 'children',
-  /** The session that held the watch is gone (expired or closed): the watch will never fire. */
-  SESSION_LOST = 'session-lost',
 }
 
 export interface WatchEvent {

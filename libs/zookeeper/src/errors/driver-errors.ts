@@ -54,3 +54,37 @@ export class TlsError extends ZookeeperError {
     );
   }
 }
+
+/** The connection's driver lacks a capability the call needs (e.g. `multi` on 'native'). */
+export class CapabilityMissingError extends ZookeeperError {
+  constructor(
+    readonly capability: string,
+    readonly driver: string,
+    operation: string,
+  ) {
+    super(
+      LibraryErrorCode.CAPABILITY_MISSING,
+      `${operation} needs a driver with '${capability}'; this connection uses '${driver}': ` +
+        `use the 'wire' driver (the default), or do without ${operation}`,
+      { operation },
+    );
+  }
+}
+
+/**
+ * A transaction applied nothing because one operation failed: `failure` is that operation's
+ * typed error (e.g. BadVersionError), `index` its position, `codes` every operation's result code.
+ */
+export class TransactionFailedError extends ZookeeperError {
+  constructor(
+    readonly failure: ZookeeperError,
+    readonly index: number,
+    readonly codes: readonly number[],
+  ) {
+    super(
+      failure.code,
+      `transaction applied nothing: operation ${index} failed with ${failure.name}`,
+      { operation: 'multi', path: failure.path, cause: failure },
+    );
+  }
+}

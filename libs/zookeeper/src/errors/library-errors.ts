@@ -42,6 +42,7 @@ export enum LibraryErrorCode {
   PROTOCOL = -1402,
   FRAME_TOO_LARGE = -1403,
   TLS = -1404,
+  CAPABILITY_MISSING = -1405,
 }
 
 /** A path was rejected before it reached the server; `reason` says which rule it broke. */
@@ -59,12 +60,18 @@ export class ConnectTimeoutError extends ZookeeperError {
   readonly connectString: string;
   readonly timeoutMs: number;
 
-  constructor(connectString: string, timeoutMs: number) {
+  /** `lastFailure`: why the last attempt failed, when the driver said (e.g. a TlsError). */
+  constructor(
+    connectString: string,
+    timeoutMs: number,
+    readonly lastFailure?: Error,
+  ) {
     super(
       LibraryErrorCode.CONNECT_TIMEOUT,
-      `could not connect to ZooKeeper at '${connectString}' within ${timeoutMs} ms: ` +
-        'check that the ensemble is running and reachable, or raise connectTimeoutMs',
-      { operation: 'connect' },
+      `could not connect to ZooKeeper at '${connectString}' within ${timeoutMs} ms` +
+        (lastFailure ? ` (last attempt: ${lastFailure.message})` : '') +
+        ': check that the ensemble is running and reachable, or raise connectTimeoutMs',
+      lastFailure ? { operation: 'connect', cause: lastFailure } : { operation: 'connect' },
     );
     this.connectString = connectString;
     this.timeoutMs = timeoutMs;

@@ -1,7 +1,8 @@
-import ZooKeeper from 'zookeeper';
 import { filter, firstValueFrom, skip } from 'rxjs';
 import { ConnectionState } from '../connection/connection-state.enum.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { DriverSession, ZookeeperDriver } from '../driver/driver-session.interface.js';
+import { loadDriver } from '../driver/load-driver.js';
 import { settledWithin } from '../internal/sleep.js';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
 
@@ -43,6 +44,7 @@ export async function expireSession(
       );
     }
     const outcome = await attachAndClose(
+      await loadDriver(connection.driver),
       options.connectString ?? connection.connectString,
       id,
       password,
@@ -58,21 +60,15 @@ export async function expireSession(
 }
 
 async function attachAndClose(
+  driver: ZookeeperDriver,
   connectString: string,
   id: string,
   password: string,
   sessionTimeoutMs: number,
   timeoutMs: number,
 ): Promise<'closed' | 'already-expired'> {
-  const intruder = new ZooKeeper({
-    connect: connectString,
-    timeout: sessionTimeoutMs,
-    debug_level: 0,
-    client_id: id,
-    client_password: password,
-  });
   let timer: NodeJS.Timeout | undefined;
-  let closedByDriver = false;
+  let intruder: DriverSession | undefined;
   try {
     return await new Promise<'closed' | 'already-expired'>((resolve, reject) => {
       timer = setTimeout(
@@ -84,17 +80,21 @@ async function attachAndClose(
           ),
         timeoutMs,
       );
-      intruder.once('connect', () => resolve('closed'));
-      // The server refuses to attach to a session it has already ended.
-      intruder.once('close', () => {
-        closedByDriver = true;
-        resolve('already-expired');
-      });
-      intruder.init({});
+      intruder = driver.createSession(
+        { connectString, sessionTimeoutMs, logLevel: 0, session: { id, password } },
+        {
+          connected: () => resolve('closed'),
+          connecting: () => undefined,
+          // The server refuses to attach to a session it has already ended.
+          closed: () => resolve('already-expired'),
+          watch: () => undefined,
+        },
+      );
+      intruder.open();
     });
   } finally {
     clearTimeout(timer);
-    // A driver instance that reported 'close' must not be touched again.
-    if (!closedByDriver) intruder.close();
+    // Closing the attached intruder ends the session; an ended one is left alone.
+    if (intruder && !intruder.isEnded) intruder.close();
   }
 }

@@ -1,29 +1,14 @@
-import ZooKeeper from 'zookeeper';
-import { Acl, Stat, WatchEventType } from './zookeeper-types.js';
+import type ZooKeeper from 'zookeeper';
+import { DriverFailure } from '../driver-failure.js';
+import {
+  DriverSession,
+  DriverSessionConfig,
+  DriverSessionListener,
+} from '../driver-session.interface.js';
+import { Acl, Stat, WatchEventType } from '../driver-types.js';
 
-/** A failed driver call: the C client's result code and its text. */
-export class DriverFailure {
-  constructor(
-    readonly rc: number,
-    readonly message: string,
-  ) {}
-}
-
-export interface DriverSessionConfig {
-  connectString: string;
-  sessionTimeoutMs: number;
-  /** C client log level: 0 off, 1 error, 2 warn, 3 info, 4 debug (process-wide in the C client). */
-  logLevel: number;
-  /** Reattach to an existing session (used by expireSession). */
-  session?: { id: string; password: string };
-}
-
-export interface DriverSessionListener {
-  connected(): void;
-  connecting(): void;
-  closed(code: number): void;
-  watch(type: WatchEventType, serverPath: string): void;
-}
+/** The `zookeeper` package's client class, loaded only when the native driver is chosen. */
+export type ZooKeeperClass = typeof ZooKeeper;
 
 // The native handle of the driver: calling it directly skips the JS wrapper, which formats every
 // argument with util.inspect on each call even when logging is off.
@@ -54,6 +39,7 @@ interface DriverAcl {
 }
 
 const ZOK = 0;
+const CONNECTION_LOSS = -4;
 const RESPONSE_COUNTER_LIMIT = 1_000_000;
 // Returned synchronously by the driver when its handle is gone (ZINVALIDSTATE).
 const INVALID_STATE = -9;
@@ -68,20 +54,22 @@ const WATCH_EVENTS: ReadonlyArray<[string, WatchEventType]> = [
 /**
  * One ZooKeeper session of the `zookeeper` driver, used once: after `close()` or a 'close' event
  * the instance is never touched again (the driver can crash the process when a closed instance is
- * used), and the connection opens a new DriverSession instead. Watches are registered with the
+ * used), and the connection opens a new session instead. Watches are registered with the
  * session's default watcher (boolean `watch`), which the driver reports as path events; the
  * driver's per-call watcher variant allocates a native callback that is never freed.
  */
-export class DriverSession {
+export class NativeSession implements DriverSession {
   private readonly client: ZooKeeper;
   private readonly native: NativeHandle;
   private ended = false;
+  private linkUp = false;
 
   constructor(
+    ZooKeeperClient: ZooKeeperClass,
     config: DriverSessionConfig,
     private readonly listener: DriverSessionListener,
   ) {
-    this.client = new ZooKeeper({
+    this.client = new ZooKeeperClient({
       connect: config.connectString,
       timeout: config.sessionTimeoutMs,
       debug_level: config.logLevel,
@@ -94,8 +82,14 @@ export class DriverSession {
         : {}),
     });
     this.native = this.client.native as NativeHandle;
-    this.client.on('connect', () => this.ended || this.listener.connected());
-    this.client.on('connecting', () => this.ended || this.listener.connecting());
+    this.client.on('connect', () => {
+      this.linkUp = true;
+      if (!this.ended) this.listener.connected();
+    });
+    this.client.on('connecting', () => {
+      this.linkUp = false;
+      if (!this.ended) this.listener.connecting();
+    });
     this.client.on('close', (_client: unknown, code: number) => this.onClose(code));
     for (const [event, type] of WATCH_EVENTS) {
       this.client.on(
@@ -138,6 +132,7 @@ export class DriverSession {
     this.client.close();
   }
 
+  /** No `acl` here: the driver creates with the open ACL, the connection sets it afterwards. */
   create(path: string, data: Buffer, flags: number, ttlMs?: number): Promise<string> {
     return this.call((cb) =>
       ttlMs === undefined
@@ -175,6 +170,12 @@ export class DriverSession {
   }
 
   async getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
+    // The driver (7.3.0) crashes the process on a failed getAcl reply (it frees a null ACL
+    // vector), so the usual failures are found first: not connected (a getAcl queued while
+    // disconnected fails with ConnectionLoss), NoNode and NoAuth (3.8 needs READ) by a read. A
+    // node deleted or a connection lost between the two calls can still hit the bug.
+    if (!this.linkUp) throw new DriverFailure(CONNECTION_LOSS, 'not connected');
+    await this.get(path, false);
     const [driverAcl, stat] = await this.call<[DriverAcl[], Stat]>(
       (cb) => this.native.a_get_acl(path, cb),
       (acl, stat) => [acl ?? [], stat],
