@@ -2,7 +2,9 @@ import { Acl } from '../driver/driver-types.js';
 import { InvalidOptionsError } from '../errors/library-errors.js';
 
 /** Catches typos early: every server is `host:port` with a port in range (chroot suffix allowed). */
-export function validateConnectString(connectString: string): void {
+export function validateConnectString(connectString: unknown): asserts connectString is string {
+  if (typeof connectString !== 'string' || connectString.trim() === '')
+    throw new InvalidOptionsError("'connectString' is required, e.g. '127.0.0.1:2181'");
   const servers = connectString.split('/')[0].split(',');
   for (const server of servers.map((entry) => entry.trim())) {
     const port = /:(\d+)$/.exec(server)?.[1];

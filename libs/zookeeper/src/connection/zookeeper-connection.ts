@@ -36,7 +36,8 @@ import { SessionLifecycle } from './session-lifecycle.js';
 import { DRIVER_LOG_LEVELS, ZookeeperOptions } from './zookeeper-options.interface.js';
 import { Acl, AuthInfo, SessionCredentials, Stat, Watcher } from './zookeeper-types.js';
 import { whenNoNode } from '../internal/no-node.js';
-import { findProtectedCreate, isExistsFailure, isOwnCreate } from './lost-replies.js';
+import { findProtectedCreate, isOwnCreate } from './lost-replies.js';
+import { prepareSession } from './session-preparation.js';
 import {
   CreateOptions,
   DeleteOptions,
@@ -57,7 +58,7 @@ const CLOSING_CODES = new Set<number>([Code.CLOSING, Code.INVALID_STATE]);
  *
  * (Longer than our other files for a reason: it is the public facade with one method per
  * ZooKeeper operation; the machinery behind them lives in session-lifecycle, one-shot-watches,
- * lost-replies, retry-policy and driver-session.)
+ * lost-replies, retry-policy, session-preparation, transaction and the driver.)
  */
 export class ZookeeperConnection {
   readonly name: string;
@@ -73,14 +74,7 @@ export class ZookeeperConnection {
   private readonly auth: AuthInfo[];
 
   constructor(options: ZookeeperOptions) {
-    if (
-      !options ||
-      typeof options.connectString !== 'string' ||
-      options.connectString.trim() === ''
-    ) {
-      throw new InvalidOptionsError("'connectString' is required, e.g. '127.0.0.1:2181'");
-    }
-    validateConnectString(options.connectString);
+    validateConnectString(options?.connectString);
     this.driver = chooseDriver(options);
     this.options = options;
     this.name = options.name ?? 'default';
@@ -102,7 +96,7 @@ export class ZookeeperConnection {
         maxFrameBytes: options.maxFrameBytes,
       },
       {
-        prepareSession: (session) => this.prepareSession(session),
+        prepareSession: (session) => prepareSession(session, this.auth, this.namespace),
         sessionLost: () => this.watches.loseAll((serverPath) => this.toClientPath(serverPath)),
         watchEvent: (type, serverPath) =>
           this.watches.dispatch(type, serverPath, this.toClientPath(serverPath)),
@@ -415,22 +409,6 @@ export class ZookeeperConnection {
         throw failure;
       await this.mkdirp(parentPath(path));
       return session.create(serverPath, data, mode, options.ttlMs, acl);
-    }
-  }
-
-  private async prepareSession(session: DriverSession): Promise<void> {
-    await Promise.all(
-      this.auth.map(({ scheme, credentials }) => session.addAuth(scheme, credentials)),
-    );
-    if (this.namespace) {
-      const segments = this.namespace.split('/').filter(Boolean);
-      for (let depth = 1; depth <= segments.length; depth++) {
-        await session
-          .create(`/${segments.slice(0, depth).join('/')}`, Buffer.alloc(0), CreateMode.PERSISTENT)
-          .catch((failure) => {
-            if (!isExistsFailure(failure)) throw failure;
-          });
-      }
     }
   }
 
