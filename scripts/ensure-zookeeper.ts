@@ -4,6 +4,7 @@ import {
   locateZookeeper,
   ZookeeperInstallationError,
 } from '../libs/zookeeper/src/testing/zookeeper-installation.js';
+import { ensureOpenssl } from '../libs/zookeeper/src/testing/zookeeper-testing-tls.js';
 
 const prefix = '[zookeeper:ensure]';
 
@@ -25,6 +26,13 @@ async function main(): Promise<number> {
       `${prefix} ZooKeeper ${installation.version ?? '(unknown version)'} via ${installation.source}, ` +
         `Java ${installation.javaVersion} at ${installation.javaPath} (${Date.now() - started} ms)`,
     );
+    // Only servers started with `tls` need openssl (for their certificates): a warning, not a failure.
+    const openssl = await ensureOpenssl((line) => console.log(`${prefix} ${line}`));
+    if ('missing' in openssl)
+      console.warn(
+        `${prefix} warning: ${openssl.missing}; ZookeeperTestingServer({ tls }) will fail ` +
+          '(install openssl, or set OPENSSL to its path)',
+      );
     return 0;
   } catch (error) {
     if (error instanceof ZookeeperInstallationError) {

@@ -12,6 +12,15 @@ export {
   type ZookeeperTestingClusterOptions,
 } from './zookeeper-testing-cluster.js';
 export {
+  generateTestingTlsMaterial,
+  findOpenssl,
+  TESTING_TLS_SERVERNAME,
+  type ZookeeperTestingTls,
+  type ZookeeperTestingTlsMaterial,
+  type ZookeeperTestingTlsOptions,
+  type ZookeeperTlsClientAuth,
+} from './zookeeper-testing-tls.js';
+export {
   locateZookeeper,
   findZookeeperInstallation,
   parseJavaVersion,

@@ -19,6 +19,17 @@ import {
   zookeeperJvmArgs,
   type ZookeeperJvmSettings,
 } from './zookeeper-testing-server.js';
+import {
+  generateTestingTlsMaterial,
+  isTlsHandshakeOk,
+  normalizeTlsOption,
+  tlsZooCfg,
+  TESTING_TLS_SERVERNAME,
+  type ZookeeperTestingTls,
+  type ZookeeperTestingTlsMaterial,
+  type ZookeeperTestingTlsOptions,
+  type ZookeeperTlsClientAuth,
+} from './zookeeper-testing-tls.js';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 export interface ZookeeperTestingClusterOptions extends ZookeeperJvmSettings {
@@ -32,6 +43,36 @@ export interface ZookeeperTestingClusterOptions extends ZookeeperJvmSettings {
   baseDir?: string;
   /** How long `start()` waits for the ensemble to elect a leader. Default 90000. */
   quorumTimeoutMs?: number;
+  /**
+   * Every node also listens on a TLS secure client port (the plain ports stay), all with one
+   * generated CA and server certificate; see `cluster.tls` and `node.tls`. Quorum traffic stays
+   * plain. `true` is `{ clientAuth: 'none' }`. Default off.
+   */
+  tls?: boolean | Pick<ZookeeperTestingTlsOptions, 'clientAuth'>;
+}
+
+/** @internal A cluster node's secure port and the cluster's certificates. */
+interface NodeTls {
+  port: number;
+  clientAuth: ZookeeperTlsClientAuth;
+  material: ZookeeperTestingTlsMaterial;
+}
+
+function describeTls(
+  connectString: string,
+  port: number,
+  clientAuth: ZookeeperTlsClientAuth,
+  material: ZookeeperTestingTlsMaterial,
+): ZookeeperTestingTls {
+  return {
+    port,
+    connectString,
+    clientAuth,
+    ca: material.ca,
+    clientCert: material.clientCert,
+    clientKey: material.clientKey,
+    servername: TESTING_TLS_SERVERNAME,
+  };
 }
 
 const SERVING: ReadonlySet<ZookeeperServerMode | undefined> = new Set([
@@ -53,8 +94,22 @@ export class ZookeeperTestingClusterNode extends ZookeeperProcessHandle {
     private readonly installation: ZookeeperInstallation,
     private readonly args: string[],
     private readonly startTimeoutMs: number,
+    private readonly tlsSettings?: NodeTls,
   ) {
     super();
+  }
+
+  /**
+   * This node's secure client port and the PEMs a TLS client needs; set when the cluster was
+   * started with `tls`, else it throws `ZookeeperTestingError`.
+   */
+  get tls(): ZookeeperTestingTls {
+    const tls = this.tlsSettings;
+    if (!tls)
+      throw new ZookeeperTestingError(
+        'ZookeeperTestingCluster was started without the tls option; pass { tls: true }',
+      );
+    return describeTls(`127.0.0.1:${tls.port}`, tls.port, tls.clientAuth, tls.material);
   }
 
   get connectString(): string {
@@ -74,8 +129,9 @@ export class ZookeeperTestingClusterNode extends ZookeeperProcessHandle {
   }
 
   /**
-   * Starts the JVM and resolves once its client port answers `ruok`; that is before it has
-   * joined a quorum (use `waitUntilServing()` or the cluster's `waitForQuorum()`).
+   * Starts the JVM and resolves once its client port answers `ruok` (and with `tls`, once a TLS
+   * handshake succeeds on its secure port); that is before it has joined a quorum (use
+   * `waitUntilServing()` or the cluster's `waitForQuorum()`).
    */
   async start(): Promise<void> {
     if (this.running) return;
@@ -86,7 +142,10 @@ export class ZookeeperTestingClusterNode extends ZookeeperProcessHandle {
       cwd: this.baseDir,
       description: `ZooKeeper quorum peer ${this.id} on 127.0.0.1:${this.port}`,
       timeoutMs: this.startTimeoutMs,
-      isReady: () => isServerOk('127.0.0.1', this.port),
+      isReady: async () =>
+        (await isServerOk('127.0.0.1', this.port)) &&
+        (!this.tlsSettings ||
+          (await isTlsHandshakeOk(this.tlsSettings.port, this.tlsSettings.material))),
     });
   }
 
@@ -137,7 +196,8 @@ export class ZookeeperTestingCluster {
       throw new ZookeeperTestingError(`Cluster size must be a positive integer, got ${size}`);
     const installation = options.installation ?? findZookeeperInstallation();
     const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'nestjs-zk-cluster-')));
-    const ports = await getFreePorts(size * 3);
+    const tls = normalizeTlsOption(options.tls);
+    const ports = await getFreePorts(size * (tls ? 4 : 3));
     const ids = Array.from({ length: size }, (_, index) => index + 1);
     const serverLines = Object.fromEntries(
       ids.map((id) => [
@@ -146,6 +206,7 @@ export class ZookeeperTestingCluster {
       ]),
     );
     const logging = await writeLoggingConfig(baseDir, options.logLevel ?? 'INFO');
+    const material = tls ? await generateTestingTlsMaterial(join(baseDir, 'tls')) : undefined;
     const settings: ZookeeperJvmSettings = {
       ...options,
       systemProperties: {
@@ -169,8 +230,13 @@ export class ZookeeperTestingCluster {
         await mkdir(dataDir, { recursive: true });
         await writeFile(join(dataDir, 'myid'), `${id}\n`);
         const configFile = join(nodeDir, 'zoo.cfg');
+        const nodeTls: NodeTls | undefined =
+          tls && material
+            ? { port: ports[size * 3 + id - 1]!, clientAuth: tls.clientAuth, material }
+            : undefined;
         const config = {
           ...commonZooCfg(options, dataDir, port),
+          ...(nodeTls ? tlsZooCfg(nodeTls.material, nodeTls.port, nodeTls.clientAuth) : {}),
           initLimit: options.initLimit ?? 50,
           syncLimit: options.syncLimit ?? 15,
           ...serverLines,
@@ -192,6 +258,7 @@ export class ZookeeperTestingCluster {
           installation,
           args,
           options.startTimeoutMs ?? 30_000,
+          nodeTls,
         );
       }),
     );
@@ -207,6 +274,15 @@ export class ZookeeperTestingCluster {
       await Promise.all(nodes.map((node) => node.kill()));
       throw new ZookeeperTestingError(`${(error as Error).message}\n${details}`, error);
     }
+  }
+
+  /**
+   * All nodes' secure client addresses and the PEMs a TLS client needs; set when the cluster was
+   * started with `tls`, else it throws `ZookeeperTestingError`. `port` is the first node's.
+   */
+  get tls(): ZookeeperTestingTls {
+    const first = this.nodes[0]!.tls;
+    return { ...first, connectString: this.nodes.map((node) => node.tls.connectString).join(',') };
   }
 
   /** All client addresses, for a client that should fail over between nodes. */
