@@ -2,10 +2,12 @@ import { AddressInfo, createServer, connect, Server, Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of a server, to cut a client off without touching the server: while
- * `blocked`, open connections are dropped and new ones closed at once.
+ * `blocked`, open connections are dropped and new ones closed at once; while `frozen`, open
+ * connections stay open but carry nothing (a hung server) and new ones are closed at once.
  */
 export class TcpProxy {
   blocked = false;
+  frozen = false;
   private readonly sockets = new Set<Socket>();
 
   private constructor(private readonly server: Server) {}
@@ -13,15 +15,16 @@ export class TcpProxy {
   static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
     let proxy: TcpProxy | undefined = undefined;
     const server = createServer((client) => {
-      if (!proxy || proxy.blocked) {
+      if (!proxy || proxy.blocked || proxy.frozen) {
         client.destroy();
         return;
       }
       const upstream = connect({ host: targetHost, port: targetPort });
       proxy.track(client);
       proxy.track(upstream);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      const live = proxy;
+      client.on('data', (chunk: Buffer) => live.frozen || upstream.write(chunk));
+      upstream.on('data', (chunk: Buffer) => live.frozen || client.write(chunk));
       const end = () => {
         client.destroy();
         upstream.destroy();

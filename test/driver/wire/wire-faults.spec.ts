@@ -98,6 +98,28 @@ describe('wire driver faults (dedicated server)', () => {
     }
   }, 60_000);
 
+  it('a hung server (nothing received for 2/3 of the timeout): the link is dropped and the session goes on', async () => {
+    const proxy = await TcpProxy.start('127.0.0.1', server.port);
+    try {
+      const { session, events } = await sessions.open({
+        connectString: proxy.connectString,
+        sessionTimeoutMs: 8000,
+      });
+      const id = session.credentials.id;
+      proxy.frozen = true;
+      const frozenAt = Date.now();
+      await events.reached('connecting', 1, 20_000);
+      const detectedMs = Date.now() - frozenAt;
+      proxy.frozen = false;
+      await events.reached('connected', 2, 20_000);
+      expect(detectedMs).toBeGreaterThanOrEqual(4000);
+      expect(session.credentials.id).toBe(id);
+      expect((await session.exists('/', false)).numChildren).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+
   it('session expiry: cut off for longer than its timeout, the server says expired → closed(-112)', async () => {
     const proxy = await TcpProxy.start('127.0.0.1', server.port);
     try {
