@@ -8,3 +8,8 @@ export * from './zookeeper-connection.js';
 export * from './zookeeper-options.interface.js';
 export * from './zookeeper-types.js';
 export * from './transaction.js';
+export type {
+  DriverCapabilities,
+  DriverName,
+  DriverTlsOptions,
+} from '../driver/driver-session.interface.js';

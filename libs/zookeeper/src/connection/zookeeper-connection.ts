@@ -1,25 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { Logger, LoggerService } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { createZookeeperError } from '../errors/create-zookeeper-error.js';
-import { ConnectionClosedError, InvalidOptionsError } from '../errors/library-errors.js';
+import { InvalidOptionsError } from '../errors/library-errors.js';
 import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
-import { ZookeeperError } from '../errors/zookeeper.error.js';
-import {
-  AuthFailedError,
-  NodeExistsError,
-  NoNodeError,
-  SessionExpiredError,
-} from '../errors/zookeeper-errors.js';
+import { NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
 import { ConnectionState } from './connection-state.enum.js';
-import { CreateMode, isSequential, isTtl } from './create-mode.enum.js';
 import { DriverFailure } from '../driver/driver-failure.js';
 import {
   DriverCapabilities,
   DriverName,
   DriverSession,
+  PersistentWatchMode,
 } from '../driver/driver-session.interface.js';
 import { chooseDriver } from './driver-choice.js';
+import { otherMode, PersistentWatches, whenNoWatcher } from './persistent-watches.js';
 import { MultiFailure } from '../driver/multi.js';
 import { CapabilityMissingError } from '../errors/driver-errors.js';
 import {
@@ -30,13 +23,14 @@ import {
   transactionError,
 } from './transaction.js';
 import { OneShotWatches, WatchKind } from './one-shot-watches.js';
-import { joinPath, nodeName, normalizeNamespace, parentPath, validatePath } from './paths.js';
+import { joinPath, normalizeNamespace, validatePath } from './paths.js';
+import { Attempt, RequestExecutor } from './request-executor.js';
 import { RetryPolicy } from './retry-policy.js';
 import { SessionLifecycle } from './session-lifecycle.js';
 import { DRIVER_LOG_LEVELS, ZookeeperOptions } from './zookeeper-options.interface.js';
 import { Acl, AuthInfo, SessionCredentials, Stat, Watcher } from './zookeeper-types.js';
 import { whenNoNode } from '../internal/no-node.js';
-import { findProtectedCreate, isOwnCreate } from './lost-replies.js';
+import { createAttempt, planCreate } from './create-request.js';
 import { prepareSession } from './session-preparation.js';
 import {
   CreateOptions,
@@ -45,10 +39,6 @@ import {
   WatchOptions,
 } from './request-options.interface.js';
 import { assertAcl, toBuffer, validateConnectString } from './request-checks.js';
-
-type Attempt<T> = (session: DriverSession, isRetry: boolean) => Promise<T>;
-
-const CLOSING_CODES = new Set<number>([Code.CLOSING, Code.INVALID_STATE]);
 
 /**
  * A ZooKeeper connection over a driver (`wire` or `native`): a promise API with typed errors, a state$
@@ -68,9 +58,10 @@ export class ZookeeperConnection {
   readonly driver: DriverName;
   private readonly options: ZookeeperOptions;
   private readonly logger: LoggerService;
-  private readonly retryPolicy: RetryPolicy;
+  private readonly executor: RequestExecutor;
   private readonly lifecycle: SessionLifecycle;
   private readonly watches: OneShotWatches;
+  private readonly persistentWatches: PersistentWatches;
   private readonly auth: AuthInfo[];
 
   constructor(options: ZookeeperOptions) {
@@ -81,11 +72,11 @@ export class ZookeeperConnection {
     this.connectString = options.connectString;
     this.namespace = normalizeNamespace(options.namespace);
     this.logger = options.logger ?? new Logger(`Zookeeper:${this.name}`);
-    this.retryPolicy = new RetryPolicy(options.retry);
     this.auth = [...(options.auth ?? [])];
-    this.watches = new OneShotWatches((error) =>
-      this.logger.error(`a watcher threw: ${String(error)}`),
-    );
+    const onWatcherError = (error: unknown) =>
+      this.logger.error(`a watcher threw: ${String(error)}`);
+    this.watches = new OneShotWatches(onWatcherError);
+    this.persistentWatches = new PersistentWatches(onWatcherError);
     this.lifecycle = new SessionLifecycle(
       this.driver,
       {
@@ -97,10 +88,22 @@ export class ZookeeperConnection {
       },
       {
         prepareSession: (session) => prepareSession(session, this.auth, this.namespace),
-        sessionLost: () => this.watches.loseAll((serverPath) => this.toClientPath(serverPath)),
-        watchEvent: (type, serverPath) =>
-          this.watches.dispatch(type, serverPath, this.toClientPath(serverPath)),
+        sessionLost: () => {
+          const clientPathOf = (serverPath: string) => this.toClientPath(serverPath);
+          this.watches.loseAll(clientPathOf);
+          this.persistentWatches.loseAll(clientPathOf);
+        },
+        watchEvent: (type, serverPath) => {
+          const clientPath = this.toClientPath(serverPath);
+          this.watches.dispatch(type, serverPath, clientPath);
+          this.persistentWatches.dispatch(type, serverPath, clientPath);
+        },
       },
+      this.logger,
+    );
+    this.executor = new RequestExecutor(
+      this.lifecycle,
+      new RetryPolicy(options.retry),
       this.logger,
     );
   }
@@ -141,9 +144,9 @@ export class ZookeeperConnection {
     return this.lifecycle.capabilities;
   }
 
-  /** Watchers registered and not yet fired (for leak checks). */
+  /** Watchers registered and not yet fired or removed, persistent ones included (leak checks). */
   get pendingWatchCount(): number {
-    return this.watches.size;
+    return this.watches.size + this.persistentWatches.size;
   }
 
   /** Closes the session at once: its ephemeral nodes disappear now, not after the session timeout. */
@@ -156,46 +159,22 @@ export class ZookeeperConnection {
     data: Buffer | string = Buffer.alloc(0),
     options: CreateOptions = {},
   ): Promise<string> {
-    const mode = options.mode ?? CreateMode.PERSISTENT;
-    validatePath(path, 'create', isSequential(mode));
-    if (isTtl(mode) !== (options.ttlMs !== undefined)) {
-      throw new InvalidOptionsError(
-        `ttlMs must be given with the TTL create modes, and only with them (${path})`,
-      );
-    }
-    const isProtected = options.protected ?? isSequential(mode);
-    const requestedPath = isProtected
-      ? joinPath(parentPath(path), `_c_${randomUUID()}-${nodeName(path)}`)
-      : path;
-    const bytes = toBuffer(data);
-    const acl = options.acl ?? this.options.defaultAcl;
-    if (acl) assertAcl(acl, path);
+    const plan = planCreate(path, data, options, this.options.defaultAcl);
+    const aclInRequest = this.capabilities.createWithAcl;
     const created = await this.execute(
       'create',
       path,
-      isProtected || !isSequential(mode),
-      async (session, isRetry) => {
-        if (isRetry && isProtected) {
-          const found = await findProtectedCreate(session, this.toServerPath(requestedPath), mode);
-          if (found) return found;
-        }
-        try {
-          return await this.createOnce(session, requestedPath, bytes, mode, options, acl);
-        } catch (failure) {
-          const serverPath = this.toServerPath(path);
-          if (
-            isRetry &&
-            !isProtected &&
-            (await isOwnCreate(session, failure, serverPath, bytes, mode))
-          )
-            return serverPath;
-          throw failure;
-        }
-      },
+      plan.retryable,
+      createAttempt(
+        plan,
+        aclInRequest,
+        (p) => this.toServerPath(p),
+        (p) => this.mkdirp(p),
+      ),
     );
     const clientPath = this.toClientPath(created);
     // Without createWithAcl the node exists with the open ACL until this follow-up request.
-    if (acl && !this.capabilities.createWithAcl) await this.setAcl(clientPath, acl);
+    if (plan.acl && !aclInRequest) await this.setAcl(clientPath, plan.acl);
     return clientPath;
   }
 
@@ -346,6 +325,40 @@ export class ZookeeperConnection {
     return new Transaction((ops) => this.multi(ops));
   }
 
+  /**
+   * A persistent watch: `watcher` gets every event on `path` (with `recursive`: created, changed
+   * and deleted events of it and of every node below it) until the returned function removes it,
+   * with one server watch however many changes. Needs the driver's `persistentWatches` (wire).
+   * Changes made while disconnected may be reported late or coalesced: read again on RECONNECTED.
+   * When the session ends, the watcher gets SESSION_LOST once and is removed: add it again.
+   */
+  async addPersistentWatch(
+    path: string,
+    watcher: Watcher,
+    options: { recursive?: boolean } = {},
+  ): Promise<() => Promise<void>> {
+    validatePath(path, 'addPersistentWatch');
+    const operation = 'addPersistentWatch';
+    if (!this.capabilities.persistentWatches)
+      throw new CapabilityMissingError('persistentWatches', this.driver, operation);
+    const serverPath = this.toServerPath(path);
+    const mode = options.recursive
+      ? PersistentWatchMode.PERSISTENT_RECURSIVE
+      : PersistentWatchMode.PERSISTENT;
+    const registration = await this.persistentWatches.add(serverPath, mode, watcher, () =>
+      this.execute(operation, path, true, (session) => session.addWatch!(serverPath, mode)),
+    );
+    return async () => {
+      const { wasLast, otherModeInUse } = this.persistentWatches.remove(registration);
+      if (!wasLast || this.lifecycle.isClosed) return;
+      await this.execute('removePersistentWatch', path, true, async (session) => {
+        // The server removes both modes of the path at once: the other one is set again.
+        await session.removePersistentWatch!(serverPath).catch(whenNoWatcher);
+        if (otherModeInUse) await session.addWatch!(serverPath, otherMode(mode));
+      });
+    };
+  }
+
   /** Makes the server this client talks to catch up with the leader (before a read that must be fresh). */
   async sync(path = '/'): Promise<void> {
     validatePath(path, 'sync');
@@ -388,69 +401,12 @@ export class ZookeeperConnection {
     }
   }
 
-  private async createOnce(
-    session: DriverSession,
-    path: string,
-    data: Buffer,
-    mode: CreateMode,
-    options: CreateOptions,
-    requestedAcl: readonly Acl[] | undefined,
-  ): Promise<string> {
-    const serverPath = this.toServerPath(path);
-    const acl = this.capabilities.createWithAcl ? requestedAcl : undefined;
-    try {
-      return await session.create(serverPath, data, mode, options.ttlMs, acl);
-    } catch (failure) {
-      if (!(
-        options.createParents &&
-        failure instanceof DriverFailure &&
-        failure.rc === Code.NO_NODE
-      ))
-        throw failure;
-      await this.mkdirp(parentPath(path));
-      return session.create(serverPath, data, mode, options.ttlMs, acl);
-    }
-  }
-
-  /**
-   * Runs one request with the retry policy. Only requests that are safe to repeat are retried:
-   * a repeated non-idempotent request could apply twice.
-   */
-  private async execute<T>(
+  private execute<T>(
     operation: string,
     path: string | undefined,
     idempotent: boolean,
     attempt: Attempt<T>,
   ): Promise<T> {
-    const started = Date.now();
-    for (let retry = 0; ; retry++) {
-      let error: ZookeeperError;
-      try {
-        return await attempt(this.lifecycle.session(), retry > 0);
-      } catch (failure) {
-        error = this.toError(failure, operation, path);
-      }
-      const delay =
-        idempotent && error.isRetryable
-          ? this.retryPolicy.delayBeforeRetry(retry, Date.now() - started)
-          : undefined;
-      if (delay === undefined) throw error;
-      this.logger.debug?.(
-        `${operation} ${path ?? ''}: ${error.name}, retry ${retry + 1} in ${delay} ms`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-
-  private toError(failure: unknown, operation: string, path: string | undefined): ZookeeperError {
-    if (failure instanceof ZookeeperError) return failure;
-    if (!(failure instanceof DriverFailure)) throw failure;
-    if (this.state === ConnectionState.AUTH_FAILED) return new AuthFailedError({ operation, path });
-    if (CLOSING_CODES.has(failure.rc)) {
-      return this.lifecycle.isClosed
-        ? new ConnectionClosedError({ operation, path })
-        : new SessionExpiredError({ operation, path });
-    }
-    return createZookeeperError(failure.rc, failure.message, { operation, path });
+    return this.executor.execute(operation, path, idempotent, attempt);
   }
 }

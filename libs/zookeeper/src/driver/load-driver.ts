@@ -1,6 +1,6 @@
-import { DriverUnavailableError } from '../errors/driver-errors.js';
 import { DriverName, ZookeeperDriver } from './driver-session.interface.js';
 import { loadNativeDriver } from './native/native-driver.js';
+import { wireDriver } from './wire/index.js';
 
 export const DRIVER_NAMES: readonly DriverName[] = ['wire', 'native'];
 
@@ -10,6 +10,6 @@ export async function loadDriver(name: DriverName): Promise<ZookeeperDriver> {
     case 'native':
       return loadNativeDriver();
     case 'wire':
-      throw new DriverUnavailableError('wire', 'not built yet');
+      return wireDriver;
   }
 }
