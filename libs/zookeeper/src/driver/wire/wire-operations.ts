@@ -11,8 +11,9 @@ import * as encode from './records/requests.js';
  * chroot) and hands it to `request` with how to decode the reply and which watch it registers.
  */
 export abstract class WireOperations {
-  protected abstract nextXid(): number;
-  protected abstract serverPath(path: string): string;
+  /** The chroot of the connect string without a trailing slash, '' for none. */
+  protected chroot = '';
+  private xid = 0;
   protected abstract request<T>(
     xid: number,
     frame: Buffer,
@@ -116,8 +117,27 @@ export abstract class WireOperations {
     const xid = this.nextXid();
     const serverPath = this.serverPath(path);
     // ANY: servers before 3.9 know no persistent watcher type; one-shot watches of the path go
-    // too, and are set again right after (see onRemoved).
+    // too, and are set again right after (see WireSession.registered).
     const frame = encode.encodePathInt(xid, Op.REMOVE_WATCHES, serverPath, WatcherTypeCode.ANY);
     return this.request(xid, frame, ReplyKind.VOID, serverPath, Register.REMOVE_PERSISTENT);
+  }
+
+  protected nextXid(): number {
+    this.xid = this.xid >= 0x7fffffff ? 1 : this.xid + 1;
+    return this.xid;
+  }
+
+  protected serverPath(path: string): string {
+    if (this.chroot === '') return path;
+    return path === '/' ? this.chroot : this.chroot + path;
+  }
+
+  protected clientPath(path: string): string {
+    const chroot = this.chroot;
+    if (chroot === '') return path;
+    if (path === chroot) return '/';
+    return path.startsWith(chroot) && path.charCodeAt(chroot.length) === 47
+      ? path.slice(chroot.length)
+      : path;
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '../driver-session.interface.js';
 import { WatchEventType } from '../driver-types.js';
 import { MultiFailure } from '../multi.js';
-import { HostList, parseConnectString } from './host-list.js';
+import { HostList, parseConnectString, ParsedConnectString } from './host-list.js';
 import { hex64, JuteReader, parseHex64 } from './jute/jute-reader.js';
 import { AUTH_FAILED_CLOSE_CODE, Op, Rc, resultText, Xid } from './op-codes.js';
 import { PendingRequest, Register, ReplyKind, RequestQueue } from './pending-queue.js';
@@ -42,17 +42,15 @@ const EVENT_TYPES: ReadonlyArray<WatchEventType | undefined> = [
   WatchEventType.CHANGED,
   WatchEventType.CHILDREN,
 ];
-const MAX_XID = 0x7fffffff;
 const CLOSE_WAIT_MS = 1000;
 
 /**
- * A ZooKeeper session spoken in the wire protocol (see README.md of this folder). Requests are
+ * A ZooKeeper session spoken in the wire protocol (see README.md in this folder). Requests are
  * pipelined: each is one buffer, written with the others of its tick; replies come in order and
  * settle the oldest request. While no server is connected, requests wait in a queue.
  */
 export class WireSession extends WireOperations implements DriverSession {
   private readonly hosts: HostList;
-  private readonly chroot: string;
   private readonly maxFrameBytes: number;
   private readonly link: SessionLink;
   private readonly sent = new RequestQueue();
@@ -62,7 +60,6 @@ export class WireSession extends WireOperations implements DriverSession {
   private readonly watches = new WatchRegistry();
   private readonly reader = new JuteReader(Buffer.alloc(0));
   private state: 'idle' | 'connecting' | 'connected' | 'ended' = 'idle';
-  private xid = 0;
   private closingXid = 0;
   private sessionHigh = 0;
   private sessionLow = 0;
@@ -70,25 +67,24 @@ export class WireSession extends WireOperations implements DriverSession {
   private negotiated = 0;
   private zxidHigh = 0;
   private zxidLow = 0;
+  private startError?: Error;
 
   constructor(
     private readonly config: DriverSessionConfig,
     private readonly listener: DriverSessionListener,
   ) {
     super();
-    const parsed = parseConnectString(config.connectString);
+    this.maxFrameBytes = config.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    let parsed: ParsedConnectString = { hosts: [], chroot: '' };
+    try {
+      parsed = parseConnectString(config.connectString);
+      if (config.session) this.useSession(config.session);
+    } catch (error) {
+      // Reported by open(), as the connection expects of a driver that cannot start.
+      this.startError = error as Error;
+    }
     this.hosts = new HostList(parsed.hosts);
     this.chroot = parsed.chroot;
-    this.maxFrameBytes = config.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    if (config.session) {
-      const id = parseHex64(config.session.id);
-      if (!/^[0-9a-fA-F]{32}$/.test(config.session.password)) {
-        throw new Error('the session password must be 32 hex digits');
-      }
-      this.sessionHigh = id.high;
-      this.sessionLow = id.low;
-      this.password = Buffer.from(config.session.password, 'hex');
-    }
     this.link = new SessionLink(this.hosts, config, this.maxFrameBytes, {
       connectRequest: () => this.connectRequest(),
       established: (response) => this.onEstablished(response),
@@ -99,7 +95,9 @@ export class WireSession extends WireOperations implements DriverSession {
     });
   }
 
+  /** Starts connecting; throws for a connect string without a usable host or a bad session. */
   open(): void {
+    if (this.startError) throw this.startError;
     if (this.state !== 'idle') return;
     this.state = 'connecting';
     this.link.connect();
@@ -148,6 +146,16 @@ export class WireSession extends WireOperations implements DriverSession {
       this.authEntries.push(entry);
       if (this.state === 'connected') this.sendAuth(entry);
     });
+  }
+
+  private useSession(session: { id: string; password: string }): void {
+    const id = parseHex64(session.id);
+    if (!/^[0-9a-fA-F]{32}$/.test(session.password)) {
+      throw new Error('the session password must be 32 hex digits');
+    }
+    this.sessionHigh = id.high;
+    this.sessionLow = id.low;
+    this.password = Buffer.from(session.password, 'hex');
   }
 
   // ---- requests and replies ----
@@ -384,24 +392,5 @@ export class WireSession extends WireOperations implements DriverSession {
 
   private invalidState(): DriverFailure {
     return new DriverFailure(Rc.INVALID_STATE, 'session closed');
-  }
-
-  protected nextXid(): number {
-    this.xid = this.xid >= MAX_XID ? 1 : this.xid + 1;
-    return this.xid;
-  }
-
-  protected serverPath(path: string): string {
-    if (this.chroot === '') return path;
-    return path === '/' ? this.chroot : this.chroot + path;
-  }
-
-  private clientPath(path: string): string {
-    const chroot = this.chroot;
-    if (chroot === '') return path;
-    if (path === chroot) return '/';
-    return path.startsWith(chroot) && path.charCodeAt(chroot.length) === 47
-      ? path.slice(chroot.length)
-      : path;
   }
 }
