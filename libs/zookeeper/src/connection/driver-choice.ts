@@ -4,7 +4,7 @@ import { InvalidOptionsError } from '../errors/library-errors.js';
 import { ZookeeperOptions } from './zookeeper-options.interface.js';
 
 /** The driver used when neither the options nor ZOOKEEPER_DRIVER name one. */
-export const DEFAULT_DRIVER: DriverName = 'native';
+export const DEFAULT_DRIVER: DriverName = 'wire';
 
 /** The driver the options ask for (or the environment, or the default), checked against them. */
 export function chooseDriver(options: ZookeeperOptions): DriverName {

@@ -4,7 +4,12 @@ import { Controller, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { ZookeeperModule, getZookeeperToken } from 'nestjs-zookeeper';
+import {
+  DriverUnavailableError,
+  ZookeeperConnection,
+  ZookeeperModule,
+  getZookeeperToken,
+} from 'nestjs-zookeeper';
 import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
 import { ClientZookeeper, ServerZookeeper } from 'nestjs-zookeeper/transport';
 
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
       await app.close();
     }
     await checkTransport(connectString);
+    await checkNativeDriverIsOptional(connectString);
   } finally {
     await server.close();
   }
@@ -82,6 +88,16 @@ async function checkTransport(connectString: string): Promise<void> {
     await client.close();
     await service.close();
   }
+}
+
+/** Installed without optional dependencies: 'native' is refused with a typed, helpful error. */
+async function checkNativeDriverIsOptional(connectString: string): Promise<void> {
+  await assert.rejects(
+    ZookeeperConnection.connect({ connectString, driver: 'native' }),
+    (error: unknown) =>
+      error instanceof DriverUnavailableError && /npm install zookeeper/.test(error.message),
+    "driver 'native' without the zookeeper package should fail with DriverUnavailableError",
+  );
 }
 
 main().catch((err: unknown) => {
