@@ -4,28 +4,13 @@
 import ZooKeeper from 'zookeeper';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { BroadcastLog, WorkQueue, ZookeeperConnection } from '../libs/zookeeper/src/index.js';
-
-export const IN_FLIGHT = 64;
+import { BenchContext, connectOurs, connectRawNative } from './support/clients.js';
+import { IN_FLIGHT, pool, rate } from './support/timing.js';
 
 export interface MessagingResult {
   name: string;
   rawRate: number;
   oursRate: number;
-}
-
-async function pool(count: number, run: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(IN_FLIGHT, count) }, async () => {
-      while (next < count) await run(next++);
-    }),
-  );
-}
-
-async function rate(count: number, run: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return (count / (performance.now() - started)) * 1000;
 }
 
 const message = (i: number) => ({ n: i, body: 'x'.repeat(100) });
@@ -85,7 +70,7 @@ async function oursLog(ours: ZookeeperConnection, path: string, count: number): 
   await log.close();
 }
 
-export async function benchMessaging(
+async function measure(
   raw: ZooKeeper,
   ours: ZookeeperConnection,
   root: string,
@@ -103,4 +88,28 @@ export async function benchMessaging(
       oursRate: await rate(count, () => oursLog(ours, `${root}/ours-log`, count)),
     },
   ];
+}
+
+/** Section `messaging`: publish BENCH_OPS messages, consume them all, raw first. */
+export async function benchMessaging({
+  connectString,
+  root,
+  progress,
+}: BenchContext): Promise<void> {
+  const count = Number(process.env.BENCH_OPS ?? 4000);
+  const raw = await connectRawNative(connectString);
+  const ours = await connectOurs(connectString);
+  if ('unavailable' in ours) throw new Error(`bench messaging: ${ours.unavailable}`);
+  progress(`work queue and broadcast log, ${count} messages each`);
+  console.log(
+    `\nmessaging, end to end: publish ${count} messages (${IN_FLIGHT} in flight), consume all`,
+  );
+  console.log('primitive              raw msg/s   ours msg/s   ours/raw');
+  for (const result of await measure(raw, ours, root, count)) {
+    console.log(
+      `${result.name.padEnd(22)} ${result.rawRate.toFixed(0).padStart(9)} ${result.oursRate.toFixed(0).padStart(12)} ${(result.oursRate / result.rawRate).toFixed(2).padStart(10)}`,
+    );
+  }
+  raw.close();
+  await ours.close();
 }

@@ -15,12 +15,21 @@ import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { WorkQueue, ZookeeperConnection } from '../libs/zookeeper/src/index.js';
 import { ClientZookeeper, ServerZookeeper } from '../libs/zookeeper/src/transport/index.js';
+import { BenchContext, quietLogger } from './support/clients.js';
+import {
+  IN_FLIGHT,
+  median,
+  percentile,
+  pool,
+  rate,
+  rotated,
+  withDeadline,
+} from './support/timing.js';
 
 const OPS = Number(process.env.BENCH_TRANSPORT_OPS ?? 2000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_TRANSPORT_ROUNDS ?? 3));
 const PACED = Number(process.env.BENCH_TRANSPORT_PACED ?? 500);
 const PACED_INTERVAL_MS = 10;
-const IN_FLIGHT = 64;
 /** Items each consumer holds at once: the server's default, used for the baselines too. */
 const CONSUMERS = 4;
 const WARM_UP = 200;
@@ -129,36 +138,9 @@ class HandmadeRpc {
   }
 }
 
-async function pool(count: number, run: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(IN_FLIGHT, count) }, async () => {
-      while (next < count) await run(next++);
-    }),
-  );
-}
-
-async function withDeadline<T>(what: string, work: Promise<T>): Promise<T> {
-  let timer!: NodeJS.Timeout;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`bench: ${what} did not finish in ${ROUND_DEADLINE_MS} ms`)),
-      ROUND_DEADLINE_MS,
-    );
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Messages (or requests) per second for `count` of them. */
-async function rate(what: string, count: number, run: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await withDeadline(what, run());
-  return (count / (performance.now() - started)) * 1000;
-}
+const rateWithin = (what: string, count: number, run: () => Promise<void>) =>
+  rate(count, () => withDeadline(what, run(), ROUND_DEADLINE_MS));
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -173,7 +155,7 @@ async function paced(count: number, request: (i: number) => Promise<unknown>): P
     const sent = performance.now();
     replies.push(request(i).then(() => void latencies.push(performance.now() - sent)));
   }
-  await withDeadline('paced requests', Promise.all(replies));
+  await withDeadline('paced requests', Promise.all(replies), ROUND_DEADLINE_MS);
   return latencies;
 }
 
@@ -186,15 +168,6 @@ async function roundTrip(connection: ZookeeperConnection, path: string): Promise
     times.push(performance.now() - started);
   }
   return median(times);
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function median(values: readonly number[]): number {
-  return percentile(values, 50);
 }
 
 interface Side {
@@ -212,8 +185,8 @@ async function rounds<R>(
 ): Promise<{ ours: R[]; base: R[] }> {
   const results = { ours: [] as R[], base: [] as R[] };
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (['ours', 'base'] as const) : (['base', 'ours'] as const);
-    for (const name of order) results[name].push(await measure(sides[name]));
+    for (const name of rotated(['ours', 'base'] as const, round))
+      results[name].push(await measure(sides[name]));
     console.log(
       `  ${label} round ${round + 1}/${ROUNDS}: ours ${show(results.ours[round])}, baseline ${show(results.base[round])}`,
     );
@@ -221,10 +194,13 @@ async function rounds<R>(
   return results;
 }
 
-export async function benchTransport(connectString: string, root: string): Promise<void> {
-  const quiet = { log() {}, warn() {}, error: console.error };
-  const service = await ZookeeperConnection.connect({ connectString, logger: quiet });
-  const caller = await ZookeeperConnection.connect({ connectString, logger: quiet });
+export async function benchTransport({
+  connectString,
+  root,
+  progress,
+}: BenchContext): Promise<void> {
+  const service = await ZookeeperConnection.connect({ connectString, logger: quietLogger });
+  const caller = await ZookeeperConnection.connect({ connectString, logger: quietLogger });
   const transportRoot = `${root}/transport`;
 
   const server = new ServerZookeeper({
@@ -282,9 +258,10 @@ export async function benchTransport(connectString: string, root: string): Promi
   };
   const sides = { ours, base };
 
+  progress(`warm-up, then ${ROUNDS} rounds each of events, requests and paced requests`);
   for (const side of [ours, base]) {
-    await withDeadline('warm-up', side.events(WARM_UP));
-    await withDeadline('warm-up', side.requests(WARM_UP));
+    await withDeadline('warm-up', side.events(WARM_UP), ROUND_DEADLINE_MS);
+    await withDeadline('warm-up', side.requests(WARM_UP), ROUND_DEADLINE_MS);
   }
 
   const started = performance.now();
@@ -299,13 +276,13 @@ export async function benchTransport(connectString: string, root: string): Promi
   const events = await rounds(
     'events',
     sides,
-    (side) => rate('events', OPS, () => side.events(OPS)),
+    (side) => rateWithin('events', OPS, () => side.events(OPS)),
     perSecond,
   );
   const requests = await rounds(
     'requests',
     sides,
-    (side) => rate('requests', OPS, () => side.requests(OPS)),
+    (side) => rateWithin('requests', OPS, () => side.requests(OPS)),
     perSecond,
   );
   const latency = await rounds(
