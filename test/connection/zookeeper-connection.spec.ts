@@ -210,6 +210,15 @@ describe('ZookeeperConnection operations', () => {
     expect((await zk.getAcl('/readonly')).acl[0].perms).toBe(Permission.READ);
   });
 
+  it('applies the ACL in the create request where the driver can: the node never had another', async () => {
+    const { zk } = connections;
+    await zk.create('/acl-at-birth', 'x', { acl: READ_ACL_UNSAFE });
+    const { stat } = await zk.getAcl('/acl-at-birth');
+    // aversion counts ACL changes: 0 means the node was born with this ACL; on a driver without
+    // createWithAcl the follow-up setAcl makes it 1 (the node was open in between).
+    expect(stat.aversion).toBe(zk.capabilities.createWithAcl ? 0 : 1);
+  });
+
   it('fails to connect to a dead port with a clear error within the deadline', async () => {
     const started = Date.now();
     const connection = new ZookeeperConnection({
