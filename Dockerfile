@@ -1,18 +1,18 @@
 # Multi-stage build of the demo apps (producer and consumer share one image).
-# The build stage uses the README's own commands: npm ci (which compiles the native ZooKeeper
-# client of the `zookeeper` driver: python3, make and g++ are in the full node image), then
-# npm run build (the library first, then the apps against the built library).
+# The build stage uses the README's own commands: npm ci, then npm run build (the library first,
+# then the apps against the built library). The apps run on the library's default 'wire' driver,
+# so optional dependencies are left out: the native `zookeeper` driver is not compiled.
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/zookeeper/package.json libs/zookeeper/package.json
-RUN npm ci --no-audit --no-fund
+RUN npm ci --omit=optional --no-audit --no-fund
 COPY tsconfig.json nest-cli.json ./
 COPY libs libs
 COPY apps apps
 RUN npm run build && npm prune --omit=dev
 
-# Same Debian release as the build stage, so the compiled addon's glibc matches.
+# Same Debian release as the build stage.
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
