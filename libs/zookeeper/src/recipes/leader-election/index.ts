@@ -5,3 +5,4 @@ export {
   type LeaderElectionOptions,
 } from './leader-election.js';
 export type { LeaderInfo } from './leader-tracker.js';
+export { NotLeaderError, type FencingToken } from './leadership-fence.js';

@@ -1,6 +1,7 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import { BehaviorSubject, distinctUntilChanged, Observable, skip, Subscription } from 'rxjs';
 import { isConnectedState } from '../../connection/connection-state.enum.js';
+import { Transaction } from '../../connection/transaction.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
@@ -8,6 +9,7 @@ import { NodeOwnership, OwnershipEvent } from '../lock-internals/node-ownership.
 import { predecessorRule, SequentialQueue } from '../../sequential/sequential-queue.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
 import { LeaderInfo, LeaderTracker } from './leader-tracker.js';
+import { addFence, FencingToken, isDeposedError } from './leadership-fence.js';
 
 /** The marker of Curator's LeaderLatch nodes: `_c_<uuid>-latch-0000000003`. */
 export const LEADER_NODE_MARKER = 'latch-';
@@ -46,10 +48,14 @@ const RETRY_DELAY_MS = 1000;
  * - After EXPIRED a candidate re-enters with a new node (at the back of the queue) on the next
  *   CONNECTED.
  *
+ * - Fenced writes (wire driver): `fenced(tx)` / `transaction()` make a transaction conditional on
+ *   our node still existing, so a deposed leader's write fails whole at the server, however long
+ *   it was paused. `fencingToken` names the term (its `czxid` grows from leader to leader).
+ *
  * Not guaranteed (partitions, pauses):
  * - Stepping down in time across a pause: a paused (not dead) leader process, e.g. a long GC or
  *   SIGSTOP, notices nothing while paused and may act briefly after resuming, after a successor
- *   took over; fence work at the resource (e.g. versioned writes) when that matters.
+ *   took over; writes through `fenced()` are refused then, unfenced ones are not.
  * - Stepping down at once when its node is deleted by hand: the leader steps down once the
  *   deletion's watch event arrives.
  * - An up-to-date `leader$`: it is a view that lags the real order by one notification.
@@ -65,6 +71,8 @@ export class LeaderElection {
   private readonly logger: LoggerService;
   private phase: 'new' | 'started' | 'closed' = 'new';
   private candidate?: NodeOwnership;
+  /** Facts of the candidate's node, read when it first led. */
+  private token?: FencingToken;
   private stateSubscription?: Subscription;
   private retryTimer?: NodeJS.Timeout;
 
@@ -101,6 +109,31 @@ export class LeaderElection {
   /** Our candidate node, while we have one. */
   get nodePath(): string | undefined {
     return this.candidate?.node.path;
+  }
+
+  /** This leadership term (our node and its facts) while we lead; undefined otherwise. */
+  get fencingToken(): FencingToken | undefined {
+    return this.leading.value ? this.token : undefined;
+  }
+
+  /**
+   * Adds to `tx` a check of our election node, so it commits only while we still lead: a leader
+   * deposed meanwhile (session expired, or paused past it) gets a TransactionFailedError whose
+   * `failure` is a NoNodeError on our node, and nothing of `tx` is applied. Throws NotLeaderError
+   * when not leading now, CapabilityMissingError on a driver without `multi` (native).
+   */
+  fenced(tx: Transaction): Transaction {
+    return addFence(this.connection, this.path, this.fencingToken, tx);
+  }
+
+  /** A transaction of this connection that begins with the fence (see `fenced`). */
+  transaction(): Transaction {
+    return this.fenced(this.connection.transaction());
+  }
+
+  /** Whether `error` (from a fenced transaction) says we no longer lead. */
+  isDeposed(error: unknown): boolean {
+    return isDeposedError(error, this.path);
   }
 
   /** Enters the election; resolves once our node is placed (or at once if not connected yet). */
@@ -176,10 +209,28 @@ export class LeaderElection {
       this.checks.kick();
       return;
     }
-    const leads =
-      turn.kind === 'first' && !candidate.isSuspended && isConnectedState(this.connection.state);
-    this.setLeader(leads);
+    const leads = turn.kind === 'first' && this.healthy(candidate);
+    if (leads && !this.token && !(await this.readToken(candidate))) return;
+    this.setLeader(leads && this.healthy(candidate));
     this.tracker.poke();
+  }
+
+  private healthy(candidate: NodeOwnership): boolean {
+    return !candidate.isSuspended && isConnectedState(this.connection.state);
+  }
+
+  /** Reads our node's facts before we first lead; false when the candidate changed meanwhile. */
+  private async readToken(candidate: NodeOwnership): Promise<boolean> {
+    const { path, sessionId } = candidate.node;
+    const stat = await this.connection.exists(path);
+    if (candidate !== this.candidate) return false;
+    if (!stat) {
+      this.dropCandidate();
+      this.checks.kick();
+      return false;
+    }
+    this.token = { path, czxid: stat.czxid, version: stat.version, sessionId };
+    return true;
   }
 
   private async enter(): Promise<void> {
@@ -203,6 +254,7 @@ export class LeaderElection {
   private dropCandidate(): void {
     this.candidate?.stop();
     this.candidate = undefined;
+    this.token = undefined;
     this.setLeader(false);
   }
 
