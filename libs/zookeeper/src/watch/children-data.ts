@@ -37,7 +37,7 @@ export function watchChildrenData(
     cache.start().catch(() => undefined);
     return () => {
       subscription.unsubscribe();
-      cache.close();
+      void cache.close();
     };
   }).pipe(distinctUntilChanged(sameChildren));
 }
