@@ -7,7 +7,10 @@ import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NodeExistsError } from '../errors/zookeeper-errors.js';
 import { ignoreNodeExists, ignoreNoNode, whenNoNode } from '../internal/no-node.js';
+import { JsonSerializer, Serializer } from '../codec/serializers.js';
+import { InvalidOptionsError } from '../errors/library-errors.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
+import { LogRelay, RelaySource, TransactionFence } from '../messaging/broadcast/log-relay.js';
 import { WorkQueue } from '../messaging/queue/work-queue.js';
 import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
 import { ReplyInbox } from './reply-channel.js';
@@ -29,6 +32,13 @@ import {
 
 /** Publishes write at once; batches still form under load (one write in flight at a time). */
 const PUBLISHING = { lingerMs: 0 };
+
+export interface TransportRelayOptions {
+  /** Makes each relay step conditional: a LeaderElection (its own node is checked). */
+  fence: TransactionFence;
+  /** How the source's messages are serialized. Default JSON (a WorkQueue's default). */
+  serializer?: Serializer;
+}
 
 interface PendingRequest {
   pattern: string;
@@ -114,6 +124,31 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     return this.connection as T;
   }
 
+  /**
+   * Relays a work queue into a broadcast pattern's log: each message of `source` becomes the event
+   * `emit(pattern, message)` would store, but whole queue batches become whole log batches, and
+   * each step is one fenced transaction that also deletes what it relayed, so every message is
+   * in the log exactly once, and a holder of `fence` that lost it (a deposed leader) appends
+   * nothing. The relay must be the queue's only consumer; `source` must be on this client's
+   * connection. Needs transactions (wire driver): CapabilityMissingError otherwise, where
+   * consuming the queue and `emit`ting each message is the (at-least-once) alternative.
+   */
+  async relay(
+    pattern: string,
+    source: RelaySource,
+    options: TransportRelayOptions,
+  ): Promise<LogRelay> {
+    await this.connect();
+    const name = this.normalizePattern(pattern);
+    if (!(await this.isBroadcast(name)))
+      throw new InvalidOptionsError(`relay needs a broadcast pattern; '${name}' is not one`);
+    const serializer = options.serializer ?? new JsonSerializer();
+    return this.log(this.paths.broadcastLog(name)).relay(source, {
+      fence: options.fence,
+      map: (payload) => this.eventPacket({ pattern: name, data: serializer.deserialize(payload) }),
+    });
+  }
+
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     const pattern = this.normalizePattern(packet.pattern);
     const { id } = this.assignPacketId(packet);
@@ -149,13 +184,18 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const pattern = this.normalizePattern(packet.pattern);
-    const stored = { ...this.serializer.serialize({ ...packet, pattern }), pattern };
+    const stored = this.eventPacket({ ...packet, pattern });
     if (await this.isBroadcast(pattern)) {
       await this.log(this.paths.broadcastLog(pattern)).publish(stored);
     } else {
       await this.queue(this.paths.eventQueue(pattern)).publish(stored);
     }
     return undefined as T;
+  }
+
+  /** An event as queues and logs store it: Nest's packet through the client's serializer. */
+  private eventPacket(packet: ReadPacket & { pattern: string }): unknown {
+    return { ...this.serializer.serialize(packet), pattern: packet.pattern };
   }
 
   private async open(): Promise<ZookeeperConnection> {

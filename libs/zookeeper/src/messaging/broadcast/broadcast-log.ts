@@ -1,12 +1,15 @@
 import { Observable, Subject } from 'rxjs';
 import { joinPath, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { CapabilityMissingError } from '../../errors/driver-errors.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { RetryableOnce } from '../../internal/retryable-once.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
 import { isSafeNodeName, parseBatchEntries, parseBatchEntry } from '../shared/entry-names.js';
+import { DEFAULT_MAX_BATCH_BYTES } from '../shared/message-batch.js';
 import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
+import { LogRelay, RelaySource, TransactionFence } from './log-relay.js';
 import { lastOffsetOf, messageOffset } from './offsets.js';
 import {
   compactLog,
@@ -21,6 +24,18 @@ export interface BroadcastLogOptions extends BatchAppenderOptions {
   /** How often a subscription writes its acked offset to ZooKeeper. Default 200 ms. */
   commitIntervalMs?: number;
   retention?: RetentionOptions;
+}
+
+export interface RelayOptions<T> {
+  /** Makes each relay step conditional, e.g. a LeaderElection (its node is checked). */
+  fence: TransactionFence;
+  /**
+   * Turns one source payload into the message to append (then serialized by this log's
+   * serializer). Default: the payload's bytes as they are (both sides share a serializer).
+   */
+  map?: (payload: Buffer) => T;
+  /** Upper bound of one relayed log batch. Default: this log's `maxBatchBytes`. */
+  maxBatchBytes?: number;
 }
 
 /** What a log holds at one moment (after retention). */
@@ -78,6 +93,7 @@ export class BroadcastLog<T = unknown> {
   private readonly events = new Subject<BroadcastLogEvent>();
   private readonly work = new Set<Promise<unknown>>();
   private readonly subscriptions = new Set<LogSubscription<T>>();
+  private readonly relays = new Set<LogRelay>();
   private compacting?: Promise<unknown>;
   private lastCompaction = 0;
 
@@ -141,6 +157,33 @@ export class BroadcastLog<T = unknown> {
     });
   }
 
+  /**
+   * Starts moving the batches of `source` (a WorkQueue on the same connection) into this log,
+   * exactly once and fenced: each step is one transaction that passes `fence`, appends whole
+   * source batches as one log batch and deletes them (see LogRelay). The relay must be the
+   * source's only consumer. Needs transactions (wire driver); CapabilityMissingError otherwise.
+   */
+  async relay(source: RelaySource, options: RelayOptions<T>): Promise<LogRelay> {
+    if (source.connection !== this.connection)
+      throw new InvalidOptionsError(`a relay into ${this.topic} needs a source on its connection`);
+    if (!this.connection.capabilities.multi)
+      throw new CapabilityMissingError('multi', this.connection.driver, 'BroadcastLog.relay');
+    const { map } = options;
+    const serializer = this.appender.serializer;
+    const relay = new LogRelay(source, {
+      logFolder: this.paths.log,
+      maxBatchBytes: options.maxBatchBytes ?? this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+      transform: map ? (payload) => serializer.serialize(map(payload)) : (payload) => payload,
+      fence: options.fence,
+      ready: () => this.ready(),
+      appended: () => this.appended(),
+    });
+    this.relays.add(relay);
+    void this.track(relay.closed.then(() => this.relays.delete(relay)));
+    await relay.start();
+    return relay;
+  }
+
   /** Deletes the batches every durable subscriber committed past (and what the limits allow). */
   async compact(): Promise<CompactResult> {
     await this.ready();
@@ -186,6 +229,7 @@ export class BroadcastLog<T = unknown> {
     await this.appender.close();
     for (const subscription of this.subscriptions) subscription.stop();
     this.subscriptions.clear();
+    await Promise.all([...this.relays].map((relay) => relay.stop()));
     while (this.work.size > 0) await Promise.allSettled([...this.work]);
     this.events.complete();
   }

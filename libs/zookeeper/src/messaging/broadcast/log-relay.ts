@@ -1,0 +1,206 @@
+import { Observable, Subject, Subscription } from 'rxjs';
+import { joinPath } from '../../connection/paths.js';
+import { Transaction } from '../../connection/transaction.js';
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import type { Stat } from '../../connection/zookeeper-types.js';
+import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { sleep } from '../../internal/sleep.js';
+import { watchChildren } from '../../watch/children-watch.js';
+import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
+import { BATCH_HEADER_BYTES, decodeBatch } from '../shared/message-batch.js';
+import { appendLogBatch, batchHasRoom, logBatchBytes } from './log-batch-op.js';
+
+/**
+ * Makes a transaction conditional on the caller's right to write, e.g. a LeaderElection
+ * (`election.fenced(tx)` adds a check of the leader's own node).
+ */
+export interface TransactionFence {
+  fenced(tx: Transaction): Transaction;
+  /** Whether a failure of a fenced transaction means the right to write is gone. */
+  isDeposed?(error: unknown): boolean;
+}
+
+/** A folder of batch znodes to relay from: a WorkQueue (its `items/`). */
+export interface RelaySource {
+  readonly connection: ZookeeperConnection;
+  readonly paths: { readonly items: string };
+}
+
+export type LogRelayEvent =
+  /** One transaction: `items` source batches became the log batch `entry` of `messages`. */
+  | { type: 'relayed'; items: number; messages: number; entry: string }
+  /** The fence refused a step (no longer leading): nothing was written; tried again later. */
+  | { type: 'deposed'; error: unknown }
+  /** A step failed (nothing, or everything, of it applied); the relay reads again and goes on. */
+  | { type: 'relay-failed'; error: unknown }
+  /** One source batch is above `maxBatchBytes` once mapped: it stays in the source. */
+  | { type: 'item-too-large'; item: string; bytes: number };
+
+/** What a relay needs from its BroadcastLog. */
+export interface RelayTarget {
+  readonly logFolder: string;
+  readonly maxBatchBytes: number;
+  /** Maps one source payload to the log's payload. */
+  readonly transform: (payload: Buffer) => Buffer;
+  readonly fence: TransactionFence;
+  ready(): Promise<void>;
+  appended(): void;
+}
+
+interface ReadItem {
+  entry: BatchEntry;
+  path: string;
+  stat: Stat;
+  payloads: Buffer[];
+}
+
+const READ_AHEAD = 16;
+/** Source batches per transaction at most: bounds the request and its delete list. */
+const MAX_ITEMS_PER_STEP = 256;
+const RETRY_DELAY_MS = 500;
+
+/**
+ * Moves whole source batches into whole log batches, exactly once: each step is ONE transaction
+ * that passes the fence, creates the log batch (the source batches' messages, in order) and
+ * deletes those source batches at the versions read. A step either applies whole or not at all;
+ * a source batch deleted by an earlier step (or a step whose reply was lost) fails the delete of
+ * any later attempt, so no message is appended twice, and a relay that lost its right to write
+ * (fence) appends nothing. Source batches are taken in sequence order, one step at a time, so
+ * each publisher's messages keep their order in the log.
+ *
+ * Assumes it is the only consumer of the source while it runs (no QueueConsumer on it).
+ */
+export class LogRelay {
+  private readonly events = new Subject<LogRelayEvent>();
+  private subscription?: Subscription;
+  private latest?: readonly string[];
+  private draining?: Promise<void>;
+  private stopped = false;
+  private count = 0;
+  private ended?: () => void;
+  /** Resolves once stopped. */
+  readonly closed = new Promise<void>((resolve) => (this.ended = resolve));
+
+  constructor(
+    private readonly source: RelaySource,
+    private readonly target: RelayTarget,
+  ) {}
+
+  /** Messages appended to the log by this relay. */
+  get relayed(): number {
+    return this.count;
+  }
+
+  get events$(): Observable<LogRelayEvent> {
+    return this.events.asObservable();
+  }
+
+  async start(): Promise<void> {
+    await this.target.ready();
+    if (this.stopped) return;
+    this.subscription = watchChildren(this.source.connection, this.source.paths.items).subscribe({
+      next: (names) => {
+        this.latest = names;
+        this.draining ??= this.drain().finally(() => (this.draining = undefined));
+      },
+      error: (error: unknown) => this.events.next({ type: 'relay-failed', error }),
+    });
+  }
+
+  /** Stops after the step in flight (which applies whole or not at all). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.subscription?.unsubscribe();
+    await this.draining;
+    this.events.complete();
+    this.ended?.();
+  }
+
+  private async drain(): Promise<void> {
+    let names: readonly string[] | undefined;
+    while (!this.stopped && (names = this.latest)) {
+      this.latest = undefined;
+      try {
+        await this.relayAll(parseBatchEntries(names));
+      } catch (error) {
+        if (this.stopped) return;
+        const deposed = this.target.fence.isDeposed?.(error) ?? false;
+        this.events.next({ type: deposed ? 'deposed' : 'relay-failed', error });
+        // Read the same list again (read items that are gone are skipped), unless a newer came.
+        this.latest ??= names;
+        await sleep(RETRY_DELAY_MS);
+      }
+    }
+  }
+
+  private async relayAll(entries: readonly BatchEntry[]): Promise<void> {
+    const reads = new Map<number, Promise<ReadItem | undefined>>();
+    const readAt = (index: number) => {
+      for (let ahead = index; ahead < Math.min(index + READ_AHEAD, entries.length); ahead++) {
+        if (!reads.has(ahead)) reads.set(ahead, this.read(entries[ahead]));
+      }
+      const read = reads.get(index)!;
+      reads.delete(index);
+      return read;
+    };
+    try {
+      let step: ReadItem[] = [];
+      let payloads: Buffer[] = [];
+      let size = BATCH_HEADER_BYTES;
+      for (let index = 0; index < entries.length && !this.stopped; index++) {
+        const item = await readAt(index);
+        if (!item) continue;
+        const mapped = item.payloads.map((payload) => this.target.transform(payload));
+        const bytes = logBatchBytes(mapped) - BATCH_HEADER_BYTES;
+        const fits =
+          step.length < MAX_ITEMS_PER_STEP &&
+          batchHasRoom(payloads.length + mapped.length - 1) &&
+          size + bytes <= this.target.maxBatchBytes;
+        if (!fits && step.length > 0) {
+          await this.commit(step, payloads);
+          [step, payloads, size] = [[], [], BATCH_HEADER_BYTES];
+        }
+        if (step.length === 0 && BATCH_HEADER_BYTES + bytes > this.target.maxBatchBytes) {
+          const size = BATCH_HEADER_BYTES + bytes;
+          this.events.next({ type: 'item-too-large', item: item.path, bytes: size });
+          return;
+        }
+        step.push(item);
+        payloads.push(...mapped);
+        size += bytes;
+      }
+      if (step.length > 0 && !this.stopped) await this.commit(step, payloads);
+    } finally {
+      // Reads left behind by a failure or a stop must not surface as unhandled.
+      for (const read of reads.values()) read.catch(() => undefined);
+    }
+  }
+
+  /** A source batch and its version, or undefined when it is gone (relayed already). */
+  private async read(entry: BatchEntry): Promise<ReadItem | undefined> {
+    const path = joinPath(this.source.paths.items, entry.name);
+    try {
+      const { data, stat } = await this.source.connection.get(path);
+      return { entry, path, stat, payloads: decodeBatch(data, path) };
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    }
+  }
+
+  private async commit(items: readonly ReadItem[], payloads: readonly Buffer[]): Promise<void> {
+    const tx = this.target.fence.fenced(this.source.connection.transaction());
+    appendLogBatch(tx, this.target.logFolder, payloads);
+    for (const item of items) tx.delete(item.path, { version: item.stat.version });
+    const results = await tx.commit();
+    const created = results.find((result) => result.type === 'create');
+    this.count += payloads.length;
+    this.events.next({
+      type: 'relayed',
+      items: items.length,
+      messages: payloads.length,
+      entry: created?.type === 'create' ? created.path : '?',
+    });
+    this.target.appended();
+  }
+}
