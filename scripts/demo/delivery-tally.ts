@@ -6,6 +6,13 @@ export interface ConsumerTally {
   ids: Set<string>;
   /** Deliveries of an offset this consumer had already received (resumed after a crash). */
   redelivered: number;
+  /**
+   * The log offsets each acceptance (id, producer, time) was delivered at: more than one means
+   * the log holds that one accepted message twice.
+   */
+  offsetsByAcceptance: Map<string, Set<number>>;
+  /** The acceptances of each id: more than one means the POST was sent (and accepted) again. */
+  acceptancesById: Map<string, Set<string>>;
   /** Offsets lower than the previous one within one process: must stay 0. */
   outOfOrder: number;
   lastOffsetByPid: Map<number, number>;
@@ -16,12 +23,16 @@ export interface ConsumerSummary {
   name: string;
   delivered: number;
   lost: number;
+  /** Accepted messages delivered at more than one offset: appended twice to the log (relay). */
   duplicates: number;
+  /** Ids accepted more than once: a POST sent again after its answer was lost (the sender). */
+  resent: number;
+  /** The same offset delivered again: the consumer's own at-least-once after its crash. */
   redelivered: number;
   outOfOrder: number;
 }
 
-const RECEIVED = /\[Receiver\] offset (\d+): (\S+)/;
+const RECEIVED = /\[Receiver\] offset (\d+): (\S+)(?: \(accepted by (\S+) at (\S+)\))?/;
 const JOB_DONE = /\[Jobs\] done (\S+)/;
 
 /**
@@ -36,7 +47,10 @@ export class DeliveryTally {
   /** Feeds one stdout line of consumer `name` (process `pid`); other lines are ignored. */
   record(name: string, pid: number, line: string): void {
     const received = RECEIVED.exec(line);
-    if (received) return this.recordMessage(name, pid, Number(received[1]), received[2]);
+    if (received) {
+      const [, offset, id, by, at] = received;
+      return this.recordMessage(name, pid, Number(offset), id, `${id} ${by} ${at}`);
+    }
     const job = JOB_DONE.exec(line);
     if (job) this.jobRuns.set(job[1], (this.jobRuns.get(job[1]) ?? 0) + 1);
   }
@@ -66,7 +80,8 @@ export class DeliveryTally {
       name,
       delivered,
       lost: sent.length - delivered,
-      duplicates: tally.deliveries - tally.ids.size,
+      duplicates: extra(tally.offsetsByAcceptance),
+      resent: extra(tally.acceptancesById),
       redelivered: tally.redelivered,
       outOfOrder: tally.outOfOrder,
     };
@@ -79,11 +94,21 @@ export class DeliveryTally {
     return { done, lost: sent.length - done, duplicates: runs - this.jobRuns.size };
   }
 
-  private recordMessage(name: string, pid: number, offset: number, id: string): void {
+  private recordMessage(
+    name: string,
+    pid: number,
+    offset: number,
+    id: string,
+    acceptance: string,
+  ): void {
     let tally = this.consumers.get(name);
     if (!tally) this.consumers.set(name, (tally = newTally()));
     tally.deliveries++;
     tally.ids.add(id);
+    const offsets = tally.offsetsByAcceptance.get(acceptance) ?? new Set<number>();
+    tally.offsetsByAcceptance.set(acceptance, offsets.add(offset));
+    const acceptances = tally.acceptancesById.get(id) ?? new Set<string>();
+    tally.acceptancesById.set(id, acceptances.add(acceptance));
     if (tally.offsets.has(offset)) tally.redelivered++;
     tally.offsets.add(offset);
     const previous = tally.lastOffsetByPid.get(pid);
@@ -97,8 +122,17 @@ function newTally(): ConsumerTally {
     deliveries: 0,
     ids: new Set(),
     redelivered: 0,
+    offsetsByAcceptance: new Map(),
+    acceptancesById: new Map(),
     outOfOrder: 0,
     lastOffsetByPid: new Map(),
     offsets: new Set(),
   };
+}
+
+/** How many entries beyond the first each set holds, in all. */
+function extra<T>(sets: Map<string, Set<T>>): number {
+  let count = 0;
+  for (const set of sets.values()) count += set.size - 1;
+  return count;
 }

@@ -4,8 +4,11 @@ import { DeliveryTally } from '../../scripts/demo/delivery-tally.js';
 const line = (offset: number, id: string) =>
   `[Nest] 1  - 11/25/2026, 3:00:00 AM     LOG [Receiver] offset ${offset}: ${id} (accepted by p-1)`;
 
+const accepted = (offset: number, id: string, by: string, at: string) =>
+  `LOG [Receiver] offset ${offset}: ${id} (accepted by ${by} at ${at})`;
+
 describe('DeliveryTally (the demo summary)', () => {
-  it('counts lost, duplicate, redelivered and out-of-order deliveries per consumer', () => {
+  it('counts lost, duplicate, re-sent, redelivered and out-of-order deliveries per consumer', () => {
     const tally = new DeliveryTally();
     // First process of consumer-b: offsets 1..3, then killed; the restart resumes at 3 (redelivery).
     for (const [offset, id] of [
@@ -33,10 +36,16 @@ describe('DeliveryTally (the demo summary)', () => {
       name: 'b',
       delivered: 4,
       lost: 0,
-      duplicates: 2,
+      // m4 at offsets 4 and 5: in the log twice. m3 at offset 3 twice: the consumer's redelivery.
+      duplicates: 1,
+      resent: 0,
       redelivered: 1,
       outOfOrder: 0,
     });
+    // A POST sent again after its answer was lost: two acceptances of m5, each in the log once.
+    tally.record('b', 11, accepted(6, 'm5', 'p-1', 'T1'));
+    tally.record('b', 11, accepted(7, 'm5', 'p-2', 'T2'));
+    expect(tally.summary('b', sent)).toMatchObject({ duplicates: 1, resent: 1, outOfOrder: 0 });
     expect(tally.summary('c', sent)).toMatchObject({ delivered: 3, lost: 1, outOfOrder: 1 });
     expect(tally.summary('never-started', sent)).toMatchObject({ delivered: 0, lost: 4 });
   });

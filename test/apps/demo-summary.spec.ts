@@ -27,7 +27,7 @@ describe('demo summary (npm run demo exit status)', () => {
     const { good, text } = summarize({ plan, record, tally, results, logDir: '/tmp/logs' });
     expect(good).toBe(true);
     expect(text).toContain('masters       producer-1 → producer-2 (takeover 4.2 s)');
-    expect(text).toMatch(/^ {2}a {11} +2 +2 +0 +0 +0 +0$/m);
+    expect(text).toMatch(/^ {2}a {11} +2 +2 +0 +0 +0 +0 +0$/m);
     expect(text).toContain('Nothing lost');
   });
 

@@ -10,7 +10,8 @@ import { ConsumerCounters } from './consumer-counters.service.js';
  * durable subscriber id (INSTANCE_NAME, see consumer-transport.ts), and acks each one when this
  * handler returns. The committed offset lives in ZooKeeper, so a restarted client resumes right
  * after it; messages acked but not yet committed when the process died come again (the demo
- * counts them as redelivered duplicates).
+ * counts them as redelivered). The acceptance (who, when) tells a message the log holds twice
+ * from a POST sent twice.
  */
 @Controller()
 export class ReceiverController {
@@ -23,6 +24,8 @@ export class ReceiverController {
     const offset = context.getOffset();
     this.counters.messageReceived(offset);
     // Logged before the ack (the return): scripts/demo.ts counts deliveries from these lines.
-    this.logger.log(`offset ${offset}: ${message.id} (accepted by ${message.acceptedBy})`);
+    this.logger.log(
+      `offset ${offset}: ${message.id} (accepted by ${message.acceptedBy} at ${message.acceptedAt})`,
+    );
   }
 }

@@ -6,7 +6,6 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ClientProxy } from '@nestjs/microservices';
 import {
   BroadcastLog,
   InjectMessaging,
@@ -14,36 +13,36 @@ import {
   LeaderElection,
   LeaderInfo,
   LogStats,
-  QueueConsumer,
   WorkQueue,
   ZookeeperMessaging,
   ZookeeperRecipes,
 } from 'nestjs-zookeeper';
-import { concatMap, lastValueFrom, Subscription } from 'rxjs';
+import type { ClientZookeeper } from 'nestjs-zookeeper/transport';
+import { concatMap, Subscription } from 'rxjs';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import {
   DEMO_MESSAGING_OPTIONS,
   DEMO_PATHS,
-  DEMO_PATTERNS,
   DEMO_TRANSPORT,
   DemoMessage,
 } from '../../shared/src/demo-topology.js';
 import { CONSUMERS } from './consumers-client.js';
+import { InboxRelay, startEmittingRelay, startFencedRelay } from './inbox-relay.js';
 
 /**
  * Every producer runs for master; the elected one relays the inbox work queue into the broadcast
  * log of the consumers' `messages` pattern, so exactly one instance appends at a time and the log
  * has one order. Leadership ends with the master's session (crash, SIGKILL, partition): a standby
- * wins the election after the session timeout and picks up the inbox where the old master's
- * progress says it stopped, so a message may be appended twice (at-least-once, counted as
- * duplicates by the demo), never dropped.
+ * wins the election after the session timeout and relays what is left in the inbox.
  *
- * The relay appends through the ClientZookeeper's `emit`, one message at a time, and finishes an
- * inbox message only once its emit completed, i.e. once it is durable in the log: a master killed
- * before that leaves the message to the next master. Through emit the log entries are the
- * transport's own packets (its serializer, the pattern as the consumers' servers read it), and the
- * pattern is declared broadcast in the client's options (demoClientOptions), so the relay never
- * depends on a consumer having declared it first.
+ * On the wire driver the relay is the transport's fenced relay (ClientZookeeper.relay): whole
+ * inbox batches into whole log batches, one transaction per step that checks this master's
+ * election node, appends and deletes what it relayed, so every message is in the log exactly once
+ * across master crashes, and a master that lost its session (or was paused past it) appends
+ * nothing. Through the transport the log entries are its own event packets, and the pattern is
+ * declared broadcast in the client's options (demoClientOptions), so the relay never depends on a
+ * consumer having declared it first. On the native driver (no transactions) the relay consumes the
+ * inbox and emits each message: at-least-once, a master crash may append a message twice.
  */
 @Injectable()
 export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -52,15 +51,16 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly inbox: WorkQueue<DemoMessage>;
   /** Only counted here (logStats); appended to through the transport. */
   private readonly log: BroadcastLog<unknown>;
-  private relay?: QueueConsumer<DemoMessage>;
+  private relay?: InboxRelay;
   private subscription?: Subscription;
-  private relayedCount = 0;
+  /** Relayed by the relays of earlier terms. */
+  private relayedBefore = 0;
   private leaderInfo?: LeaderInfo;
 
   constructor(
     @InjectRecipes() recipes: ZookeeperRecipes,
     @InjectMessaging() messaging: ZookeeperMessaging,
-    @Inject(CONSUMERS) private readonly consumers: ClientProxy,
+    @Inject(CONSUMERS) private readonly consumers: ClientZookeeper,
     config: ConfigService<DemoEnv, true>,
   ) {
     const participantId = config.get('INSTANCE_NAME', { infer: true });
@@ -81,7 +81,7 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Messages this instance appended to the log while it was master. */
   get relayed(): number {
-    return this.relayedCount;
+    return this.relayedBefore + (this.relay?.relayed ?? 0);
   }
 
   /** What the broadcast log holds now (retention deletes what every client committed). */
@@ -115,24 +115,17 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.stopRelay();
   }
 
-  /**
-   * A failed append is a ZooKeeper problem, not the message's: retried without limit (never
-   * dead-lettered). If the relay cannot even start, this instance resigns so a standby can lead.
-   */
+  /** If the relay cannot even start, this instance resigns so a standby can lead. */
   private async startRelay(): Promise<void> {
+    const fenced = this.inbox.connection.capabilities.multi;
     this.logger.log(
-      `elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_TRANSPORT.messagesLog}`,
+      `elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_TRANSPORT.messagesLog} ` +
+        (fenced ? '(fenced, exactly once)' : '(no transactions on this driver: at-least-once)'),
     );
     try {
-      this.relay = await this.inbox.consume(
-        { concurrency: 1, maxAttempts: Number.MAX_SAFE_INTEGER, retryDelayMs: 500 },
-        async (message) => {
-          await lastValueFrom(this.consumers.emit(DEMO_PATTERNS.messages, message), {
-            defaultValue: undefined,
-          });
-          this.relayedCount++;
-        },
-      );
+      this.relay = fenced
+        ? await startFencedRelay(this.consumers, this.inbox, this.election, this.logger)
+        : await startEmittingRelay(this.consumers, this.inbox);
     } catch (error) {
       this.logger.error(`could not start relaying, resigning: ${String(error)}`);
       await this.election.resign().catch(() => undefined);
@@ -145,5 +138,6 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
     this.relay = undefined;
     this.logger.warn('no longer master: stopped relaying');
     await relay.stop();
+    this.relayedBefore += relay.relayed;
   }
 }

@@ -78,7 +78,9 @@ export const DEMO_MESSAGING_OPTIONS: {
   readonly messages: BroadcastLogOptions;
 } = {
   // POSTs arriving within 5 ms of each other share one batch znode (the library's default).
-  inbox: { lingerMs: 5 },
+  // Batches stay well below the log's 900 kB: the relay turns each message into a transport
+  // packet (a few dozen bytes more) and appends whole inbox batches as one log batch.
+  inbox: { lingerMs: 5, maxBatchBytes: 400_000 },
   // As the transport opens them.
   jobs: { lingerMs: 0 },
   messages: { lingerMs: 0 },

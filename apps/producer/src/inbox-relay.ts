@@ -1,0 +1,60 @@
+import type { Logger } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import type { LeaderElection, QueueConsumer, WorkQueue } from 'nestjs-zookeeper';
+import type { ClientZookeeper } from 'nestjs-zookeeper/transport';
+import { lastValueFrom } from 'rxjs';
+import { DEMO_PATTERNS, type DemoMessage } from '../../shared/src/demo-topology.js';
+
+/** The master's relay while it runs: messages it appended, and how to stop it. */
+export interface InboxRelay {
+  readonly relayed: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wire driver (transactions): the transport's fenced relay. Whole inbox batches become whole log
+ * batches, each step one transaction that checks this master's election node, appends the log
+ * batch and deletes the inbox batches: exactly once, and nothing from a deposed master.
+ */
+export async function startFencedRelay(
+  consumers: ClientZookeeper,
+  inbox: WorkQueue<DemoMessage>,
+  election: LeaderElection,
+  logger: Logger,
+): Promise<InboxRelay> {
+  const relay = await consumers.relay(DEMO_PATTERNS.messages, inbox, { fence: election });
+  relay.events$.subscribe((event) => {
+    if (event.type === 'relayed') return;
+    const detail = 'error' in event ? String(event.error) : `${event.item} (${event.bytes} bytes)`;
+    logger.warn(`relay: ${event.type}: ${detail}`);
+  });
+  return relay;
+}
+
+/**
+ * Native driver (no transactions): a queue consumer that emits each message and finishes it once
+ * the emit is durable. At-least-once: a master killed between an emit and its progress write
+ * leaves that message to be appended again by the next master (a duplicate, never a loss).
+ * A failed append is a ZooKeeper problem, not the message's: retried without limit.
+ */
+export async function startEmittingRelay(
+  consumers: ClientProxy,
+  inbox: WorkQueue<DemoMessage>,
+): Promise<InboxRelay> {
+  let relayed = 0;
+  const consumer: QueueConsumer<DemoMessage> = await inbox.consume(
+    { concurrency: 1, maxAttempts: Number.MAX_SAFE_INTEGER, retryDelayMs: 500 },
+    async (message) => {
+      await lastValueFrom(consumers.emit(DEMO_PATTERNS.messages, message), {
+        defaultValue: undefined,
+      });
+      relayed++;
+    },
+  );
+  return {
+    get relayed() {
+      return relayed;
+    },
+    stop: () => consumer.stop(),
+  };
+}
