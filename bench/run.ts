@@ -1,7 +1,7 @@
 // `npm run bench [-- --only drivers,api]`: the library against raw clients, in the same run against
 // the same server, reported as ratios (speed is never asserted in tests). Sections: api (library
-// vs the raw zookeeper package), drivers (raw clients and the library on each driver), messaging,
-// transport; without --only, all of them.
+// vs the raw zookeeper package), drivers (raw clients and the library on each driver), flow (the
+// demo's master/client flow as processes), messaging, transport; without --only, all of them.
 import { loadavg } from 'node:os';
 import {
   findZookeeperInstallation,
@@ -9,6 +9,7 @@ import {
 } from '../libs/zookeeper/src/testing/index.js';
 import { benchApi } from './api.js';
 import { benchDrivers } from './drivers.js';
+import { benchFlow } from './flow.js';
 import { benchMessaging } from './messaging.js';
 import { BenchContext, connectRawNative } from './support/clients.js';
 import { benchTransport } from './transport.js';
@@ -16,6 +17,7 @@ import { benchTransport } from './transport.js';
 const SECTIONS: Record<string, (context: BenchContext) => Promise<void>> = {
   api: benchApi,
   drivers: benchDrivers,
+  flow: benchFlow,
   messaging: benchMessaging,
   transport: benchTransport,
 };

@@ -1,0 +1,170 @@
+// The demo's master/client flow end to end, as processes: one producer (the elected master, which
+// also accepts the POSTs) and 3 consumers, started from dist/ (npm run build) the way
+// scripts/demo.ts starts them. A message's latency runs from its POST being sent to its delivery
+// line reaching the bench from a consumer's stdout; a message counts as delivered once all 3
+// consumers printed it. Unpaced (64 POSTs in flight) and paced at 500/s, one line each:
+// `flow: <n> msgs/s to each of 3 consumers, p50 <x> ms, p99 <y> ms`.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppProcess } from '../scripts/demo/app-process.js';
+import type { BenchContext } from './support/clients.js';
+import { percentile, pool, withDeadline } from './support/timing.js';
+
+const CONSUMERS = ['flow-a', 'flow-b', 'flow-c'];
+const UNPACED = { messages: 6000, inFlight: 64 };
+const PACED = { messages: 3000, perSecond: 500 };
+const TARGET_RATE = 2000;
+const TARGET_P99_MS = 50;
+const RECEIVED = /\[Receiver\] offset \d+: (\S+)/;
+
+interface Pending {
+  sentAt: number;
+  seenBy: number;
+  resolve: () => void;
+}
+
+/** The running apps and the deliveries they print. */
+class Flow {
+  readonly apps: AppProcess[] = [];
+  private readonly pending = new Map<string, Pending>();
+  readonly latencies: number[] = [];
+
+  start(kind: 'producer' | 'consumer', name: string, logDir: string): AppProcess {
+    const app = new AppProcess(kind, name, logDir, (_, line) => this.onLine(line));
+    this.apps.push(app);
+    return app;
+  }
+
+  /** Delivery of every message sent so far to each consumer. */
+  readonly deliveries: Array<Promise<void>> = [];
+
+  /** POSTs one message; resolves once accepted (202). Its delivery joins `deliveries`. */
+  async send(url: string, id: string): Promise<void> {
+    this.deliveries.push(
+      new Promise<void>((resolve) =>
+        this.pending.set(id, { sentAt: performance.now(), seenBy: 0, resolve }),
+      ),
+    );
+    const response = await fetch(`${url}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, text: `bench ${id}` }),
+    });
+    if (response.status !== 202) throw new Error(`POST ${id}: ${response.status}`);
+  }
+
+  /** Resolves once every message sent so far reached each consumer. */
+  async delivered(): Promise<void> {
+    await Promise.all(this.deliveries.splice(0));
+  }
+
+  private onLine(line: string): void {
+    const id = RECEIVED.exec(line)?.[1];
+    const entry = id === undefined ? undefined : this.pending.get(id);
+    if (!entry) return;
+    this.latencies.push(performance.now() - entry.sentAt);
+    if (++entry.seenBy < CONSUMERS.length) return;
+    this.pending.delete(id!);
+    entry.resolve();
+  }
+}
+
+async function status(url: string): Promise<{ isMaster: boolean; clients: unknown[] }> {
+  return (await (await fetch(`${url}/status`, { signal: AbortSignal.timeout(3000) })).json()) as {
+    isMaster: boolean;
+    clients: unknown[];
+  };
+}
+
+/** One workload: messages per second delivered to all 3, and latency percentiles (ms). */
+async function run(flow: Flow, url: string, label: string, paced?: number) {
+  const count = paced ? PACED.messages : UNPACED.messages;
+  flow.latencies.length = 0;
+  const started = performance.now();
+  const send = (i: number) => flow.send(url, `${label}-${i}`);
+  if (paced) {
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        await sleep(Math.max(0, started + (i * 1000) / paced - performance.now()));
+        await send(i);
+      }),
+    );
+  } else {
+    await pool(count, send, UNPACED.inFlight);
+  }
+  const accepted = count / ((performance.now() - started) / 1000);
+  await flow.delivered();
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    accepted,
+    rate: count / seconds,
+    p50: percentile(flow.latencies, 50),
+    p99: percentile(flow.latencies, 99),
+  };
+}
+
+function line({ rate, p50, p99 }: { rate: number; p50: number; p99: number }): string {
+  return (
+    `flow: ${Math.round(rate).toLocaleString('en-US')} msgs/s to each of ${CONSUMERS.length} ` +
+    `consumers, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`
+  );
+}
+
+export async function benchFlow({ connectString, root, progress }: BenchContext): Promise<void> {
+  if (!existsSync('dist/apps/producer/src/main.js')) {
+    console.log('flow: skipped (the apps are not built: npm run build)');
+    return;
+  }
+  Object.assign(process.env, {
+    ZK_CONNECT: connectString,
+    ZK_NAMESPACE: root,
+    ZK_SESSION_TIMEOUT_MS: '10000',
+    PORT: '0',
+    NO_COLOR: '1',
+  });
+  const logDir = mkdtempSync(join(tmpdir(), 'nestjs-zookeeper-bench-flow-'));
+  const flow = new Flow();
+  try {
+    const producer = flow.start('producer', 'flow-producer', logDir);
+    CONSUMERS.forEach((name) => flow.start('consumer', name, logDir));
+    const url = await withDeadline('the apps to listen', producer.url, 90_000);
+    await withDeadline('the apps to listen', Promise.all(flow.apps.map((app) => app.url)), 90_000);
+    await withDeadline(
+      'a master and 3 registered consumers',
+      (async () => {
+        for (;;) {
+          const now = await status(url).catch(() => undefined);
+          if (now?.isMaster && now.clients.length === CONSUMERS.length) return;
+          await sleep(200);
+        }
+      })(),
+      60_000,
+    );
+    progress('apps up; warming up');
+    await withDeadline(
+      'the warm-up',
+      pool(300, (i) => flow.send(url, `warm-${i}`), 16).then(() => flow.delivered()),
+      60_000,
+    );
+    const driver = process.env.ZOOKEEPER_DRIVER ?? 'wire';
+    progress(`unpaced (${UNPACED.inFlight} POSTs in flight), driver ${driver}`);
+    const unpaced = await withDeadline('unpaced', run(flow, url, 'fast'), 180_000);
+    console.log(
+      `${line(unpaced)} (unpaced, ${UNPACED.messages} messages; ` +
+        `POSTs accepted at ${Math.round(unpaced.accepted)}/s)`,
+    );
+    progress(`paced at ${PACED.perSecond}/s`);
+    const paced = await withDeadline('paced', run(flow, url, 'paced', PACED.perSecond), 180_000);
+    console.log(`${line(paced)} (paced ${PACED.perSecond}/s, ${PACED.messages} messages)`);
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    console.log(
+      `  targets: >= ${TARGET_RATE.toLocaleString('en-US')} msgs/s unpaced: ${verdict(unpaced.rate >= TARGET_RATE)}; ` +
+        `p99 <= ${TARGET_P99_MS} ms paced at ${PACED.perSecond}/s: ${verdict(paced.p99 <= TARGET_P99_MS)} ` +
+        `(driver ${driver}; app logs ${logDir})`,
+    );
+  } finally {
+    await Promise.all(flow.apps.map((app) => app.stop()));
+  }
+}
