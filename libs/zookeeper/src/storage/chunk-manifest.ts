@@ -18,6 +18,7 @@ export interface ChunkManifest {
 
 export function isManifest(bytes: Buffer): boolean {
   return (
+    bytes[0] === 0 &&
     bytes.length >= MANIFEST_MAGIC.length &&
     bytes.subarray(0, MANIFEST_MAGIC.length).equals(MANIFEST_MAGIC)
   );

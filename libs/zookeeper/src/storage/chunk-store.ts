@@ -28,7 +28,9 @@ export class InterruptedGenerationError extends ZookeeperError {
 }
 
 /**
- * Chunk generations of large values, under `<root>/__chunks/<encoded key>/<generation>/`.
+ * Chunk generations of large values, under `<root>/__chunks/<encoded key>/<generation>/` (the
+ * layout every version of the storage used; the head of a persistent key also gets a flag child,
+ * see ChunkedHeads).
  * A generation is immutable once written; the head znode (the key) is switched to it by one
  * compare-and-set, so a reader sees the old value or the new one, never a mix. Order matters for
  * the collector: folder, then the ephemeral writing marker, then chunks; a generation is collected
@@ -123,13 +125,17 @@ export class ChunkStore {
    * Deletes the generations of `key` that are neither the head's nor being written. The head is
    * read after a generation's marker is seen gone: a writer drops its marker only after switching
    * the head, so a finished generation is then always recognised as the head's. Returns how many
-   * generations were removed.
+   * generations were removed and how many are left.
    */
-  async collect(key: string, headGeneration: () => Promise<string | undefined>): Promise<number> {
+  async collect(
+    key: string,
+    headGeneration: () => Promise<string | undefined>,
+  ): Promise<{ removed: number; remaining: number }> {
     const folder = this.keyFolder(key);
     const generations = await this.connection
       .getChildren(folder)
-      .catch(ignore(NoNodeError, [] as string[]));
+      .catch(ignore(NoNodeError, undefined));
+    if (!generations) return { removed: 0, remaining: 0 };
     let removed = 0;
     for (const generation of generations) {
       const path = joinPath(folder, generation);
@@ -140,15 +146,18 @@ export class ChunkStore {
       if ((await headGeneration()) === generation) continue;
       if (await this.deleteGeneration(path, children)) removed++;
     }
+    const remaining = generations.length - removed;
     // An emptied key folder goes too; a writer racing in recreates it (NotEmpty keeps it).
-    if (generations.length > 0 && removed === generations.length)
-      await this.connection.delete(folder).catch(() => undefined);
-    return removed;
+    if (remaining === 0) await this.connection.delete(folder).catch(() => undefined);
+    return { removed, remaining };
   }
 
-  /** Whether `key` has chunk generations (current or orphaned). */
+  /** Whether `key` has chunk generations (current, orphaned or being written). */
   async hasGenerations(key: string): Promise<boolean> {
-    return (await this.connection.exists(this.keyFolder(key))) !== undefined;
+    const generations = await this.connection
+      .getChildren(this.keyFolder(key))
+      .catch(ignore(NoNodeError, [] as string[]));
+    return generations.length > 0;
   }
 
   /** Keys that have chunk folders (for the collector's full sweep). */

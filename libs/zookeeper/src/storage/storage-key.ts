@@ -13,30 +13,44 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
  * (chunks of large values), and 'zookeeper' is ZooKeeper's own top-level node.
  */
 export function keySegments(key: unknown): string[] {
-  if (typeof key !== 'string')
-    throw new InvalidKeyError(String(key), `a key must be a string, got ${typeof key}`);
-  const fail = (rule: string): never => {
-    throw new InvalidKeyError(key, rule);
-  };
-  if (key.length === 0 || key === '/') fail('the key is empty');
-  if (key.length > MAX_KEY_LENGTH) fail(`the key is longer than ${MAX_KEY_LENGTH} characters`);
-  const segments = (key.startsWith('/') ? key.slice(1) : key).split('/');
-  for (const segment of segments) {
-    if (segment === '') fail('the key has an empty segment (a doubled or trailing "/")');
-    if (segment === '.' || segment === '..') fail(`relative segment "${segment}" is not allowed`);
-    if (segment.startsWith('__'))
-      fail(`segment "${segment}" starts with "__", which is reserved for the storage itself`);
-    const bad = FORBIDDEN.exec(segment);
-    if (bad)
-      fail(`character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0')} is not allowed`);
+  return normalizeKey(key).split('/');
+}
+
+/** The first rule `key` breaks, if any (no allocation for a good key: it runs on every request). */
+function brokenRule(key: string): string | undefined {
+  if (key.length === 0 || key === '/') return 'the key is empty';
+  if (key.length > MAX_KEY_LENGTH) return `the key is longer than ${MAX_KEY_LENGTH} characters`;
+  const first = key.startsWith('/') ? 1 : 0;
+  let start = first;
+  while (start <= key.length) {
+    const slash = key.indexOf('/', start);
+    const end = slash === -1 ? key.length : slash;
+    const segment = end - start;
+    if (segment === 0) return 'the key has an empty segment (a doubled or trailing "/")';
+    const dots = key.startsWith('..', start) ? 2 : key.startsWith('.', start) ? 1 : 0;
+    if (dots === segment) return `relative segment "${key.slice(start, end)}" is not allowed`;
+    if (key.startsWith('__', start)) {
+      return `segment "${key.slice(start, end)}" starts with "__", which is reserved for the storage itself`;
+    }
+    start = end + 1;
   }
-  if (segments[0] === 'zookeeper') fail('"zookeeper" is reserved by ZooKeeper');
-  return segments;
+  // One scan of the whole key ('/' is allowed).
+  const bad = FORBIDDEN.exec(key);
+  if (bad)
+    return `character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0')} is not allowed`;
+  const after = key.charAt(first + 'zookeeper'.length);
+  if (key.startsWith('zookeeper', first) && (after === '' || after === '/'))
+    return '"zookeeper" is reserved by ZooKeeper';
+  return undefined;
 }
 
 /** The key in its canonical form (no leading '/'). */
 export function normalizeKey(key: unknown): string {
-  return keySegments(key).join('/');
+  if (typeof key !== 'string')
+    throw new InvalidKeyError(String(key), `a key must be a string, got ${typeof key}`);
+  const rule = brokenRule(key);
+  if (rule !== undefined) throw new InvalidKeyError(key, rule);
+  return key.startsWith('/') ? key.slice(1) : key;
 }
 
 /** True for child names that belong to the storage's bookkeeping, not to users' keys. */

@@ -5,6 +5,7 @@ import { Stat } from '../connection/zookeeper-types.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
 import { decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, InterruptedGenerationError } from './chunk-store.js';
+import { ChunkedHeads } from './chunked-heads.js';
 import { ValueTooLargeError } from './storage-errors.js';
 import { WriteResult } from './storage-entry.js';
 
@@ -34,13 +35,17 @@ const INTERRUPTED_GENERATION_ATTEMPTS = 3;
 /**
  * The write path of the storage: a value that fits one znode is written to the key's head; a
  * larger one is written as an immutable chunk generation (ChunkStore) and made visible by one
- * compare-and-set of the head, after which the generation it replaced is collected. A cleanup that
- * fails after the head switch is logged, never reported as a failed write: the write is committed.
+ * compare-and-set of the head, after which the generation it replaced is collected. A persistent
+ * head holding a chunked value is flagged (ChunkedHeads), so a small write that replaces a value
+ * learns from its own reply whether there may be chunks to collect: one request for a leaf key. A
+ * cleanup that fails after the head switch is logged, never reported as a failed write: the write
+ * is committed.
  */
 export class ValueWriter {
   constructor(
     private readonly connection: ZookeeperConnection,
     private readonly chunks: ChunkStore,
+    private readonly heads: ChunkedHeads,
     private readonly config: ValueWriterConfig,
   ) {}
 
@@ -53,26 +58,17 @@ export class ValueWriter {
     }
     const { condition } = request;
     if (condition.kind === 'absent') return this.createHead(key, bytes, request);
+    let stat: Stat;
     if (condition.kind === 'version') {
-      return this.replaceHead(key, bytes, condition.version, request.previousHead);
+      stat = await this.connection.set(this.path(key), bytes, { version: condition.version });
+    } else {
+      // Last writer wins: an unconditional write, so concurrent writers of one key never retry.
+      const written = await this.setOrCreate(key, bytes, request);
+      if (written.created) return { version: written.version, stat: written.stat };
+      stat = written.stat;
     }
-    // Last writer wins: an unconditional write, so concurrent writers of one key never retry.
-    // Whether a chunked value is being replaced is asked in parallel (its chunks must go).
-    const hadChunks = this.chunks.hasGenerations(key).catch(() => false);
-    for (;;) {
-      try {
-        const stat = await this.connection.set(this.path(key), bytes);
-        if (await hadChunks) await this.collectAfterCommit(key);
-        return { version: stat.version, stat };
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-      try {
-        return await this.createHead(key, bytes, request);
-      } catch (error) {
-        if (!(error instanceof NodeExistsError)) throw error;
-      }
-    }
+    if (mayHaveReplacedChunks(stat, request)) await this.collectReplaced(key, stat, request);
+    return { version: stat.version, stat };
   }
 
   /** The chunk generation the key's head points to, if it holds a chunked value. */
@@ -88,13 +84,55 @@ export class ValueWriter {
     });
   }
 
-  /** Collects the key's generations no head refers to; a failure is logged (see the class). */
-  async collectAfterCommit(key: string): Promise<void> {
-    await this.chunks
-      .collect(key, () => this.headGeneration(key))
-      .catch((error: Error) =>
-        this.config.logger.warn(`cleanup after writing ${key}: ${error.message}`),
-      );
+  /**
+   * Collects the key's generations no head refers to. A flagged head whose generations are all
+   * gone is unflagged; a writer whose folder appeared meanwhile gets its flag back (it raises it
+   * only after its head switch, so either it sees our delete or we see its folder). A failure is
+   * logged (see the class).
+   */
+  async collectAfterCommit(key: string, flagged: boolean): Promise<void> {
+    try {
+      const { remaining } = await this.chunks.collect(key, () => this.headGeneration(key));
+      if (!flagged || remaining > 0) return;
+      await this.heads.unflag(key);
+      if (await this.chunks.hasGenerations(key)) await this.heads.flag(key);
+    } catch (error) {
+      this.config.logger.warn(`cleanup after writing ${key}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Replaces the head, or creates it when missing (`created`: nothing was replaced). */
+  private async setOrCreate(
+    key: string,
+    bytes: Buffer,
+    request: WriteRequest,
+  ): Promise<WriteResult & { created: boolean }> {
+    for (;;) {
+      try {
+        const stat = await this.connection.set(this.path(key), bytes);
+        return { version: stat.version, stat, created: false };
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+      try {
+        return { ...(await this.createHead(key, bytes, request)), created: true };
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
+    }
+  }
+
+  /** A small value replaced the head: the chunks of a chunked value it replaced must go. */
+  private async collectReplaced(key: string, stat: Stat, request: WriteRequest): Promise<void> {
+    const flaggable = isFlaggable(stat, request);
+    try {
+      const replacedChunks =
+        request.previousHead !== undefined ||
+        (flaggable ? await this.heads.isFlagged(key) : await this.chunks.hasGenerations(key));
+      if (replacedChunks) await this.collectAfterCommit(key, flaggable);
+    } catch (error) {
+      this.config.logger.warn(`cleanup after writing ${key}: ${(error as Error).message}`);
+    }
   }
 
   private needsChunks(key: string, bytes: Buffer): boolean {
@@ -121,9 +159,13 @@ export class ValueWriter {
       try {
         await this.chunks.assertIntact(key, manifest);
         const result = await this.switchHead(key, encodeManifest(manifest), request);
-        await this.chunks
-          .finish(key, manifest)
-          .then(() => this.collectAfterCommit(key))
+        // Flagged after the head switch (see ChunkedHeads); the stat is missing when the head
+        // vanished right after its creation.
+        const flaggable =
+          (result.stat as Stat | undefined) !== undefined && isFlaggable(result.stat, request);
+        await (flaggable ? this.heads.flag(key) : Promise.resolve())
+          .then(() => this.chunks.finish(key, manifest))
+          .then(() => this.collectAfterCommit(key, flaggable))
           .catch((error: Error) =>
             this.config.logger.warn(`cleanup after writing ${key}: ${error.message}`),
           );
@@ -140,16 +182,14 @@ export class ValueWriter {
 
   private async switchHead(key: string, head: Buffer, request: WriteRequest): Promise<WriteResult> {
     const { condition } = request;
-    // The caller collects after dropping its marker, so replaceHead must not (empty `previous`).
+    // The caller collects after dropping its marker: nothing is collected here.
     if (condition.kind === 'absent') return this.createHead(key, head, request);
-    if (condition.kind === 'version') {
-      return this.replaceHead(key, head, condition.version, Buffer.alloc(0));
-    }
+    if (condition.kind === 'version') return this.replaceHead(key, head, condition.version);
     for (;;) {
       const current = await this.connection.exists(this.path(key));
       try {
         return current
-          ? await this.replaceHead(key, head, current.version, Buffer.alloc(0))
+          ? await this.replaceHead(key, head, current.version)
           : await this.createHead(key, head, request);
       } catch (error) {
         if (!lostRace(error)) throw error;
@@ -157,15 +197,8 @@ export class ValueWriter {
     }
   }
 
-  private async replaceHead(
-    key: string,
-    bytes: Buffer,
-    version: number,
-    previous?: Buffer,
-  ): Promise<WriteResult> {
+  private async replaceHead(key: string, bytes: Buffer, version: number): Promise<WriteResult> {
     const stat = await this.connection.set(this.path(key), bytes, { version });
-    // A small value replacing a chunked one leaves the old generation behind: collect it now.
-    if (previous === undefined || isManifest(previous)) await this.collectAfterCommit(key);
     return { version: stat.version, stat };
   }
 
@@ -188,6 +221,22 @@ export class ValueWriter {
   private path(key: string): string {
     return this.config.nodePath(key);
   }
+}
+
+/**
+ * Whether a small write may have replaced a chunked value, from what is known without a request:
+ * the bytes replaced, after a read-modify-write; otherwise the reply's stat. A persistent head
+ * without children is not flagged, so it held no chunked value: the write was its one request.
+ * A head with children may be flagged; an ephemeral head or a TTL write is never flagged.
+ */
+function mayHaveReplacedChunks(stat: Stat, request: WriteRequest): boolean {
+  if (request.previousHead !== undefined) return isManifest(request.previousHead);
+  return stat.numChildren > 0 || !isFlaggable(stat, request);
+}
+
+/** Ephemeral heads cannot have children, and a child would keep a TTL head from expiring. */
+function isFlaggable(stat: Stat, request: WriteRequest): boolean {
+  return stat.ephemeralOwner === '0' && !request.ephemeral && request.ttlMs === undefined;
 }
 
 /** The key changed, appeared or vanished between our read and our write: read again and retry. */

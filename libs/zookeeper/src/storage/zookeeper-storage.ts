@@ -6,6 +6,7 @@ import { isConnectionProblem } from '../errors/zookeeper.error.js';
 import { NoNodeError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, decodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, StaleGenerationError } from './chunk-store.js';
+import { ChunkedHeads } from './chunked-heads.js';
 import { EphemeralKeys } from './ephemeral-keys.js';
 import { StorageEntry, WriteResult } from './storage-entry.js';
 import { lostRace, ValueWriter, WriteCondition, WriteRequest } from './value-writer.js';
@@ -26,6 +27,7 @@ import {
 const DEFAULT_MAX_NODE_BYTES = 1_000_000;
 const MAX_STALE_READS = 10;
 const ABSENT: WriteCondition = { kind: 'absent' };
+const ANY: WriteCondition = { kind: 'any' };
 
 /**
  * Keys mapped to znodes under a root, values through a serializer (JSON by default).
@@ -42,6 +44,7 @@ export class ZookeeperStorage {
   readonly root: string;
   private readonly serializer: Serializer;
   private readonly chunks: ChunkStore;
+  private readonly heads: ChunkedHeads;
   private readonly writer: ValueWriter;
   private readonly ephemerals: EphemeralKeys;
   private readonly logger: Logger;
@@ -56,8 +59,10 @@ export class ZookeeperStorage {
     const maxNodeBytes = options.maxNodeBytes ?? DEFAULT_MAX_NODE_BYTES;
     this.chunks = new ChunkStore(connection, joinPath(this.root, '__chunks'), maxNodeBytes);
     this.logger = new Logger(`ZookeeperStorage:${connection.name}`);
-    const nodePath = (key: string) => this.nodePath(key);
-    this.writer = new ValueWriter(connection, this.chunks, {
+    // Every key the writer and the heads get is canonical (checked by the public method).
+    const nodePath = (key: string) => this.headPath(key);
+    this.heads = new ChunkedHeads(connection, nodePath);
+    this.writer = new ValueWriter(connection, this.chunks, this.heads, {
       maxNodeBytes,
       chunking: options.chunking !== false,
       logger: this.logger,
@@ -108,10 +113,9 @@ export class ZookeeperStorage {
   /** Writes a value, creating the key and its parents when missing. */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<WriteResult> {
     const canonical = normalizeKey(key);
-    const { expectedVersion: version, ...request } = options;
-    const condition: WriteCondition =
-      version === undefined ? { kind: 'any' } : { kind: 'version', version };
-    return this.written(canonical, this.encode(canonical, value), { ...request, condition });
+    const { expectedVersion: version, ephemeral, ttlMs } = options;
+    const condition: WriteCondition = version === undefined ? ANY : { kind: 'version', version };
+    return this.written(canonical, this.encode(canonical, value), { condition, ephemeral, ttlMs });
   }
 
   /** Creates a key; NodeExistsError when it exists. */
@@ -133,7 +137,7 @@ export class ZookeeperStorage {
       for (const child of await this.list(canonical)) await this.delete(child, { recursive: true });
     }
     this.ephemerals.forget(canonical);
-    await this.connection.delete(this.nodePath(canonical), { version: options.expectedVersion });
+    await this.heads.deleteHead(canonical, options.expectedVersion);
     // A large value written meanwhile may already own a new generation: ask the head.
     await this.chunks.collect(canonical, () => this.writer.headGeneration(canonical));
   }
@@ -186,7 +190,7 @@ export class ZookeeperStorage {
   /** Child keys of `prefix` (the root when omitted), sorted. */
   async list(prefix?: string): Promise<string[]> {
     const base = prefix === undefined ? undefined : normalizeKey(prefix);
-    const path = base === undefined ? this.root : this.nodePath(base);
+    const path = base === undefined ? this.root : this.headPath(base);
     const names = await this.connection.getChildren(path).catch((error) => {
       if (error instanceof NoNodeError) return [] as string[];
       throw error;
@@ -227,7 +231,7 @@ export class ZookeeperStorage {
    */
   watch<T = unknown>(key: string): Observable<StorageEntry<T> | undefined> {
     const canonical = normalizeKey(key);
-    return watchNode(this.connection, this.nodePath(canonical)).pipe(
+    return watchNode(this.connection, this.headPath(canonical)).pipe(
       // A chunked value is read after its head: one at a time keeps the order.
       concatMap((snapshot) =>
         from(snapshot ? this.decodeSnapshot<T>(canonical, snapshot) : Promise.resolve(null)),
@@ -242,7 +246,7 @@ export class ZookeeperStorage {
     const base = prefix === undefined ? undefined : normalizeKey(prefix);
     return watchChildren(
       this.connection,
-      base === undefined ? this.root : this.nodePath(base),
+      base === undefined ? this.root : this.headPath(base),
     ).pipe(
       map((names) =>
         names
@@ -260,7 +264,7 @@ export class ZookeeperStorage {
    */
   watchTree<T = unknown>(prefix?: string): StorageTreeWatch<T> {
     const base = prefix === undefined ? undefined : normalizeKey(prefix);
-    const rootPath = base === undefined ? this.root : this.nodePath(base);
+    const rootPath = base === undefined ? this.root : this.headPath(base);
     const keyOf = (path: string): string | undefined => {
       if (path === this.root || !path.startsWith(`${this.root}/`)) return undefined;
       return path.slice(this.root.length + 1);
@@ -275,8 +279,10 @@ export class ZookeeperStorage {
   async gc(): Promise<{ keys: number; generationsRemoved: number }> {
     const keys = await this.chunks.keysWithChunks();
     let generationsRemoved = 0;
-    for (const key of keys)
-      generationsRemoved += await this.chunks.collect(key, () => this.writer.headGeneration(key));
+    for (const key of keys) {
+      const { removed } = await this.chunks.collect(key, () => this.writer.headGeneration(key));
+      generationsRemoved += removed;
+    }
     return { keys: keys.length, generationsRemoved };
   }
 
@@ -289,7 +295,12 @@ export class ZookeeperStorage {
 
   /** The key's path on this connection (below its namespace). */
   private nodePath(key: string): string {
-    return joinPath(this.root, ...keySegments(key));
+    return this.headPath(normalizeKey(key));
+  }
+
+  /** The path of a canonical key (no check: on the path of every write). */
+  private headPath(canonical: string): string {
+    return this.root === '/' ? `/${canonical}` : `${this.root}/${canonical}`;
   }
 
   onModuleDestroy(): void {
@@ -297,17 +308,20 @@ export class ZookeeperStorage {
   }
 
   /** An ephemeral key is remembered for re-creation only once this process wrote it. */
-  private async written(key: string, bytes: Buffer, request: WriteRequest): Promise<WriteResult> {
-    const result = await this.writer.write(key, bytes, request);
-    if (request.ephemeral) this.ephemerals.remember(key, bytes);
-    return result;
+  private written(key: string, bytes: Buffer, request: WriteRequest): Promise<WriteResult> {
+    const result = this.writer.write(key, bytes, request);
+    if (!request.ephemeral) return result;
+    return result.then((written) => {
+      this.ephemerals.remember(key, bytes);
+      return written;
+    });
   }
 
   private async readEntry<T>(
     key: string,
   ): Promise<{ entry: StorageEntry<T>; head: Buffer } | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const head = await this.writer.readHead(this.nodePath(key));
+      const head = await this.writer.readHead(this.headPath(key));
       if (!head) return undefined;
       try {
         const value = await this.decode<T>(key, head.data);
