@@ -17,9 +17,11 @@ const CLOSE_WAIT_MS = 2000;
  * end. The first `front` consumers of the line (default 2) are active: they watch the item list
  * and take items. Every other one holds a one-shot watch on the `front` nodes just ahead of it
  * only, and becomes active when one of them leaves and its place is within the front. An active
- * consumer with no free slot left leaves the line; one that took an item and still has a free
- * slot goes to the end when others wait, so items go round the idle consumers; a consumer that
- * frees a slot joins again at the end.
+ * consumer with no free slot left leaves the line when others wait behind the front (so one of
+ * them moves in), and stays otherwise: a lone consumer, or a front with nobody behind it, costs no
+ * write per item; one that took an item and still has a free slot goes to the end when others
+ * wait, so items go round the idle consumers; a consumer that left joins again at the end once it
+ * has a free slot and no backlog it knows of (see QueueConsumer).
  *
  * Why a front of two and not one head: a consumer that dies without stopping (SIGKILL, a frozen
  * process, a partition) keeps its node until its session times out. A dead head alone would hold
@@ -49,6 +51,8 @@ export class ConsumerLine {
   private node?: JoinedNode;
   private wanted = false;
   private passing = false;
+  /** With `passing`: leave the line rather than go to its end (no free slot). */
+  private leaving = false;
   private active = false;
   private generation = 0;
   private closed = false;
@@ -91,6 +95,7 @@ export class ConsumerLine {
 
   /** Gets in line (at the end) unless already in it. */
   join(): void {
+    this.leaving = false;
     if (this.closed || this.wanted) return;
     this.wanted = true;
     this.kick();
@@ -111,6 +116,18 @@ export class ConsumerLine {
   passTurn(): void {
     if (!this.active || !this.wanted) return;
     this.passing = true;
+    this.kick();
+  }
+
+  /**
+   * An active consumer with no free slot: leaves the line when someone waits behind the front, so
+   * that a waiter moves in and takes new items; else stays (one read, no write). Cancelled by a
+   * `join()` before it is carried out (a slot freed meanwhile).
+   */
+  makeRoom(): void {
+    if (!this.active || !this.wanted) return;
+    this.passing = true;
+    this.leaving = true;
     this.kick();
   }
 
@@ -147,6 +164,7 @@ export class ConsumerLine {
       this.node = undefined;
       this.generation++;
       this.passing = false;
+      this.leaving = false;
       if (node) await this.queue.leave(node);
       return;
     }
@@ -157,9 +175,13 @@ export class ConsumerLine {
         const node = this.node;
         this.node = undefined;
         this.generation++;
+        if (this.leaving) this.wanted = false;
+        this.leaving = false;
         this.setActive(false);
         await this.queue.leave(node);
+        if (!this.wanted) return;
       }
+      this.leaving = false;
     }
     if (!this.node) {
       // After an expiry, CONNECTED (the new session) kicks again.

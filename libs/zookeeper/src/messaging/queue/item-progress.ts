@@ -1,5 +1,5 @@
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { NodeExistsError } from '../../errors/zookeeper-errors.js';
+import { whenNoNode } from '../../internal/no-node.js';
 
 /** How far a batch item got: messages before `next` are done; `attempts` failed runs of `next`. */
 export interface Progress {
@@ -7,46 +7,57 @@ export interface Progress {
   attempts: number;
 }
 
+export const FRESH: Progress = { next: 0, attempts: 0 };
+
 /**
  * The progress znode of one item (`<queue>/progress/<item>`), written by compare-and-set. The
  * version doubles as a fence: a consumer whose lock vanished (its session expired) and whose item
- * was taken over fails its next write and stops, instead of racing the new owner.
+ * was taken over fails its next write and stops, instead of racing the new owner. With
+ * transactions the node is created (or its version bumped) in the same transaction as the lock,
+ * so its version is the holder's ownership token; without them it exists only once a write needed
+ * it (a failure, a stop, a long item).
  */
 export class ItemProgress {
-  private version = -1;
-
   constructor(
     private readonly connection: ZookeeperConnection,
     readonly path: string,
+    /** Where the holder starts: the stored progress when the item was taken. */
+    readonly start: Progress,
+    /** The node's version as this holder last wrote or read it; undefined while it has none. */
+    public version?: number,
   ) {}
 
-  async load(): Promise<Progress> {
-    try {
-      await this.connection.create(this.path, encode({ next: 0, attempts: 0 }));
-      this.version = 0;
-      return { next: 0, attempts: 0 };
-    } catch (error) {
-      if (!(error instanceof NodeExistsError)) throw error;
-    }
-    const { data, stat } = await this.connection.get(this.path);
-    this.version = stat.version;
-    return decode(data);
+  /** The stored progress of `path`, or a fresh start when the item has none. */
+  static async read(connection: ZookeeperConnection, path: string): Promise<ItemProgress> {
+    const node = await connection.get(path).catch(whenNoNode(undefined));
+    return node
+      ? new ItemProgress(connection, path, decodeProgress(node.data), node.stat.version)
+      : new ItemProgress(connection, path, FRESH);
   }
 
-  /** Throws BadVersionError / NoNodeError when another consumer owns the item now. */
+  /**
+   * Throws BadVersionError / NoNodeError (or NodeExistsError for a first write) when another
+   * consumer owns the item now.
+   */
   async save(progress: Progress): Promise<void> {
-    const stat = await this.connection.set(this.path, encode(progress), {
+    if (this.version === undefined) {
+      await this.connection.create(this.path, encodeProgress(progress));
+      this.version = 0;
+      return;
+    }
+    const stat = await this.connection.set(this.path, encodeProgress(progress), {
       version: this.version,
     });
     this.version = stat.version;
   }
 }
 
-function encode(progress: Progress): Buffer {
+export function encodeProgress(progress: Progress): Buffer {
   return Buffer.from(JSON.stringify(progress), 'utf8');
 }
 
-function decode(data: Buffer): Progress {
+export function decodeProgress(data: Buffer): Progress {
+  if (data.length === 0) return FRESH;
   const parsed = JSON.parse(data.toString('utf8')) as Partial<Progress>;
   return { next: Number(parsed.next ?? 0), attempts: Number(parsed.attempts ?? 0) };
 }

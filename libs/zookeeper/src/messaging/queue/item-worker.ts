@@ -1,12 +1,9 @@
 import { joinPath } from '../../connection/paths.js';
-import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { ignoreNoNode } from '../../internal/no-node.js';
 import { sleep } from '../../internal/sleep.js';
-import { BatchEntry } from '../shared/entry-names.js';
 import { decodeBatch } from '../shared/message-batch.js';
 import { DeliveryReleasedError } from '../shared/messaging-errors.js';
 import { writeDeadLetter } from './dead-letters.js';
-import { ItemProgress } from './item-progress.js';
+import { Claim, ItemClaims } from './item-claims.js';
 import { ConsumeOptions, ConsumerContext, MessageHandler } from './queue-types.js';
 
 /** An item a consumer holds the lock of. */
@@ -18,49 +15,39 @@ export interface HeldItem {
 }
 
 /**
- * Runs the messages of one locked item in order: resumes from its stored progress, retries a
- * failing message (its attempt count stored first, so crashes count too) and dead-letters it after
- * `maxAttempts`, writes progress every `progressIntervalMs`, then deletes the item (before its
- * progress, so a crash never leaves a finished item without it) and releases the lock.
+ * Runs the messages of one claimed item in order: resumes from its stored progress, retries a
+ * failing message (its attempt count stored first, so crashes after a failure count too) and
+ * dead-letters it after `maxAttempts`, writes progress every `progressIntervalMs` while an item's
+ * messages succeed (never for a one-message item, never before the handler), then acknowledges
+ * the item (see ItemClaims: one fenced transaction with `multi`).
  */
 export class ItemWorker<T> {
   constructor(
     private readonly context: ConsumerContext,
+    private readonly claims: ItemClaims,
     private readonly options: ConsumeOptions,
     private readonly handler: MessageHandler<T>,
     private readonly isStopping: () => boolean,
-    /** The item is gone from the queue: never take it again from a stale listing. */
+    /** The item is gone from the queue (or another's now): never take it again from the listing. */
     private readonly markFinished: (item: string) => void,
   ) {}
 
-  async work(entry: BatchEntry, held: HeldItem): Promise<void> {
+  async work(claim: Claim, held: HeldItem): Promise<void> {
     const { connection, paths, serializer } = this.context;
-    const itemPath = joinPath(paths.items, entry.name);
-    const lockPath = joinPath(paths.locks, entry.name);
-    const progressPath = joinPath(paths.progress, entry.name);
-    let data: Buffer;
-    try {
-      data = (await connection.get(itemPath)).data;
-    } catch (error) {
-      if (!(error instanceof NoNodeError)) throw error;
-      // Finished by another consumer between our listing and our lock.
-      await connection.delete(progressPath).catch(ignoreNoNode);
-      this.markFinished(entry.name);
-      return this.releaseLock(lockPath);
-    }
-    const payloads = decodeBatch(data, itemPath);
-    const progress = new ItemProgress(connection, progressPath);
-    const start = await progress.load();
+    const { entry, progress } = claim;
+    const payloads = decodeBatch(claim.data, joinPath(paths.items, entry.name));
+    const start = progress.start;
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? 5);
     const interval = this.options.progressIntervalMs ?? 100;
     let savedAt = Date.now();
     let saved = start.next;
+    const abandon = (error?: unknown) =>
+      this.context.emit({ type: 'item-abandoned', item: entry.name, error });
 
     for (let index = start.next; index < payloads.length; index++) {
-      if (held.lost || this.isStopping()) {
-        if (!held.lost && saved < index) await progress.save({ next: index, attempts: 0 });
-        if (held.lost) this.context.emit({ type: 'item-abandoned', item: entry.name });
-        return held.lost ? undefined : this.releaseLock(lockPath);
+      if (held.lost) return abandon();
+      if (this.isStopping()) {
+        return this.claims.release(claim, saved < index ? { next: index, attempts: 0 } : undefined);
       }
       let attempts = index === start.next ? start.attempts : 0;
       for (;;) {
@@ -71,8 +58,8 @@ export class ItemWorker<T> {
         } catch (error) {
           if (error instanceof DeliveryReleasedError) {
             // Given back unsettled (an Observable consumer was unsubscribed): not an attempt.
-            await progress.save({ next: index, attempts });
-            return this.releaseLock(lockPath);
+            const moved = saved < index || attempts !== (index === start.next ? start.attempts : 0);
+            return this.claims.release(claim, moved ? { next: index, attempts } : undefined);
           }
           attempts++;
           if (attempts >= maxAttempts) {
@@ -96,10 +83,10 @@ export class ItemWorker<T> {
             error,
           });
           // Retrying an item whose lock went with the session would run it beside its next owner.
-          if (held.lost) return this.context.emit({ type: 'item-abandoned', item: entry.name });
+          if (held.lost) return abandon();
           // Stored before the next run, so a crash-looping message still reaches maxAttempts.
           await progress.save({ next: index, attempts });
-          if (this.isStopping()) return this.releaseLock(lockPath);
+          if (this.isStopping()) return this.claims.release(claim);
           await sleep(this.options.retryDelayMs ?? 100);
         }
       }
@@ -111,20 +98,12 @@ export class ItemWorker<T> {
         savedAt = Date.now();
       }
     }
-    // The item goes first: a crash after it leaves only an orphan progress node, never a
-    // finished item without its progress (which would run it all again).
-    await connection.delete(itemPath).catch(ignoreNoNode);
+    // Without server-side fencing, a lock known lost is not acknowledged; with it, the
+    // transaction is the judge (it fails once the lock is gone or has a new owner).
+    if (held.lost && !this.claims.fenced) return abandon();
+    const outcome = await this.claims.finish(claim);
     this.markFinished(entry.name);
-    await connection.delete(progressPath).catch(ignoreNoNode);
-    await this.releaseLock(lockPath);
-  }
-
-  /** Deletes the lock only while it is ours: after an expiry it may be another consumer's. */
-  async releaseLock(lockPath: string): Promise<void> {
-    const stat = await this.context.connection.exists(lockPath);
-    if (stat && stat.ephemeralOwner === this.context.connection.session.id) {
-      await this.context.connection.delete(lockPath, { version: stat.version }).catch(ignoreNoNode);
-    }
+    if (!outcome.done) abandon(outcome.error);
   }
 }
 

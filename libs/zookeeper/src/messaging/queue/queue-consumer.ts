@@ -1,23 +1,27 @@
 import { filter, Subscription } from 'rxjs';
 import { ConnectionState } from '../../connection/connection-state.enum.js';
-import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath } from '../../connection/paths.js';
-import { NodeExistsError } from '../../errors/zookeeper-errors.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
-import { watchChildren } from '../../watch/children-watch.js';
-import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
+import { BatchEntry } from '../shared/entry-names.js';
 import { ConsumerLine } from './consumer-line.js';
+import { ItemClaims, itemClaims } from './item-claims.js';
+import { ItemListing } from './item-listing.js';
 import { HeldItem, ItemWorker } from './item-worker.js';
 import { ConsumeOptions, ConsumerContext, ConsumerStats, MessageHandler } from './queue-types.js';
 
 /**
  * One competing consumer. While it has a free slot it stands in the queue's line of idle
- * consumers (see ConsumerLine); only while active (in the front of the line) does it follow the
- * item list through a children watch, taking free items in sequence order, as many as it has free
- * slots, by creating `<locks>/<item>` as an ephemeral node. Once full it leaves the line, handing
- * the watch to the next waiter, and joins again at the end when a slot frees. An item found locked
- * gets an exists watch on its lock, so it looks again only when that lock goes (a crashed holder's
- * session ends), not on every change of the queue; a newly active consumer lists the items anew.
+ * consumers (see ConsumerLine); while active (in the front of the line) it keeps a sorted copy of
+ * the item list (ItemListing) with a children watch, and takes free items from it in sequence
+ * order, as many as it has free slots (see ItemClaims for what a take writes). The copy is read
+ * once and consumed item after item; a watch firing only marks it stale, and it is read again when
+ * it runs dry, so a backlog costs one listing, not one per item. Once full, the consumer leaves the
+ * line only when others wait behind the front (see ConsumerLine.makeRoom). After finishing an item
+ * it keeps taking from the backlog it knows (reading the list again, without a watch, when it
+ * runs dry), and joins the line again when there is nothing left for it: a dead consumer in the
+ * front of the line never stalls the consumers that are working. An item found locked gets an
+ * exists watch on its lock, so it is looked at again only when that lock goes (a crashed holder's
+ * session ends), not on every change of the queue.
  */
 export class QueueConsumer<T> {
   /** Counters of this consumer's work (see ConsumerStats). */
@@ -25,11 +29,11 @@ export class QueueConsumer<T> {
   private readonly concurrency: number;
   private readonly held = new Map<string, HeldItem>();
   private readonly lockedByOthers = new Set<string>();
-  private readonly finished = new Set<string>();
   private readonly links: Subscription[] = [];
+  private readonly listing: ItemListing;
   private line?: ConsumerLine;
-  private itemsLink?: Subscription;
-  private names: readonly string[] = [];
+  private claims?: ItemClaims;
+  private worker?: ItemWorker<T>;
   private readonly filler = new SerialRunner(
     () => this.takeFreeItems(),
     (error) => {
@@ -37,29 +41,36 @@ export class QueueConsumer<T> {
       setTimeout(() => this.fill(), 500);
     },
   );
-  private checkBacklog = false;
+  /** An item finished: go on with the backlog known, then join the line again. */
+  private draining = false;
   private stopping = false;
-
-  private readonly worker: ItemWorker<T>;
 
   constructor(
     private readonly context: ConsumerContext,
     private readonly options: ConsumeOptions,
-    handler: MessageHandler<T>,
+    private readonly handler: MessageHandler<T>,
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
-    this.worker = new ItemWorker(
-      context,
-      options,
-      handler,
-      () => this.stopping,
-      (item) => this.finished.add(item),
-    );
+    this.listing = new ItemListing(context.connection, context.paths.items, () => {
+      // New items (or items finished by others) while full: let a waiter have them.
+      if (this.held.size >= this.concurrency) this.line?.makeRoom();
+      this.fill();
+    });
   }
 
   async start(): Promise<void> {
     await this.context.ready();
     const { connection, paths } = this.context;
+    // The connection is open now: its driver says whether there are transactions.
+    this.claims = itemClaims(connection, paths);
+    this.worker = new ItemWorker(
+      this.context,
+      this.claims,
+      this.options,
+      this.handler,
+      () => this.stopping,
+      (item) => this.listing.markGone(item),
+    );
     this.line = new ConsumerLine(
       connection,
       paths.waiters,
@@ -68,13 +79,21 @@ export class QueueConsumer<T> {
       this.options.lineFront ?? 2,
     );
     this.line.start();
+    const state = (wanted: ConnectionState) => connection.state$.pipe(filter((s) => s === wanted));
     this.links.push(
       // Locks are ephemeral: after an expiry none of ours is held any more.
-      connection.state$.pipe(filter((s) => s === ConnectionState.EXPIRED)).subscribe(() => {
+      state(ConnectionState.EXPIRED).subscribe(() => {
         for (const held of this.held.values()) held.lost = true;
+        this.listing.invalidate();
       }),
-      connection.state$.pipe(filter((s) => s === ConnectionState.CONNECTED)).subscribe(() => {
+      state(ConnectionState.CONNECTED).subscribe(() => {
+        // A new session: the exists watches on other consumers' locks went with the old one.
         this.lockedByOthers.clear();
+        this.listing.invalidate();
+        this.fill();
+      }),
+      state(ConnectionState.RECONNECTED).subscribe(() => {
+        this.listing.invalidate();
         this.fill();
       }),
     );
@@ -85,7 +104,7 @@ export class QueueConsumer<T> {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const link of this.links) link.unsubscribe();
-    this.onTurn(false);
+    this.listing.invalidate();
     await this.line?.close();
     while (this.held.size > 0) {
       await Promise.allSettled([...this.held.values()].map((held) => held.done));
@@ -98,22 +117,12 @@ export class QueueConsumer<T> {
     return [...this.held.keys()];
   }
 
-  /** Active: follow the item list. Not (any more): leave it to the next waiters. */
+  /** Active: follow the item list (the next read arms a watch). Not (any more): no watch. */
   private onTurn(isActive: boolean): void {
-    this.itemsLink?.unsubscribe();
-    this.itemsLink = undefined;
-    this.names = [];
+    this.listing.invalidate();
     if (!isActive || this.stopping) return;
     this.stats.turns++;
-    this.itemsLink = watchChildren(this.context.connection, this.context.paths.items).subscribe({
-      next: (names) => {
-        this.stats.listings++;
-        this.names = names;
-        for (const name of this.finished) if (!names.includes(name)) this.finished.delete(name);
-        this.fill();
-      },
-      error: (error: unknown) => this.context.emit({ type: 'consumer-error', error }),
-    });
+    this.fill();
   }
 
   private fill(): void {
@@ -121,71 +130,76 @@ export class QueueConsumer<T> {
   }
 
   private async takeFreeItems(): Promise<void> {
-    if (this.stopping) return;
-    if (this.checkBacklog) await this.takeBacklog();
-    await this.takeFrom(this.names, () => this.line?.isActive === true);
-  }
-
-  /**
-   * After an item, one look at the list before joining the line again. A dead consumer's node stays
-   * in the line until its session expires, and while dead ones fill the front nobody watches the
-   * items; with this, consumers that are working keep taking the backlog. One read per finished
-   * item, not per idle consumer.
-   */
-  private async takeBacklog(): Promise<void> {
-    this.checkBacklog = false;
-    try {
-      this.stats.backlogChecks++;
-      const names = await this.context.connection.getChildren(this.context.paths.items);
-      await this.takeFrom(names, () => true);
-    } finally {
-      if (!this.stopping && this.held.size < this.concurrency) this.line?.join();
-    }
-  }
-
-  private async takeFrom(names: readonly string[], allowed: () => boolean): Promise<void> {
-    for (const entry of parseBatchEntries(names)) {
-      if (this.stopping || !allowed() || this.held.size >= this.concurrency) return;
-      const { name } = entry;
-      if (this.held.has(name) || this.finished.has(name) || this.lockedByOthers.has(name)) {
+    // Set by a read that found nothing to take: one read per pass then, not a loop of them.
+    let readInVain = false;
+    while (!this.stopping && this.held.size < this.concurrency) {
+      const active = this.line?.isActive === true;
+      if (!active && !this.draining) return;
+      const entry = this.listing.next(
+        (name) => this.held.has(name) || this.lockedByOthers.has(name),
+      );
+      if (entry) {
+        if (await this.tryTake(entry)) readInVain = false;
         continue;
       }
-      await this.tryTake(entry);
+      if (!this.listing.stale || readInVain) break;
+      if (active) this.stats.listings++;
+      else this.stats.backlogChecks++;
+      await this.listing.read(active);
+      readInVain = true;
+    }
+    // Nothing left that this consumer knows of: back in line (a no-op if it never left).
+    if (this.draining && !this.stopping && this.held.size < this.concurrency) {
+      this.draining = false;
+      this.line?.join();
     }
   }
 
-  private async tryTake(entry: BatchEntry): Promise<void> {
-    const { connection, paths } = this.context;
-    const lockPath = joinPath(paths.locks, entry.name);
-    try {
-      await connection.create(lockPath, '', { mode: CreateMode.EPHEMERAL });
-    } catch (error) {
-      if (!(error instanceof NodeExistsError)) throw error;
-      this.lockedByOthers.add(entry.name);
-      const release = () => {
-        this.lockedByOthers.delete(entry.name);
-        this.fill();
-      };
-      if (!(await connection.exists(lockPath, { watch: release }))) release();
-      return;
+  private async tryTake(entry: BatchEntry): Promise<boolean> {
+    const claims = this.claims!;
+    const outcome = await claims.take(entry);
+    if (outcome === 'gone') {
+      this.listing.markGone(entry.name);
+      return false;
+    }
+    if (outcome === 'locked') {
+      await this.watchLock(entry.name);
+      return false;
     }
     const held: HeldItem = { lost: false };
     this.held.set(entry.name, held);
-    // Full: the next waiter watches the items while this consumer works. Else to the end of the
-    // line, behind the consumers that are waiting.
-    if (this.held.size >= this.concurrency) this.line?.leave();
+    // Full: a waiter takes the next items if one waits. Else to the end of the line, behind
+    // the consumers that are waiting.
+    if (this.held.size >= this.concurrency) this.line?.makeRoom();
     else this.line?.passTurn();
-    held.done = this.worker
-      .work(entry, held)
+    held.done = this.worker!.work(outcome, held)
       .catch((error: unknown) => {
         this.context.emit({ type: 'item-abandoned', item: entry.name, error });
-        return this.worker.releaseLock(lockPath).catch(() => undefined);
+        return claims.release(outcome).catch(() => undefined);
       })
       .finally(() => {
         this.held.delete(entry.name);
-        // The line is joined again after the backlog check (takeBacklog).
-        this.checkBacklog = !this.stopping;
+        this.draining = !this.stopping;
         this.fill();
       });
+    return true;
+  }
+
+  /** Another consumer holds the item: look again only once its lock goes. */
+  private async watchLock(item: string): Promise<void> {
+    const { connection, paths } = this.context;
+    this.lockedByOthers.add(item);
+    const release = () => {
+      // Finished, most likely: one read rather than a take that fails.
+      void connection
+        .exists(joinPath(paths.items, item))
+        .then((stat) => stat || this.listing.markGone(item))
+        .catch(() => undefined)
+        .finally(() => {
+          this.lockedByOthers.delete(item);
+          this.fill();
+        });
+    };
+    if (!(await connection.exists(joinPath(paths.locks, item), { watch: release }))) release();
   }
 }

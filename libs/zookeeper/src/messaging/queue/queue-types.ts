@@ -15,8 +15,9 @@ export interface ConsumeOptions {
   /** Pause before running a failed message again. Default 100 ms. */
   retryDelayMs?: number;
   /**
-   * How often an item's progress is written while its messages succeed. A crash redelivers the
-   * messages handled since the last write. Default 100 ms.
+   * How often an item's progress is written while its messages succeed (items of several messages
+   * only; never before the first). A crash redelivers the messages handled since the last write.
+   * Default 100 ms.
    */
   progressIntervalMs?: number;
 }
@@ -49,11 +50,14 @@ export interface QueuePaths {
 
 /** What a consumer did, for tests and metrics. */
 export interface ConsumerStats {
-  /** Item lists read and acted on (one per children-watch delivery while active in the line). */
+  /**
+   * Item lists read while active in the line (each arms a children watch): when its copy of the
+   * list ran dry after a change, or on becoming active. Not one per item.
+   */
   listings: number;
   /** Times this consumer became active (moved into the front of the line of idle consumers). */
   turns: number;
-  /** Item lists read after finishing an item, before joining the line again. */
+  /** Item lists read (without a watch) while working through a backlog outside the line. */
   backlogChecks: number;
 }
 

@@ -18,31 +18,55 @@ export type WorkQueueOptions = BatchAppenderOptions;
  *
  * Layout under the queue path: `items/` batch znodes (persistent sequential, protected names
  * ending in `m<count>-<sequence>`), `locks/<item>` the ephemeral lock of the consumer holding an
- * item, `progress/<item>` how far the item got (next message, failed attempts of it), `dead/`
- * messages that failed `maxAttempts` times, `waiters/` the line of idle consumers.
+ * item, `progress/<item>` how far the item got (next message, failed attempts of it) and, with
+ * transactions, the holder's ownership token, `dead/` messages that failed `maxAttempts` times,
+ * `waiters/` the line of idle consumers.
+ *
+ * Server writes per message, unbatched (one message per publish, one consumer): with the driver's
+ * `multi` (wire), three transactions: publish (one create), take (one transaction: check the item,
+ * create the lock, create the progress node or bump its version) and acknowledge (one
+ * transaction: delete progress at the taken version, item and lock). Without `multi` (native),
+ * four: publish, create the lock, delete the item, delete the lock (the progress node only when a
+ * write needs it). Progress is written only after a failure, when stopping, and every
+ * `progressIntervalMs` within items of several messages; batched publishes share all of these.
  *
  * Guarantees:
  * - Delivery: at-least-once. An item is deleted only after each of its messages was handled or
  *   dead-lettered; a consumer that crashes loses its lock with its session, and the next consumer
  *   resumes the item from its last progress write: only messages handled since then (at most
  *   `progressIntervalMs` worth, and the one running) are handled again.
+ * - Fencing (with `multi`): a consumer whose session expired while it held an item cannot
+ *   acknowledge it: the server deleted its lock, and a new owner bumped the progress version, so
+ *   its transaction applies nothing and the item stays for its owner (who runs it again). Without
+ *   `multi`, a consumer that has heard of its expiry does not acknowledge; one that has not yet
+ *   (cut off, paused) may delete an item another consumer is running: its messages were all
+ *   handled, so nothing is lost, but they may run twice.
  * - Order: FIFO for a single consumer with concurrency 1 (items by sequence, messages by index);
  *   with more consumers, items are taken in order but handled in parallel.
- * - Retries: a failing message runs again (its attempt count is stored first, so crashes count
- *   too); after `maxAttempts` it is written to `dead/` and the item goes on.
+ * - Retries: a failing message runs again (its attempt count is stored first, so crashes after a
+ *   failure count too); after `maxAttempts` it is written to `dead/` and the item goes on.
  * - Backpressure: a consumer holds at most `concurrency` items.
+ * - Cost per item independent of the backlog: a consumer reads the item list once and takes item
+ *   after item from its sorted copy, reading again when the copy runs dry (see QueueConsumer).
+ * - No lone publish held back: an awaited `publish` with nothing else pending is written at once;
+ *   `lingerMs` applies under load only (see BatcherOptions).
  * - No herd, no polling: consumers with a free slot wait in a line (`waiters/`, see ConsumerLine);
  *   only its front (`lineFront`, default 2) watches the items, so a new item wakes two consumers,
- *   not every idle one, and items go round the line.
+ *   not every idle one, and items go round the line. A consumer leaves the line when full only if
+ *   others wait behind the front, so a lone consumer, or one working through a backlog, does not
+ *   leave and rejoin it per item.
  *
  * Failure modes:
  * - A rejected `publish` may or may not have appended its batches; a resolved one is durable.
  * - A consumer cut off for longer than its session timeout loses its locks: another consumer may
- *   run the same messages meanwhile (it stops at its next progress write, fenced by version).
+ *   run the same messages meanwhile (it stops at its next progress write, fenced by version, and
+ *   its acknowledgement fails, see Fencing).
  * - A handler that never settles holds its item forever (add your own timeout).
  * - When every consumer in the front of the line has died without stopping, new items wait until
  *   one of their sessions expires (with the default front of 2, one dead consumer never does this;
- *   items already taken, and the backlog of busy consumers, go on).
+ *   items already taken, and the backlog of busy consumers, go on). A full consumer that stayed in
+ *   the front (nobody waited when it took its item) gives way to a consumer that joined later only
+ *   when the items change or it takes its next item.
  */
 export class WorkQueue<T = unknown> {
   readonly paths: QueuePaths;

@@ -10,7 +10,13 @@ import type { Serializer } from '../../codec/serializers.js';
 import { MessageTooLargeError, MessagingClosedError } from './messaging-errors.js';
 
 export interface BatcherOptions {
-  /** How long the first message of a batch waits for company. Default 5 ms; 0 writes at once. */
+  /**
+   * Under load, how long the first message of a batch waits for company. A lone publish is never
+   * held back: while the last batch was a single message with nothing queued behind it, a publish
+   * is written at once (publishes of the same event-loop turn share its batch). Once batches carry
+   * company (a burst, or publishes arriving while a batch is being written), the next batch may
+   * wait up to `lingerMs` for more. Default 5 ms; 0 never waits.
+   */
   lingerMs?: number;
   /** Upper bound of one batch znode's data. Default 900,000 bytes. */
   maxBatchBytes?: number;
@@ -48,6 +54,11 @@ interface Pending {
  * batches then get sequence numbers in publish order (pipelined creates could be reordered by
  * a retry after connection loss), and messages published while a write is in flight form the
  * next batch, so throughput grows with load instead of with the number of znode writes.
+ *
+ * When to write (Nagle's rule with a linger under load): an idle batcher writes on the next turn
+ * of the event loop, so an awaited lone publish costs no waiting; while a batch is in flight the
+ * next one gathers; after batches that had company (`loaded`), an idle batcher lingers up to
+ * `lingerMs` for more, because more is likely to come.
  */
 export class Batcher {
   private readonly lingerMs: number;
@@ -55,6 +66,9 @@ export class Batcher {
   private readonly queue: Pending[] = [];
   private queuedBytes = 0;
   private timer?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
+  /** The last batch written had company: more than one message, or more queued behind it. */
+  private loaded = false;
   private writing?: Promise<void>;
   private closed = false;
 
@@ -135,16 +149,20 @@ export class Batcher {
 
   private schedule(): void {
     if (this.writing) return;
-    if (this.lingerMs === 0 || this.queuedBytes + BATCH_HEADER_BYTES >= this.maxBatchBytes) {
-      this.startWriting();
+    if (this.queuedBytes + BATCH_HEADER_BYTES >= this.maxBatchBytes) return this.startWriting();
+    if (this.timer || this.immediate) return;
+    if (this.loaded && this.lingerMs > 0) {
+      this.timer = setTimeout(() => this.startWriting(), this.lingerMs);
     } else {
-      this.timer ??= setTimeout(() => this.startWriting(), this.lingerMs);
+      this.immediate = setImmediate(() => this.startWriting());
     }
   }
 
   private startWriting(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     if (this.writing) return;
     this.writing = this.drain().finally(() => {
       this.writing = undefined;
@@ -159,6 +177,7 @@ export class Batcher {
       let name: string;
       try {
         name = await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
+        this.loaded = batch.length > 1 || this.queue.length > 0;
       } catch (error) {
         for (const { ticket } of batch) settle(ticket, error);
         continue;

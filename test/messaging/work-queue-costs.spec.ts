@@ -1,0 +1,158 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  CreateMode,
+  TransactionFailedError,
+  WorkQueue,
+  WorkQueueEvent,
+  ZookeeperConnection,
+} from 'nestjs-zookeeper';
+import { expireSession } from 'nestjs-zookeeper/testing';
+import { DedicatedServer } from '../support/dedicated-server.js';
+import { until } from '../support/until.js';
+import { range, type Message } from './support.js';
+
+// A server of its own: the zxid advance between two marker writes counts every write
+// transaction in between, which is exact only when nobody else writes.
+const dedicated = new DedicatedServer();
+
+/**
+ * The zxid of a fresh write: a marker node created (and left) under `/markers`, which must exist
+ * (a create that fails takes a zxid too).
+ */
+async function zxidNow(zk: ZookeeperConnection): Promise<number> {
+  const path = await zk.create('/markers/m-', '', { mode: CreateMode.PERSISTENT_SEQUENTIAL });
+  return Number((await zk.exists(path))!.czxid);
+}
+
+/** A promise and its resolver: a gate a handler waits at. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+describe('WorkQueue costs and fencing (own server)', () => {
+  it('unbatched at-least-once: at most three server transactions per message with multi', async () => {
+    const N = 40;
+    const path = '/queues/writes';
+    const zk = await dedicated.connect();
+    const consumerZk = await dedicated.connect();
+    const queue = new WorkQueue<Message>(zk, path);
+    const consumerQueue = new WorkQueue<Message>(consumerZk, path);
+    const handled: number[] = [];
+    await consumerQueue.consume((message) => void handled.push(message.n));
+    // Set up (folders, the consumer in line, its first listing) before the first marker.
+    await until(async () => (await zk.getChildren(`${path}/waiters`)).length === 1, {
+      message: 'the consumer in line',
+    });
+    await queue.publish({ n: -1 });
+    await until(() => handled.length === 1, { message: 'the warm-up message' });
+    await until(async () => (await queue.pendingItems()) === 0, { message: 'an empty queue' });
+
+    await zk.mkdirp('/markers');
+    const first = await zxidNow(zk);
+    for (const message of range(0, N)) await queue.publish(message);
+    await until(() => handled.length === N + 1, { message: `${N} messages` });
+    await until(async () => (await queue.pendingItems()) === 0, { message: 'an empty queue' });
+    await until(async () => (await zk.getChildren(`${path}/locks`)).length === 0, {
+      message: 'no lock',
+    });
+    const last = await zxidNow(zk);
+
+    const perMessage = (last - first - 1) / N;
+    const driver = zk.capabilities.multi ? 'with multi' : 'without multi';
+    console.log(
+      `work queue, ${N} unbatched messages (each publish awaited, one consumer, ${driver}): ` +
+        `${last - first - 1} write transactions, ${perMessage.toFixed(2)} per message`,
+    );
+    expect(handled).toEqual([-1, ...range(0, N).map((m) => m.n)]);
+    expect(await zk.getChildren(`${path}/progress`)).toEqual([]);
+    expect(perMessage).toBeLessThanOrEqual(zk.capabilities.multi ? 3 : 4);
+    await Promise.all([queue.close(), consumerQueue.close()]);
+  }, 120_000);
+
+  it('a consumer whose session expired mid-item cannot acknowledge it; its next owner runs it again', async () => {
+    const path = '/queues/fenced';
+    const observer = await dedicated.connect();
+    const [victimZk, otherZk] = await Promise.all([dedicated.connect(), dedicated.connect()]);
+    const victimQueue = new WorkQueue<Message>(victimZk, path);
+    const otherQueue = new WorkQueue<Message>(otherZk, path);
+    const victimEvents: WorkQueueEvent[] = [];
+    victimQueue.events$.subscribe((event) => victimEvents.push(event));
+    const runs: string[] = [];
+    const victimInside = gate();
+    const victimGo = gate();
+    const otherInside = gate();
+    const otherGo = gate();
+
+    await victimQueue.consume(async (message) => {
+      runs.push(`victim ${message.n}`);
+      victimInside.open();
+      await victimGo.opened;
+    });
+    await victimQueue.publish({ n: 7 });
+    await victimInside.opened;
+    const [item] = await observer.getChildren(`${path}/items`);
+
+    // The victim's lock goes with its session; another consumer takes the item over.
+    await expireSession(victimZk);
+    await otherQueue.consume(async (message) => {
+      runs.push(`other ${message.n}`);
+      otherInside.open();
+      await otherGo.opened;
+    });
+    await otherInside.opened;
+
+    // The victim's handler returns while the other consumer runs the message: no ack.
+    victimGo.open();
+    type Abandoned = Extract<WorkQueueEvent, { type: 'item-abandoned' }>;
+    const isAbandoned = (event: WorkQueueEvent): event is Abandoned =>
+      event.type === 'item-abandoned' && event.item === item;
+    await until(() => victimEvents.some(isAbandoned), {
+      message: "the victim's item-abandoned event",
+    });
+    const abandoned = victimEvents.find(isAbandoned)!;
+    if (victimZk.capabilities.multi) {
+      // The acknowledgement was sent and refused by the server: the progress version moved on.
+      expect(abandoned.error).toBeInstanceOf(TransactionFailedError);
+      expect((abandoned.error as TransactionFailedError).index).toBe(0);
+    }
+    expect(await observer.getChildren(`${path}/items`)).toEqual([item]);
+    const lock = await observer.exists(`${path}/locks/${item}`);
+    expect(lock?.ephemeralOwner).toBe(otherZk.session.id);
+
+    otherGo.open();
+    await until(async () => (await observer.getChildren(`${path}/items`)).length === 0, {
+      message: 'the item acknowledged by its new owner',
+    });
+    expect(runs).toEqual(['victim 7', 'other 7']);
+    expect(await observer.getChildren(`${path}/locks`)).toEqual([]);
+    expect(await observer.getChildren(`${path}/progress`)).toEqual([]);
+    expect(await victimQueue.deadLetters()).toEqual([]);
+    await Promise.all([victimQueue.close(), otherQueue.close()]);
+  }, 120_000);
+
+  it('writes a lone awaited publish at once, whatever lingerMs; batches what comes together', async () => {
+    const zk = await dedicated.connect();
+    const queue = new WorkQueue<Message>(zk, '/queues/linger', { lingerMs: 2000 });
+    await queue.pendingItems(); // folders made: only the publish is timed
+    const started = Date.now();
+    await queue.publish({ n: 1 });
+    // A behavioural bound: the 2000 ms linger window was not waited for.
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(await queue.pendingItems()).toBe(1);
+
+    // Publishes of the same turn share one batch; once batches have company, the next one
+    // lingers for more.
+    const burst = new WorkQueue<Message>(zk, '/queues/linger-burst', { lingerMs: 200 });
+    await burst.pendingItems();
+    await Promise.all(range(0, 50).map((message) => burst.publish(message)));
+    expect(await burst.pendingItems()).toBe(1);
+    const single = burst.publish({ n: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await burst.publish({ n: 51 });
+    await single;
+    expect(await burst.pendingItems()).toBe(2);
+    await Promise.all([queue.close(), burst.close()]);
+  }, 60_000);
+});
