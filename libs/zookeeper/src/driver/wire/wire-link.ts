@@ -1,11 +1,12 @@
 import { isIP, Socket, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { ProtocolError, TlsError } from '../../errors/driver-errors.js';
+import { ProtocolError } from '../../errors/driver-errors.js';
 import { DriverTlsOptions } from '../driver-session.interface.js';
 import { FrameReader, FrameSink } from './frame-reader.js';
 import { HostAddress } from './host-list.js';
 import { JuteReader } from './jute/jute-reader.js';
 import { ConnectResponse, decodeConnectResponse } from './records/responses.js';
+import { isTlsLayerError, tlsFailure } from './tls-failure.js';
 
 export interface LinkOptions {
   address: HostAddress;
@@ -166,21 +167,28 @@ export class WireLink implements FrameSink {
     const { host, port } = this.options.address;
     const error = this.socketError;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (this.options.tls && this.phase === 'connecting' && !CONNECT_ERRORS.has(code ?? '')) {
-      return new TlsError(
-        `${host}:${port}: ${error?.message ?? 'the connection closed during the handshake'}`,
-        error,
-      );
+    if (this.options.tls && this.phase !== 'open') {
+      // Before secureConnect every failure but an unreachable host is the handshake's; after it
+      // (TLS 1.3: the server checks the client certificate then), only TLS-layer errors are.
+      if (this.phase === 'connecting' ? !CONNECT_ERRORS.has(code ?? '') : isTlsLayerError(error)) {
+        return tlsFailure(`${host}:${port}`, error);
+      }
     }
     if (error) return error;
     if (this.reader.bufferedBytes > 0) {
       return new ProtocolError(`${host}:${port} closed the connection within a frame (truncated)`);
     }
-    return new Error(
-      this.phase === 'open'
-        ? `${host}:${port} closed the connection`
-        : `${host}:${port} closed the connection before a session was established`,
-    );
+    if (this.phase === 'open') return new Error(`${host}:${port} closed the connection`);
+    if (this.phase === 'handshaking' && !this.options.tls) {
+      // Not a byte in answer to the ConnectRequest: what a TLS port (or a server not serving yet)
+      // does with a plain-text client.
+      return new ProtocolError(
+        `${host}:${port} closed the connection without answering the ConnectRequest: ` +
+          'not a plain-text ZooKeeper client port (a TLS port needs the tls option), ' +
+          'or the server is not serving yet',
+      );
+    }
+    return new Error(`${host}:${port} closed the connection before a session was established`);
   }
 
   private flush(): void {
