@@ -1,4 +1,4 @@
-import { Watcher, WatchEventType } from './zookeeper-types.js';
+import { WatchEvent, Watcher, WatchEventType } from './zookeeper-types.js';
 
 /** ZooKeeper keeps one data watch (get/exists) and one child watch (getChildren) per path. */
 export type WatchKind = 'data' | 'children';
@@ -71,11 +71,19 @@ export class OneShotWatches {
   }
 
   private notify(watcher: Watcher, type: WatchEventType, path: string): void {
-    // A throwing watcher must neither keep the others from the event nor crash the process.
-    try {
-      watcher({ type, path });
-    } catch (error) {
-      this.onWatcherError(error);
-    }
+    notifyWatcher(watcher, { type, path }, this.onWatcherError);
+  }
+}
+
+/** Calls a watcher; one that throws neither keeps the others from the event nor crashes the process. */
+export function notifyWatcher(
+  watcher: Watcher,
+  event: WatchEvent,
+  onWatcherError: (error: unknown) => void,
+): void {
+  try {
+    watcher(event);
+  } catch (error) {
+    onWatcherError(error);
   }
 }

@@ -1,5 +1,6 @@
 import { DriverFailure } from '../driver/driver-failure.js';
 import { PersistentWatchMode } from '../driver/driver-session.interface.js';
+import { notifyWatcher } from './one-shot-watches.js';
 import { Watcher, WatchEventType } from './zookeeper-types.js';
 
 /** The mode `addWatch` is not: removing a path's watch removes both, so one is set again. */
@@ -111,10 +112,6 @@ export class PersistentWatches {
   }
 
   private notify(watcher: Watcher, type: WatchEventType, path: string): void {
-    try {
-      watcher({ type, path });
-    } catch (error) {
-      this.onWatcherError(error);
-    }
+    notifyWatcher(watcher, { type, path }, this.onWatcherError);
   }
 }
