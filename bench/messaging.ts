@@ -1,16 +1,57 @@
 // End-to-end messaging throughput: publish N messages, then consume every one, against the same
 // server. The raw baselines are what the driver offers without this library: one sequential znode
 // per message (like Curator's DistributedQueue and kazoo's Queue), read and deleted one by one.
+// Then unbatched: each publish awaited while one consumer takes them, the work queue (at least
+// once) against the plain recipe on the raw driver (at most once), unpaced and paced at 100/s.
+// Server writes per message are the zxid advance over the run divided by the messages (every
+// write transaction, failed ones included, takes one zxid; the bench server is its own).
 import ZooKeeper from 'zookeeper';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BroadcastLog, WorkQueue, ZookeeperConnection } from '../libs/zookeeper/src/index.js';
+import {
+  BroadcastLog,
+  CreateMode,
+  WorkQueue,
+  ZookeeperConnection,
+} from '../libs/zookeeper/src/index.js';
 import { BenchContext, connectOurs, connectRawNative } from './support/clients.js';
-import { IN_FLIGHT, pool, rate } from './support/timing.js';
+import {
+  IN_FLIGHT,
+  median,
+  percentile,
+  pool,
+  rate,
+  rotated,
+  withDeadline,
+} from './support/timing.js';
 
 export interface MessagingResult {
   name: string;
   rawRate: number;
   oursRate: number;
+  /** Server write transactions per message, raw and ours. */
+  rawWrites: number;
+  oursWrites: number;
+}
+
+/** The zxid of a fresh write (a marker node under `<root>/markers`, which must exist). */
+async function zxidNow(ours: ZookeeperConnection, root: string): Promise<number> {
+  const path = await ours.create(`${root}/markers/m-`, '', {
+    mode: CreateMode.PERSISTENT_SEQUENTIAL,
+  });
+  return (await ours.exists(path))!.czxid;
+}
+
+/** Rate of `run` (`count` messages) and the server's write transactions per message meanwhile. */
+async function rateAndWrites(
+  ours: ZookeeperConnection,
+  root: string,
+  count: number,
+  run: () => Promise<void>,
+): Promise<{ rate: number; writes: number }> {
+  const first = await zxidNow(ours, root);
+  const perSecond = await rate(count, run);
+  const last = await zxidNow(ours, root);
+  return { rate: perSecond, writes: (last - first - 1) / count };
 }
 
 const message = (i: number) => ({ n: i, body: 'x'.repeat(100) });
@@ -76,18 +117,208 @@ async function measure(
   root: string,
   count: number,
 ): Promise<MessagingResult[]> {
+  const pair = async (
+    name: string,
+    rawRun: () => Promise<void>,
+    oursRun: () => Promise<void>,
+  ): Promise<MessagingResult> => {
+    const rawResult = await rateAndWrites(ours, root, count, rawRun);
+    const oursResult = await rateAndWrites(ours, root, count, oursRun);
+    return {
+      name,
+      rawRate: rawResult.rate,
+      oursRate: oursResult.rate,
+      rawWrites: rawResult.writes,
+      oursWrites: oursResult.writes,
+    };
+  };
   return [
-    {
-      name: 'work queue',
-      rawRate: await rate(count, () => rawQueue(raw, `${root}/raw-queue`, count)),
-      oursRate: await rate(count, () => oursQueue(ours, `${root}/ours-queue`, count)),
-    },
-    {
-      name: 'broadcast log',
-      rawRate: await rate(count, () => rawLog(raw, `${root}/raw-log`, count)),
-      oursRate: await rate(count, () => oursLog(ours, `${root}/ours-log`, count)),
-    },
+    await pair(
+      'work queue (batched)',
+      () => rawQueue(raw, `${root}/raw-queue`, count),
+      () => oursQueue(ours, `${root}/ours-queue`, count),
+    ),
+    await pair(
+      'broadcast log',
+      () => rawLog(raw, `${root}/raw-log`, count),
+      () => oursLog(ours, `${root}/ours-log`, count),
+    ),
   ];
+}
+
+type Stamped = ReturnType<typeof message> & { sentAt: number };
+
+/** A producer and one consumer of the unbatched comparison. */
+interface Pipe {
+  publish(message: Stamped): Promise<unknown>;
+  /** Starts the consumer; resolves once it waits for messages. */
+  consume(received: (message: Stamped) => void): Promise<void>;
+  /** Resolves once the consumer has nothing left to acknowledge. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The plain queue recipe on the raw driver (at most once, like Curator's DistributedQueue without
+ * a lock path): create a sequential znode per message; the consumer lists the children (with a
+ * watch), then reads and deletes each, one at a time, and lists again.
+ */
+async function rawRecipePipe(
+  producer: ZooKeeper,
+  consumer: ZooKeeper,
+  path: string,
+): Promise<Pipe> {
+  await producer.create(path, '', 0);
+  let stopped = false;
+  let wake = () => undefined as void;
+  let loop: Promise<void> | undefined;
+  return {
+    publish: (m) =>
+      producer.create(`${path}/item-`, JSON.stringify(m), ZooKeeper.constants.ZOO_SEQUENCE),
+    consume: async (received) => {
+      loop = (async () => {
+        while (!stopped) {
+          const changed = new Promise<void>((resolve) => (wake = resolve));
+          const children = ((await consumer.w_get_children(path, () => wake())) as string[]).sort();
+          if (children.length === 0) await changed;
+          for (const child of children) {
+            const reply = (await consumer.get(`${path}/${child}`, false)) as unknown[];
+            await consumer.delete_(`${path}/${child}`, -1);
+            received(JSON.parse(String(reply[1])) as Stamped);
+          }
+        }
+      })();
+    },
+    settled: async () => undefined,
+    close: async () => {
+      stopped = true;
+      wake();
+      await loop;
+    },
+  };
+}
+
+/** The work queue, each publish awaited, one consumer (default options: lingerMs 5). */
+async function oursPipe(
+  producerZk: ZookeeperConnection,
+  consumerZk: ZookeeperConnection,
+  path: string,
+): Promise<Pipe> {
+  const producer = new WorkQueue<Stamped>(producerZk, path);
+  const consumer = new WorkQueue<Stamped>(consumerZk, path);
+  await producer.pendingItems(); // the queue's folders exist
+  return {
+    publish: (m) => producer.publish(m),
+    consume: async (received) => {
+      await consumer.consume((m) => received(m));
+      while ((await consumerZk.getChildren(`${path}/waiters`)).length === 0) await sleep(5);
+    },
+    settled: async () => {
+      while ((await producer.pendingItems()) > 0) await sleep(2);
+    },
+    close: async () => {
+      await Promise.all([producer.close(), consumer.close()]);
+    },
+  };
+}
+
+interface UnbatchedResult {
+  rate: number;
+  writes: number;
+  latencies: number[];
+}
+
+/** Publishes `count` messages one at a time (paced to `perSecond` when given) through `pipe`. */
+async function runPipe(
+  ours: ZookeeperConnection,
+  root: string,
+  pipe: Pipe,
+  count: number,
+  perSecond?: number,
+): Promise<UnbatchedResult> {
+  const latencies: number[] = [];
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  await pipe.consume((m) => {
+    latencies.push(performance.now() - m.sentAt);
+    if (latencies.length === count) finished();
+  });
+  const first = await zxidNow(ours, root);
+  const started = performance.now();
+  for (let n = 0; n < count; n++) {
+    const wait = perSecond ? started + (n * 1000) / perSecond - performance.now() : 0;
+    if (wait > 0) await sleep(wait);
+    await pipe.publish({ ...message(n), sentAt: performance.now() });
+  }
+  await withDeadline('the unbatched consumer', done, 300_000);
+  const elapsed = performance.now() - started;
+  await pipe.settled();
+  const last = await zxidNow(ours, root);
+  await pipe.close();
+  return { rate: (count * 1000) / elapsed, writes: (last - first - 1) / count, latencies };
+}
+
+const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
+/** Unbatched at-least-once against the plain recipe on the raw driver: rates, writes, latency. */
+async function benchUnbatched(connectString: string, root: string, ours: ZookeeperConnection) {
+  const count = Number(process.env.BENCH_UNBATCHED_OPS ?? 1000);
+  const paced = Number(process.env.BENCH_PACED_OPS ?? 300);
+  const [rawProducer, rawConsumer] = await Promise.all([
+    connectRawNative(connectString),
+    connectRawNative(connectString),
+  ]);
+  const consumerZk = await connectOurs(connectString);
+  if ('unavailable' in consumerZk) throw new Error(`bench messaging: ${consumerZk.unavailable}`);
+  let run = 0;
+  const contenders = {
+    raw: () => rawRecipePipe(rawProducer, rawConsumer, `${root}/recipe-${run++}`),
+    ours: () => oursPipe(ours, consumerZk, `${root}/unbatched-${run++}`),
+  };
+  const rounds: Record<keyof typeof contenders, UnbatchedResult[]> = { raw: [], ours: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const name of rotated(['raw', 'ours'] as const, round)) {
+      rounds[name].push(await runPipe(ours, root, await contenders[name](), count));
+    }
+  }
+  const pacedRaw = await runPipe(ours, root, await contenders.raw(), paced, 100);
+  const pacedOurs = await runPipe(ours, root, await contenders.ours(), paced, 100);
+  rawProducer.close();
+  rawConsumer.close();
+  await consumerZk.close();
+
+  console.log(
+    `\nmessaging, unbatched: ${count} messages, each publish awaited, one consumer (median of 3 ` +
+      `alternating rounds); paced: ${paced} messages at 100/s, publish to handler`,
+  );
+  console.log(
+    'queue                                         msgs/s  writes/msg  paced p50 / p99 ms',
+  );
+  const rows = [
+    ['plain recipe, raw driver (at-most-once)', rounds.raw, pacedRaw],
+    ['work queue, unbatched (at-least-once)', rounds.ours, pacedOurs],
+  ] as const;
+  for (const [name, results, pacedResult] of rows) {
+    const latency = (p: number) => percentile(pacedResult.latencies, p).toFixed(1);
+    console.log(
+      `${name.padEnd(44)} ${median(results.map((r) => r.rate))
+        .toFixed(0)
+        .padStart(7)} ` +
+        `${median(results.map((r) => r.writes))
+          .toFixed(2)
+          .padStart(11)}  ${latency(50)} / ${latency(99)}`,
+    );
+  }
+  const ratio = median(rounds.ours.map((r) => r.rate)) / median(rounds.raw.map((r) => r.rate));
+  const p50 = percentile(pacedOurs.latencies, 50);
+  const p99 = percentile(pacedOurs.latencies, 99);
+  console.log(
+    `target: unbatched at-least-once >= 0.8x the plain recipe: ${ratio.toFixed(2)}x ${verdict(ratio >= 0.8)}; ` +
+      `paced 100/s p50 <= 3 ms: ${p50.toFixed(1)} ${verdict(p50 <= 3)}; ` +
+      `p99 <= 10 ms: ${p99.toFixed(1)} ${verdict(p99 <= 10)}`,
+  );
 }
 
 /** Section `messaging`: publish BENCH_OPS messages, consume them all, raw first. */
@@ -104,12 +335,15 @@ export async function benchMessaging({
   console.log(
     `\nmessaging, end to end: publish ${count} messages (${IN_FLIGHT} in flight), consume all`,
   );
-  console.log('primitive              raw msg/s   ours msg/s   ours/raw');
+  await ours.mkdirp(`${root}/markers`);
+  console.log('primitive              raw msg/s   ours msg/s   ours/raw   writes/msg raw / ours');
   for (const result of await measure(raw, ours, root, count)) {
     console.log(
-      `${result.name.padEnd(22)} ${result.rawRate.toFixed(0).padStart(9)} ${result.oursRate.toFixed(0).padStart(12)} ${(result.oursRate / result.rawRate).toFixed(2).padStart(10)}`,
+      `${result.name.padEnd(22)} ${result.rawRate.toFixed(0).padStart(9)} ${result.oursRate.toFixed(0).padStart(12)} ${(result.oursRate / result.rawRate).toFixed(2).padStart(10)}   ${result.rawWrites.toFixed(2)} / ${result.oursWrites.toFixed(2)}`,
     );
   }
   raw.close();
+  progress('unbatched work queue against the plain recipe on the raw driver');
+  await benchUnbatched(connectString, root, ours);
   await ours.close();
 }

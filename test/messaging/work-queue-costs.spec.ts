@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  ConnectionState,
   CreateMode,
   TransactionFailedError,
   WorkQueue,
@@ -50,6 +51,14 @@ describe('WorkQueue costs and fencing (own server)', () => {
     await until(async () => (await queue.pendingItems()) === 0, { message: 'an empty queue' });
 
     await zk.mkdirp('/markers');
+    // A write retried after a lost reply (a connection loss under load) may take a second zxid
+    // (a failed retry is a transaction too): counted, and allowed for, per suspension.
+    let suspensions = 0;
+    const watching = [zk, consumerZk].map((connection) =>
+      connection.state$.subscribe((state) => {
+        if (state === ConnectionState.SUSPENDED) suspensions++;
+      }),
+    );
     const first = await zxidNow(zk);
     for (const message of range(0, N)) await queue.publish(message);
     await until(() => handled.length === N + 1, { message: `${N} messages` });
@@ -58,16 +67,19 @@ describe('WorkQueue costs and fencing (own server)', () => {
       message: 'no lock',
     });
     const last = await zxidNow(zk);
+    for (const subscription of watching) subscription.unsubscribe();
 
     const perMessage = (last - first - 1) / N;
     const driver = zk.capabilities.multi ? 'with multi' : 'without multi';
     console.log(
       `work queue, ${N} unbatched messages (each publish awaited, one consumer, ${driver}): ` +
-        `${last - first - 1} write transactions, ${perMessage.toFixed(2)} per message`,
+        `${last - first - 1} write transactions, ${perMessage.toFixed(2)} per message` +
+        (suspensions ? ` (${suspensions} connection suspension(s) meanwhile)` : ''),
     );
     expect(handled).toEqual([-1, ...range(0, N).map((m) => m.n)]);
     expect(await zk.getChildren(`${path}/progress`)).toEqual([]);
-    expect(perMessage).toBeLessThanOrEqual(zk.capabilities.multi ? 3 : 4);
+    const limit = zk.capabilities.multi ? 3 : 4;
+    expect(last - first - 1).toBeLessThanOrEqual(limit * N + 2 * suspensions);
     await Promise.all([queue.close(), consumerQueue.close()]);
   }, 120_000);
 

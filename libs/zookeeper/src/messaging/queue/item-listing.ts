@@ -11,7 +11,7 @@ export class ItemListing {
   private entries: BatchEntry[] = [];
   /** Entries before `at` are done with. */
   private at = 0;
-  /** Entries after `at` known to be finished or gone since the read. */
+  /** Items known to be finished or gone, while a listing may still hold them. */
   private readonly gone = new Set<string>();
   /** The watch of the last read is still armed: nothing changed since. */
   private armed = false;
@@ -51,7 +51,7 @@ export class ItemListing {
 
   /** The item is finished or no longer in the queue. */
   markGone(name: string): void {
-    if (this.entries.length > this.at) this.gone.add(name);
+    this.gone.add(name);
   }
 
   /**
@@ -73,7 +73,11 @@ export class ItemListing {
     if (generation !== this.generation) return;
     this.entries = parseBatchEntries(names);
     this.at = 0;
-    this.gone.clear();
+    // Kept while listed: a read sent before an item's deletion may still hold it.
+    if (this.gone.size > 0) {
+      const listed = new Set(names);
+      for (const name of this.gone) if (!listed.has(name)) this.gone.delete(name);
+    }
     this.armed = watch && this.fired !== generation;
   }
 }
