@@ -14,6 +14,19 @@ afterAll(async () => {
   await cluster?.close();
 });
 
+/** The node whose client connections include this session (the `cons` four-letter word). */
+async function servingNode(sessionId: string) {
+  const served = await Promise.all(
+    cluster.nodes.map(async (node) =>
+      node.running && !node.paused
+        ? (await fourLetterWord('127.0.0.1', node.port, 'cons')).includes(`sid=0x${sessionId}`)
+        : false,
+    ),
+  );
+  expect(served.filter(Boolean)).toHaveLength(1);
+  return cluster.nodes[served.indexOf(true)];
+}
+
 describe('connection to a 3-node ensemble', () => {
   it('keeps its session and keeps serving when the node it is connected to is killed', async () => {
     zk = await ZookeeperConnection.connect({
@@ -25,14 +38,7 @@ describe('connection to a 3-node ensemble', () => {
     await zk.create('/ensemble/eph', '', { mode: CreateMode.EPHEMERAL });
     const sessionId = zk.session.id;
 
-    // The `cons` four-letter word lists each server's client connections by session id.
-    const served = await Promise.all(
-      cluster.nodes.map(async (node) =>
-        (await fourLetterWord('127.0.0.1', node.port, 'cons')).includes(`sid=0x${sessionId}`),
-      ),
-    );
-    expect(served.filter(Boolean)).toHaveLength(1);
-    const victim = cluster.nodes[served.indexOf(true)];
+    const victim = await servingNode(sessionId);
 
     const states = statesUntil(zk, ConnectionState.RECONNECTED);
     await victim.kill();
@@ -44,5 +50,35 @@ describe('connection to a 3-node ensemble', () => {
     expect(zk.session.id).toBe(sessionId);
     expect((await zk.get('/ensemble')).data.toString()).toBe('v20');
     expect((await zk.exists('/ensemble/eph'))!.ephemeralOwner).toBe(sessionId);
+  }, 120_000);
+
+  it('keeps its session when the node it is connected to is paused (a long GC pause)', async () => {
+    // All three up again (the test above killed one), so one paused node leaves a quorum.
+    for (const node of cluster.nodes) if (!node.running) await node.start();
+    await cluster.waitForQuorum();
+    const paused = await ZookeeperConnection.connect({
+      connectString: cluster.connectString,
+      sessionTimeoutMs: 6_000,
+      logger: silentLogger,
+    });
+    try {
+      const sessionId = paused.session.id;
+      await paused.create('/paused-eph', '', { mode: CreateMode.EPHEMERAL });
+      const victim = await servingNode(sessionId);
+      const states = statesUntil(paused, ConnectionState.RECONNECTED);
+      victim.pause();
+      try {
+        // Nothing comes back from a paused server: the client notices within its read timeout
+        // and moves to another node before the session times out.
+        expect((await paused.set('/paused-eph', 'after')).version).toBe(1);
+        expect(await states).toEqual([ConnectionState.SUSPENDED, ConnectionState.RECONNECTED]);
+        expect(paused.session.id).toBe(sessionId);
+        expect((await paused.exists('/paused-eph'))!.ephemeralOwner).toBe(sessionId);
+      } finally {
+        victim.resume();
+      }
+    } finally {
+      await paused.close();
+    }
   }, 120_000);
 });
