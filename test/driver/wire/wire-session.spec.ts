@@ -247,6 +247,21 @@ describe('wire driver against a real server', () => {
     expect(events.states).toEqual(['connected', 'closed -113']);
   });
 
+  it("requests above the servers' jute.maxbuffer (0xfffff) are refused unsent; the link stays", async () => {
+    const path = await zk.create(`${root}/limit`, EMPTY, 0);
+    const { session, events } = await sessions.open({ connectString: testConnectString() });
+    // setData: xid, type, path, data, version; the payload is 20 + path + data bytes.
+    const fits = 0xfffff - 20 - Buffer.byteLength(path);
+    const tooBig = await rejection(session.set(path, Buffer.alloc(fits + 100, 1), -1));
+    expect(tooBig).toBeInstanceOf(FrameTooLargeError);
+    expect((tooBig as Error).message).toContain(`request is ${0xfffff + 100} bytes`);
+    expect((tooBig as Error).message).toContain(`limit of ${0xfffff} bytes`);
+    expect((await session.set(path, Buffer.alloc(fits, 2), -1)).dataLength).toBe(fits);
+    // A reply above jute.maxbuffer (value, stat and header) is still read.
+    expect((await session.get(path, false)).data.length).toBe(fits);
+    expect(events.states).toEqual(['connected']);
+  });
+
   it('maxFrameBytes: a larger request is refused unsent, a larger reply fails only its request', async () => {
     const path = await zk.create(`${root}/big`, Buffer.alloc(8000, 1), 0);
     const { session } = await sessions.open({
@@ -269,17 +284,43 @@ describe('wire driver against a real server', () => {
     expect(session.isEnded).toBe(false);
   });
 
-  it('close(): pending requests fail CLOSING, later ones INVALID_STATE, nothing is reported after', async () => {
+  it('close(): requests sent settle from their replies, later ones INVALID_STATE, nothing is reported after', async () => {
     const { session, events } = await sessions.open({ connectString: testConnectString() });
-    const pending = [session.exists('/', false), session.get('/', false)];
+    const exists = session.exists('/', false);
+    const get = session.get('/', false);
     session.close();
-    for (const request of pending) expect(await failureCode(request)).toBe(-116);
+    expect((await exists).numChildren).toBeGreaterThan(0);
+    expect((await get).stat.numChildren).toBeGreaterThan(0);
     expect(await failureCode(session.exists('/', false))).toBe(-9);
     expect(await failureCode(session.addAuth('digest', 'a:b'))).toBe(-9);
     expect(session.isEnded).toBe(true);
     session.close();
     await sleep(200);
     expect(events.states).toEqual(['connected']);
+  });
+
+  it('close() in the tick of a set: the set is applied and resolves, or fails CLOSING and is not', async () => {
+    const path = await zk.create(`${root}/closing`, bytes('v0'), 0);
+    const { session } = await sessions.open({ connectString: testConnectString() });
+    const set = session.set(path, bytes('v1'), -1).then(
+      (stat) => ({ applied: true, version: stat.version }),
+      (error: DriverFailure) => ({ applied: false, rc: error.rc }),
+    );
+    session.close();
+    const outcome = await set;
+    const { data } = await zk.get(path, false);
+    expect(outcome.applied ? 'v1' : 'v0').toBe(data.toString());
+    expect(outcome).toEqual({ applied: true, version: 1 });
+  });
+
+  it('close() while connecting: queued requests fail CLOSING and are never sent', async () => {
+    const path = `${root}/never`;
+    const { session } = sessions.create({ connectString: testConnectString() });
+    const create = session.create(path, EMPTY, 0);
+    session.close();
+    expect(await failureCode(create)).toBe(-116);
+    await sleep(300);
+    expect(await failureCode(zk.exists(path, false))).toBe(-101);
   });
 
   it('2,000 pipelined requests complete in order', async () => {

@@ -62,3 +62,19 @@ export function tlsFailure(address: string, error: Error | undefined): TlsError 
   }
   return new TlsError(`${address}: ${reason}`, error);
 }
+
+/**
+ * The TLS options could not even make a secure context (`tls.connect` threw: a key, certificate
+ * or CA that is not PEM, a key that does not match its certificate): a TlsError naming the reason.
+ */
+export function tlsOptionsFailure(address: string, error: unknown): TlsError {
+  const failure = error as SocketError;
+  const reason = failure?.reason ?? failure?.message ?? String(error);
+  const code = failure?.code ? ` (${failure.code})` : '';
+  return new TlsError(
+    `${address}: the tls options are unusable: ${reason}${code}; ` +
+      'check that tls.key, tls.cert and tls.ca are PEM text (or Buffers) and that the key ' +
+      'belongs to the certificate',
+    error,
+  );
+}

@@ -1,5 +1,6 @@
 import { PersistentWatchMode } from '../driver-session.interface.js';
 import { EventCode } from './op-codes.js';
+import { Register } from './pending-queue.js';
 import { WatchLists } from './records/set-watches.js';
 
 /**
@@ -24,6 +25,33 @@ export class WatchRegistry {
       this.persistent.size +
       this.persistentRecursive.size
     );
+  }
+
+  /**
+   * Records the watch that a successful request with `register` (a Register value) set on
+   * `path`. Returns the one-shot watches to set again when the request removed more than meant
+   * (removeWatches ANY drops the path's one-shot watches too).
+   */
+  registered(register: number, path: string): WatchLists | undefined {
+    switch (register) {
+      case Register.EXISTS:
+      case Register.DATA:
+        this.data.add(path);
+        break;
+      case Register.CHILD:
+        this.child.add(path);
+        break;
+      case Register.PERSISTENT:
+        this.addPersistent(path, PersistentWatchMode.PERSISTENT);
+        break;
+      case Register.PERSISTENT_RECURSIVE:
+        this.addPersistent(path, PersistentWatchMode.PERSISTENT_RECURSIVE);
+        break;
+      case Register.REMOVE_PERSISTENT:
+        this.removePersistent(path);
+        return this.oneShotOf(path);
+    }
+    return undefined;
   }
 
   addPersistent(path: string, mode: PersistentWatchMode): void {

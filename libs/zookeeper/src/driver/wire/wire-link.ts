@@ -15,7 +15,8 @@ export interface LinkOptions {
   connectRequest: Buffer;
   /** Deadline of the attempt: TCP connect, TLS handshake and ConnectResponse. */
   attemptTimeoutMs: number;
-  maxFrameBytes: number;
+  /** Frames read above this size are skipped and reported as oversized. */
+  maxReplyBytes: number;
 }
 
 export interface LinkHandlers {
@@ -28,8 +29,6 @@ export interface LinkHandlers {
   failed(error: Error, established: boolean): void;
 }
 
-/** Writes above this size are corked instead of being copied into one buffer. */
-const CONCAT_LIMIT = 64 * 1024;
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
 /**
@@ -46,7 +45,6 @@ export class WireLink implements FrameSink {
   private phase: 'connecting' | 'handshaking' | 'open' | 'ended' = 'connecting';
   private attemptTimer?: NodeJS.Timeout;
   private out: Buffer[] = [];
-  private outBytes = 0;
   private flushScheduled = false;
   private socketError?: Error;
   private readonly flushBound = (): void => this.flush();
@@ -55,7 +53,7 @@ export class WireLink implements FrameSink {
     private readonly options: LinkOptions,
     private readonly handlers: LinkHandlers,
   ) {
-    this.reader = new FrameReader(options.maxFrameBytes, this);
+    this.reader = new FrameReader(options.maxReplyBytes, this);
     this.reader.strictLimit = 64;
     const { host, port } = options.address;
     const tls = options.tls;
@@ -97,7 +95,6 @@ export class WireLink implements FrameSink {
   send(frame: Buffer): void {
     if (this.phase === 'ended') return;
     this.out.push(frame);
-    this.outBytes += frame.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flushBound);
@@ -195,14 +192,11 @@ export class WireLink implements FrameSink {
     this.flushScheduled = false;
     if (this.phase === 'ended' || this.out.length === 0) return;
     const out = this.out;
-    const bytes = this.outBytes;
     this.out = [];
-    this.outBytes = 0;
     if (out.length === 1) {
       this.socket.write(out[0]);
-    } else if (bytes <= CONCAT_LIMIT) {
-      this.socket.write(Buffer.concat(out, bytes));
     } else {
+      // One writev of the frames as they are: no copy into a batch buffer.
       this.socket.cork();
       for (const frame of out) this.socket.write(frame);
       this.socket.uncork();
@@ -215,7 +209,6 @@ export class WireLink implements FrameSink {
     this.attemptTimer = undefined;
     this.reader.stop();
     this.out = [];
-    this.outBytes = 0;
     this.socket.destroy();
   }
 }

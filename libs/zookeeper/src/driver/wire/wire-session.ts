@@ -4,28 +4,30 @@ import {
   DriverSession,
   DriverSessionConfig,
   DriverSessionListener,
-  PersistentWatchMode,
 } from '../driver-session.interface.js';
 import { WatchEventType } from '../driver-types.js';
 import { MultiFailure } from '../multi.js';
 import { HostList, parseConnectString, ParsedConnectString } from './host-list.js';
-import { hex64, JuteReader, parseHex64 } from './jute/jute-reader.js';
+import { JuteReader } from './jute/jute-reader.js';
 import { AUTH_FAILED_CLOSE_CODE, Op, Rc, resultText, Xid } from './op-codes.js';
 import { PendingRequest, Register, ReplyKind, RequestQueue } from './pending-queue.js';
 import { decodeReply } from './records/replies.js';
 import * as encode from './records/requests.js';
 import { ConnectResponse, decodeWatcherEvent } from './records/responses.js';
 import { encodeSetWatches, WatchLists } from './records/set-watches.js';
+import { SessionIdentity } from './session-identity.js';
 import { SessionLink } from './session-link.js';
 import { WatchRegistry } from './watch-registry.js';
 import { WireOperations } from './wire-operations.js';
 
 /**
- * Default frame limit: the servers' default jute.maxbuffer (0xfffff = 1,048,575 bytes, which
- * bounds a request there) plus 1 KiB for the reply header, stat and path around a value of that
- * size. Applies to the payload after the 4-byte length prefix, in both directions.
+ * Default of `maxFrameBytes`, the largest request: the servers' default jute.maxbuffer
+ * (0xfffff = 1,048,575 bytes; a server drops a connection sending a larger frame). Sizes are of
+ * the payload after the 4-byte length prefix.
  */
-export const DEFAULT_MAX_FRAME_BYTES = 0xfffff + 1024;
+export const DEFAULT_MAX_FRAME_BYTES = 0xfffff;
+/** Replies may exceed the request limit by this much: header, stat and path around a value. */
+export const REPLY_HEADROOM_BYTES = 1024;
 
 interface AuthEntry {
   scheme: string;
@@ -51,7 +53,8 @@ const CLOSE_WAIT_MS = 1000;
  */
 export class WireSession extends WireOperations implements DriverSession {
   private readonly hosts: HostList;
-  private readonly maxFrameBytes: number;
+  private readonly maxRequestBytes: number;
+  private readonly maxReplyBytes: number;
   private readonly link: SessionLink;
   private readonly sent = new RequestQueue();
   private queued: PendingRequest[] = [];
@@ -59,34 +62,32 @@ export class WireSession extends WireOperations implements DriverSession {
   private authInFlight: AuthEntry[] = [];
   private readonly watches = new WatchRegistry();
   private readonly reader = new JuteReader(Buffer.alloc(0));
-  private state: 'idle' | 'connecting' | 'connected' | 'ended' = 'idle';
+  /** closing: closeSession is on its way; requests sent before it still get their replies. */
+  private state: 'idle' | 'connecting' | 'connected' | 'closing' | 'ended' = 'idle';
   private closingXid = 0;
-  private sessionHigh = 0;
-  private sessionLow = 0;
-  private password: Buffer = Buffer.alloc(16);
-  private negotiated = 0;
-  private zxidHigh = 0;
-  private zxidLow = 0;
+  private readonly identity = new SessionIdentity();
   private startError?: Error;
+  private readonly toClientPath = (path: string): string => this.clientPath(path);
 
   constructor(
     private readonly config: DriverSessionConfig,
     private readonly listener: DriverSessionListener,
   ) {
     super();
-    this.maxFrameBytes = config.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxRequestBytes = config.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxReplyBytes = this.maxRequestBytes + REPLY_HEADROOM_BYTES;
     let parsed: ParsedConnectString = { hosts: [], chroot: '' };
     try {
       parsed = parseConnectString(config.connectString);
-      if (config.session) this.useSession(config.session);
+      if (config.session) this.identity.use(config.session);
     } catch (error) {
       // Reported by open(), as the connection expects of a driver that cannot start.
       this.startError = error as Error;
     }
     this.hosts = new HostList(parsed.hosts);
     this.chroot = parsed.chroot;
-    this.link = new SessionLink(this.hosts, config, this.maxFrameBytes, {
-      connectRequest: () => this.connectRequest(),
+    this.link = new SessionLink(this.hosts, config, this.maxReplyBytes, {
+      connectRequest: () => this.identity.connectRequest(this.config.sessionTimeoutMs),
       established: (response) => this.onEstablished(response),
       frame: (buf, start, end) => this.onFrame(buf, start, end),
       oversized: (bytes, xid) => this.onOversized(bytes, xid),
@@ -104,31 +105,34 @@ export class WireSession extends WireOperations implements DriverSession {
   }
 
   get isEnded(): boolean {
-    return this.state === 'ended';
+    return this.state === 'ended' || this.state === 'closing';
   }
 
   get credentials(): { id: string; password: string; timeoutMs: number } {
-    return {
-      id: hex64(this.sessionHigh >>> 0, this.sessionLow >>> 0),
-      password: this.password.toString('hex').toUpperCase(),
-      timeoutMs: this.negotiated,
-    };
+    return this.identity.credentials;
   }
 
   get negotiatedTimeoutMs(): number {
-    return this.negotiated;
+    return this.identity.negotiatedMs;
   }
 
+  /**
+   * Ends the session. Requests never sent fail CLOSING (-116); those already handed to the link
+   * go out before closeSession and settle from their replies, or fail CONNECTION_LOSS (-4: applied
+   * or not, unknown) when the link ends first (the server's answer to closeSession, a dead link,
+   * or CLOSE_WAIT_MS).
+   */
   close(): void {
-    if (this.state === 'ended') return;
+    if (this.isEnded) return;
     const connected = this.state === 'connected';
-    this.state = 'ended';
-    this.failAll(new DriverFailure(Rc.CLOSING, resultText(Rc.CLOSING)));
+    this.state = connected ? 'closing' : 'ended';
+    this.failUnsent(new DriverFailure(Rc.CLOSING, resultText(Rc.CLOSING)));
     if (connected) {
       this.closingXid = this.nextXid();
       this.link.closeAfter(
         encode.encodeHeaderOnly(this.closingXid, Op.CLOSE_SESSION),
         CLOSE_WAIT_MS,
+        () => this.onCloseEnded(),
       );
     } else {
       this.link.shutdown();
@@ -136,7 +140,7 @@ export class WireSession extends WireOperations implements DriverSession {
   }
 
   addAuth(scheme: string, credentials: string): Promise<void> {
-    if (this.state === 'ended') return Promise.reject(this.invalidState());
+    if (this.isEnded) return Promise.reject(this.invalidState());
     return new Promise<void>((resolve, reject) => {
       const entry: AuthEntry = {
         scheme,
@@ -146,16 +150,6 @@ export class WireSession extends WireOperations implements DriverSession {
       this.authEntries.push(entry);
       if (this.state === 'connected') this.sendAuth(entry);
     });
-  }
-
-  private useSession(session: { id: string; password: string }): void {
-    const id = parseHex64(session.id);
-    if (!/^[0-9a-fA-F]{32}$/.test(session.password)) {
-      throw new Error('the session password must be 32 hex digits');
-    }
-    this.sessionHigh = id.high;
-    this.sessionLow = id.low;
-    this.password = Buffer.from(session.password, 'hex');
   }
 
   // ---- requests and replies ----
@@ -168,10 +162,10 @@ export class WireSession extends WireOperations implements DriverSession {
     register: number,
     opCount = 0,
   ): Promise<T> {
-    if (this.state === 'ended') return Promise.reject(this.invalidState());
-    if (frame.length - 4 > this.maxFrameBytes) {
+    if (this.isEnded) return Promise.reject(this.invalidState());
+    if (frame.length - 4 > this.maxRequestBytes) {
       return Promise.reject(
-        new FrameTooLargeError(frame.length - 4, this.maxFrameBytes, 'request'),
+        new FrameTooLargeError(frame.length - 4, this.maxRequestBytes, 'request'),
       );
     }
     return new Promise<T>((resolve, reject) => {
@@ -197,31 +191,26 @@ export class WireSession extends WireOperations implements DriverSession {
 
   private onFrame(buf: Buffer, start: number, end: number): void {
     if (end - start < 16) throw new ProtocolError(`a ${end - start}-byte reply has no header`);
+    if (this.state === 'ended') return;
     const xid = buf.readInt32BE(start);
-    if (this.state === 'ended') {
+    if (this.state === 'closing') {
+      // Requests sent before closeSession are answered before it; nothing else matters now.
       if (xid === this.closingXid) this.link.shutdown();
-      return;
+      if (xid === this.closingXid || xid < 0) return;
     }
     const err = buf.readInt32BE(start + 12);
     const reader = this.reader.reset(buf, start + 16, end);
     if (xid < 0) {
-      this.onSpecialReply(xid, err, reader);
+      this.onSpecialReply(xid, err, reader, buf, start);
       return;
     }
-    const zxidHigh = buf.readInt32BE(start + 4);
-    const zxidLow = buf.readUInt32BE(start + 8);
-    if (zxidHigh > 0 || (zxidHigh === 0 && zxidLow > 0)) {
-      this.zxidHigh = zxidHigh;
-      this.zxidLow = zxidLow;
-    }
-    const request = this.sent.shift();
-    if (request === undefined || request.xid !== xid) {
-      throw new ProtocolError(`reply xid ${xid} where ${request?.xid ?? 'none'} was expected`);
-    }
+    this.identity.seeZxid(buf, start + 4);
+    const request = this.answered(xid, 'reply');
+    const watching = request.register !== Register.NONE && this.state === 'connected';
     if (err !== 0 && (request.kind !== ReplyKind.MULTI || reader.remaining === 0)) {
-      if (err === Rc.NO_NODE && request.register === Register.EXISTS) {
+      if (watching && err === Rc.NO_NODE && request.register === Register.EXISTS) {
         this.watches.exist.add(request.path);
-      } else if (request.register === Register.REMOVE_PERSISTENT) {
+      } else if (watching && request.register === Register.REMOVE_PERSISTENT) {
         this.watches.removePersistent(request.path);
       }
       request.reject(new DriverFailure(err, resultText(err)));
@@ -229,7 +218,7 @@ export class WireSession extends WireOperations implements DriverSession {
     }
     let value: unknown;
     try {
-      value = decodeReply(request.kind, reader, request.opCount, (path) => this.clientPath(path));
+      value = decodeReply(request.kind, reader, request.opCount, this.toClientPath);
     } catch (error) {
       request.reject(error);
       throw error;
@@ -238,34 +227,32 @@ export class WireSession extends WireOperations implements DriverSession {
       request.reject(value);
       return;
     }
-    if (request.register !== Register.NONE) this.registered(request);
+    if (watching) {
+      const again = this.watches.registered(request.register, request.path);
+      if (again) this.setWatches(again);
+    }
     request.resolve(value);
   }
 
-  private registered(request: PendingRequest): void {
-    const path = request.path;
-    switch (request.register) {
-      case Register.EXISTS:
-      case Register.DATA:
-        this.watches.data.add(path);
-        break;
-      case Register.CHILD:
-        this.watches.child.add(path);
-        break;
-      case Register.PERSISTENT:
-        this.watches.addPersistent(path, PersistentWatchMode.PERSISTENT);
-        break;
-      case Register.PERSISTENT_RECURSIVE:
-        this.watches.addPersistent(path, PersistentWatchMode.PERSISTENT_RECURSIVE);
-        break;
-      case Register.REMOVE_PERSISTENT:
-        this.watches.removePersistent(path);
-        this.setWatches(this.watches.oneShotOf(path));
-        break;
-    }
+  /**
+   * The oldest request sent, which the reply `xid` must answer. Otherwise the stream is out of
+   * step: what became of that request is unknown, so it fails CONNECTION_LOSS (as in ZooKeeper's
+   * Java client), and the ProtocolError thrown drops the link, failing the others the same way.
+   */
+  private answered(xid: number, what: string): PendingRequest {
+    const request = this.sent.shift();
+    if (request !== undefined && request.xid === xid) return request;
+    request?.reject(new DriverFailure(Rc.CONNECTION_LOSS, resultText(Rc.CONNECTION_LOSS)));
+    throw new ProtocolError(`${what} xid ${xid} where ${request?.xid ?? 'none'} was expected`);
   }
 
-  private onSpecialReply(xid: number, err: number, reader: JuteReader): void {
+  private onSpecialReply(
+    xid: number,
+    err: number,
+    reader: JuteReader,
+    buf: Buffer,
+    start: number,
+  ): void {
     switch (xid) {
       case Xid.NOTIFICATION: {
         const event = decodeWatcherEvent(reader);
@@ -288,45 +275,40 @@ export class WireSession extends WireOperations implements DriverSession {
         this.end(AUTH_FAILED_CLOSE_CODE, failure);
         return;
       }
+      case Xid.SET_WATCHES:
+        // Its zxid counts as seen (as in the Java client); a refusal means watches are lost.
+        this.identity.seeZxid(buf, start + 4);
+        if (err !== 0) {
+          process.emitWarning(
+            `ZooKeeper refused to set the session's watches again after a reconnect ` +
+              `(SetWatches: ${err}, ${resultText(err)}): watch events may be missed`,
+          );
+        }
+        return;
       default:
-        // Pings (-2) and SetWatches (-8) carry nothing to act on.
+        // Pings (-2) carry nothing to act on.
         return;
     }
   }
 
   private onOversized(bytes: number, xid: number): void {
     if (this.state === 'ended' || xid < 0) return;
-    const request = this.sent.shift();
-    if (request === undefined || request.xid !== xid) {
-      throw new ProtocolError(`oversized reply xid ${xid} where ${request?.xid} was expected`);
-    }
-    request.reject(new FrameTooLargeError(bytes, this.maxFrameBytes, 'reply'));
+    if (this.state === 'closing' && xid === this.closingXid) return;
+    const request = this.answered(xid, 'oversized reply');
+    request.reject(new FrameTooLargeError(bytes, this.maxReplyBytes, 'reply'));
   }
 
   // ---- connection lifecycle ----
 
-  private connectRequest(): encode.ConnectRequest {
-    return {
-      lastZxidHigh: this.zxidHigh,
-      lastZxidLow: this.zxidLow,
-      timeoutMs: this.config.sessionTimeoutMs,
-      sessionIdHigh: this.sessionHigh,
-      sessionIdLow: this.sessionLow,
-      password: this.password,
-    };
-  }
-
   private onEstablished(response: ConnectResponse): void {
-    if (this.state === 'ended') return;
-    if (response.timeoutMs <= 0) {
+    if (this.isEnded) return;
+    if (response.timeoutMs <= 0 || !this.identity.continues(response)) {
+      // Expired; or another session than the one re-attached, whose ephemerals are gone.
       this.end(Rc.SESSION_EXPIRED, new DriverFailure(Rc.SESSION_EXPIRED, resultText(-112)));
       return;
     }
-    const reattached = this.sessionHigh !== 0 || this.sessionLow !== 0;
-    this.sessionHigh = response.sessionIdHigh;
-    this.sessionLow = response.sessionIdLow;
-    this.password = response.password;
-    this.negotiated = response.timeoutMs;
+    const reattached = this.identity.hasSession;
+    this.identity.adopt(response);
     this.state = 'connected';
     for (const entry of this.authEntries) this.sendAuth(entry);
     if (reattached && this.watches.size > 0) this.setWatches(this.watches.lists());
@@ -356,22 +338,31 @@ export class WireSession extends WireOperations implements DriverSession {
   }
 
   private setWatches(lists: WatchLists): void {
-    for (const packet of encodeSetWatches(this.zxidHigh, this.zxidLow, lists)) {
+    const zxid = this.identity.lastZxid;
+    for (const packet of encodeSetWatches(zxid.high, zxid.low, lists)) {
       this.link.send(packet);
     }
   }
 
   /** The session is over (expired, authentication failed): fail everything, report `code`. */
   private end(code: number, failure: DriverFailure): void {
-    if (this.state === 'ended') return;
+    if (this.isEnded) return;
     this.state = 'ended';
     this.link.shutdown();
-    this.failAll(failure);
+    for (const request of this.sent.drain()) request.reject(failure);
+    this.failUnsent(failure);
     this.report(() => this.listener.closed(code));
   }
 
-  private failAll(failure: DriverFailure): void {
-    for (const request of this.sent.drain()) request.reject(failure);
+  /** The link of a closing session ended: what it did not answer may or may not be applied. */
+  private onCloseEnded(): void {
+    this.state = 'ended';
+    const loss = new DriverFailure(Rc.CONNECTION_LOSS, resultText(Rc.CONNECTION_LOSS));
+    for (const request of this.sent.drain()) request.reject(loss);
+  }
+
+  /** Fails the requests waiting for a link, and the auth entries; forgets the watches. */
+  private failUnsent(failure: DriverFailure): void {
     const queued = this.queued;
     this.queued = [];
     for (const request of queued) request.reject(failure);
