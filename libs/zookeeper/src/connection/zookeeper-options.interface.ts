@@ -38,8 +38,9 @@ export interface ZookeeperOptions {
   /** Wire driver only: connect over TLS (CA, client certificate and key, server name). */
   tls?: DriverTlsOptions;
   /**
-   * Wire driver only: the largest request or reply, in bytes; match the servers' jute.maxbuffer.
-   * Default 1 MiB plus room for the headers.
+   * Wire driver only: the servers' jute.maxbuffer, in bytes. A larger request is refused unsent
+   * with FrameTooLargeError (a server drops the connection on one); replies may be up to 1024
+   * bytes larger (header and stat around a value of that size). Default 0xfffff (1,048,575).
    */
   maxFrameBytes?: number;
   /** Native driver only: C client log level (process-wide). Default 'off'. */

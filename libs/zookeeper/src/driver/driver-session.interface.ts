@@ -45,7 +45,7 @@ export interface DriverSessionConfig {
   session?: { id: string; password: string };
   /** Wire driver: connect over TLS. */
   tls?: DriverTlsOptions;
-  /** Wire driver: the largest frame sent or accepted (ZooKeeper's jute.maxbuffer). */
+  /** Wire driver: the largest request; replies up to 1024 bytes more (ZooKeeper's jute.maxbuffer). */
   maxFrameBytes?: number;
 }
 
