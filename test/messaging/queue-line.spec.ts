@@ -141,9 +141,14 @@ describe('WorkQueue line of idle consumers', () => {
         message: 'line',
       });
     }
-    // Every message once, and the rejoined consumer 0 takes its share again.
+    // Every message once. Which of the two consumers in the front wins an item is a race (their
+    // lock creates), so a share for consumer 0 is likely, not certain: what is certain is that
+    // the rejoined consumer 0 works. With the other two stopped, it alone takes the next item.
     expect([...handledBy.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(new Set(handledBy.values())).toEqual(new Set([0, 1, 2]));
-    await Promise.all([queue.close(), ...queues.map((q) => q.close())]);
+    await Promise.all(queues.slice(1).map((q) => q.close()));
+    await queue.publish({ n: 6 });
+    await until(() => handledBy.has(6), { message: 'message 6 to the rejoined consumer' });
+    expect(handledBy.get(6)).toBe(0);
+    await Promise.all([queue.close(), queues[0].close()]);
   });
 });
