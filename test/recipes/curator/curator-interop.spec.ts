@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BadVersionError, LeaderElection, Mutex, ServiceRegistry } from 'nestjs-zookeeper';
 import { testConnectString, useTestConnections } from '../../support/connect.js';
 import { LineProcess } from '../../support/line-process.js';
+import { until } from '../../support/until.js';
 import {
   CuratorInstallation,
   CuratorInstallationError,
@@ -151,6 +152,9 @@ describeWithCurator(`Curator ${curator?.curatorVersion ?? ''} interop`, () => {
     const javaClosing = await java.waitForWord('closing');
     await java.waitForWord('closed');
     await leaderId(second, 'nest-b');
+    // leader$ is a view of the node order; the candidate itself leads once it has read its own
+    // node's facts (the fencing token), one round trip later.
+    await until(() => second.isLeader, { message: 'nest-b to lead', timeoutMs: 10_000 });
     expect(second.isLeader).toBe(true);
     await second.close();
 
