@@ -91,11 +91,21 @@ function exchange(port: number, options: ConnectionOptions): Promise<Outcome> {
 
 // A server that rejects a client certificate alerts during the handshake (TLS 1.2) or, under
 // TLS 1.3, right after it; either way the client sees an alert or a reset, never a reply.
+// Alert codes as Node 20's OpenSSL 3.0 names them (SSLV3_/TLSV1_/TLSV13_) and as Node 24's names
+// them (SSL/TLS_).
 const REFUSED_CLIENT = [
-  { kind: 'refused', code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' },
-  { kind: 'refused', code: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN' },
-  { kind: 'refused', code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' },
-  { kind: 'refused', code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' },
+  ...['SSLV3_', 'SSL/TLS_'].flatMap((prefix) => [
+    { kind: 'refused', code: `ERR_SSL_${prefix}ALERT_BAD_CERTIFICATE` },
+    { kind: 'refused', code: `ERR_SSL_${prefix}ALERT_CERTIFICATE_UNKNOWN` },
+  ]),
+  ...['TLSV13_', 'SSL/TLS_'].map((prefix) => ({
+    kind: 'refused',
+    code: `ERR_SSL_${prefix}ALERT_CERTIFICATE_REQUIRED`,
+  })),
+  ...['TLSV1_', 'SSL/TLS_'].map((prefix) => ({
+    kind: 'refused',
+    code: `ERR_SSL_${prefix}ALERT_UNKNOWN_CA`,
+  })),
   { kind: 'refused', code: 'ECONNRESET' },
   { kind: 'closed' },
 ];

@@ -274,7 +274,7 @@ describe('a TLS 1.3 server that checks the client certificate after the handshak
     });
     expectTlsError(
       await failedConnect(zk),
-      /refused the handshake: .*ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED.*tls\.cert/,
+      /refused the handshake: .*ERR_SSL_(TLSV13_|SSL\/TLS_)ALERT_CERTIFICATE_REQUIRED.*tls\.cert/,
     );
   });
 });

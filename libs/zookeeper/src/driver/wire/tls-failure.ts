@@ -14,8 +14,10 @@ const UNTRUSTED = new Set([
 ]);
 
 /** Alerts a server sends when it wants a (valid) client certificate. */
+// OpenSSL 3.0 (Node 20) names an alert's protocol (SSLV3_, TLSV1_, TLSV13_); later OpenSSL
+// releases (Node 24) say SSL/TLS_ instead: one pattern for both.
 const CLIENT_CERT_ALERT =
-  /^ERR_SSL_(SSLV3_ALERT_BAD_CERTIFICATE|SSLV3_ALERT_CERTIFICATE_UNKNOWN|TLSV13_ALERT_CERTIFICATE_REQUIRED|TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_ACCESS_DENIED)$/;
+  /^ERR_SSL_(SSLV3_|TLSV1_|TLSV13_|SSL\/TLS_)ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|UNKNOWN_CA|HANDSHAKE_FAILURE|ACCESS_DENIED)$/;
 
 /** Whether `error` comes from the TLS layer (an OpenSSL error or a certificate check). */
 export function isTlsLayerError(error: Error | undefined): boolean {
