@@ -31,7 +31,7 @@ import {
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 /** Operations per contender, workload and round (pairs for create+delete). */
-const OPS = Number(process.env.BENCH_OPS ?? 3000);
+const OPS = Number(process.env.BENCH_OPS ?? 8000);
 const WARM_UP = Math.min(1000, OPS);
 const WATCH_SAMPLES = Number(process.env.BENCH_WATCH_SAMPLES ?? 2000);
 const MEMORY_OPS = Number(process.env.BENCH_MEMORY_OPS ?? 100_000);
