@@ -52,7 +52,8 @@ const SYSTEM_OPTIONAL_JARS =
 // pulls the full desktop JRE (about 90 more packages), which a test machine does not need.
 const APT_PACKAGES = ['libzookeeper-java', 'default-jre-headless'];
 
-function isExecutable(file: string): boolean {
+/** @internal A file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, fsConstants.X_OK);
     return statSync(file).isFile();
@@ -61,7 +62,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function whichSync(command: string, env: NodeJS.ProcessEnv): string | undefined {
+/** @internal `command` as found on `env.PATH`, or `undefined`. */
+export function whichSync(command: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir && isExecutable(join(dir, command))) return join(dir, command);
   }

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
-import { canInstallWithApt, runLogged } from './zookeeper-installation.js';
+import { canInstallWithApt, isExecutable, runLogged, whichSync } from './zookeeper-installation.js';
 import type { ZookeeperConfigValue } from './zookeeper-testing-server.js';
 
 /** Whether the secure port asks clients for a certificate (ZooKeeper's `ssl.clientAuth`). */
@@ -94,22 +93,10 @@ authorityKeyIdentifier = keyid
 const VALID_DAYS = '7';
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** The `openssl` executable (`$OPENSSL`, else on PATH), or `undefined` when there is none. */
 export function findOpenssl(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.OPENSSL) return isExecutable(env.OPENSSL) ? env.OPENSSL : undefined;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, 'openssl'))) return join(dir, 'openssl');
-  }
-  return undefined;
+  return whichSync('openssl', env);
 }
 
 /**
