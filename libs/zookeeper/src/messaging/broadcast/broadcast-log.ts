@@ -61,7 +61,8 @@ export type BroadcastLogEvent =
  *
  * Layout under the topic: `log/` holds batch znodes (persistent sequential, protected names ending
  * in `m<count>-<sequence>`), `clients/` one ephemeral sequential node per live subscription (data:
- * the subscriber id), `offsets/<subscriberId>` each durable subscriber's committed offset (JSON).
+ * the subscriber id), `offsets/<subscriberId>` each durable subscriber's committed offset (JSON),
+ * `compacting` (ephemeral) while a compaction deletes (new subscribers wait for it: retention.ts).
  * An offset is `sequence * 100000 + index in batch`: one number, increasing along the log.
  *
  * Guarantees:
@@ -107,6 +108,7 @@ export class BroadcastLog<T = unknown> {
       log: joinPath(topic, 'log'),
       clients: joinPath(topic, 'clients'),
       offsets: joinPath(topic, 'offsets'),
+      compacting: joinPath(topic, 'compacting'),
     };
     this.appender = new BatchAppender(
       connection,

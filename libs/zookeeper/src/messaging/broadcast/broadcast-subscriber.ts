@@ -11,7 +11,7 @@ import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { decodeBatch } from '../shared/message-batch.js';
 import { BEFORE_FIRST_OFFSET, lastOffsetOf, messageOffset, OffsetStore } from './offsets.js';
-import { TopicPaths } from './retention.js';
+import { afterCompactions, TopicPaths } from './retention.js';
 import type { BroadcastLogEvent } from './broadcast-log.js';
 import { sleep } from '../../internal/sleep.js';
 
@@ -157,8 +157,11 @@ export class LogSubscription<T> {
       );
       if (entries.length > 0) start = lastOffsetOf(entries[entries.length - 1]);
     }
-    // Stored at once: from now on retention keeps every entry this subscriber has not passed.
-    return this.store.initialize(start);
+    // Stored at once: from now on retention keeps every entry this subscriber has not passed,
+    // once a compaction that read the offsets before this one was stored is over.
+    const initialized = await this.store.initialize(start);
+    if (initialized.created) await afterCompactions(this.context.connection, this.context.paths);
+    return initialized.offset;
   }
 
   private onLog(names: readonly string[]): void {

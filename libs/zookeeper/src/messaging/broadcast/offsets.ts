@@ -50,15 +50,19 @@ export class OffsetStore {
     }
   }
 
-  /** Stores `offset` unless an offset is already stored; returns the offset now stored. */
-  async initialize(offset: number): Promise<number> {
+  /**
+   * Stores `offset` unless an offset is already stored; returns the offset now stored, and
+   * whether this call created it.
+   */
+  async initialize(offset: number): Promise<{ offset: number; created: boolean }> {
     try {
       await this.connection.create(this.path, encodeOffset(offset));
       this.known = { offset, version: 0 };
-      return offset;
+      return { offset, created: true };
     } catch (error) {
       if (!(error instanceof NodeExistsError)) throw error;
-      return (await this.read()) ?? this.initialize(offset);
+      const stored = await this.read();
+      return stored === undefined ? this.initialize(offset) : { offset: stored, created: false };
     }
   }
 

@@ -1,7 +1,10 @@
 import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { NoNodeError } from '../../errors/zookeeper-errors.js';
-import { whenNoNode } from '../../internal/no-node.js';
+import { CreateMode } from '../../connection/create-mode.enum.js';
+import { ConnectionClosedError } from '../../errors/library-errors.js';
+import { NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
+import { ChangeSignal } from '../../internal/change-signal.js';
+import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { lastOffsetOf, parseOffset } from './offsets.js';
 
@@ -38,6 +41,8 @@ export interface TopicPaths {
   log: string;
   clients: string;
   offsets: string;
+  /** Ephemeral: a compaction is deleting (registrations wait for it, see `compactLog`). */
+  compacting: string;
 }
 
 /**
@@ -47,6 +52,13 @@ export interface TopicPaths {
  * messages published before anyone registered with `from: 'earliest'` are still there when they
  * do. The limits then delete the oldest entries beyond them, announcing every subscriber they
  * overtake before deleting.
+ *
+ * Against registrations: a new subscriber stores its offset, then looks for the ephemeral
+ * `compacting` node; a compaction that will delete creates that node, then reads the offsets
+ * again and deletes by what it read. Both are a write then a read on one session, so at least one
+ * sees the other: either the compaction reads the new offset (and keeps what it needs), or the
+ * registration sees the node and waits until it is gone, i.e. until the deletes are over, before
+ * it lists the log. The same on every driver (no transaction needed).
  */
 export async function compactLog(
   connection: ZookeeperConnection,
@@ -54,19 +66,69 @@ export async function compactLog(
   options: RetentionOptions,
   announce: (overrun: RetentionOverrun) => void,
 ): Promise<CompactResult> {
+  // One pass at a time per session and topic: a `compacting` node of this session is then stale.
+  let passes = inProcess.get(connection);
+  if (!passes) inProcess.set(connection, (passes = new Map()));
+  const before = passes.get(paths.compacting) ?? Promise.resolve();
+  const pass = before.then(() => compactOnce(connection, paths, options, announce));
+  const settled = pass.then(
+    () => undefined,
+    () => undefined,
+  );
+  passes.set(paths.compacting, settled);
+  void settled.then(() => {
+    if (passes.get(paths.compacting) === settled) passes.delete(paths.compacting);
+  });
+  return pass;
+}
+
+const inProcess = new WeakMap<ZookeeperConnection, Map<string, Promise<void>>>();
+
+async function compactOnce(
+  connection: ZookeeperConnection,
+  paths: TopicPaths,
+  options: RetentionOptions,
+  announce: (overrun: RetentionOverrun) => void,
+): Promise<CompactResult> {
+  // A first look without the node: a pass with nothing to delete writes nothing.
+  const first = await planCompaction(connection, paths, options);
+  if (first.doomed.length === 0) return { deletedEntries: 0, minCommittedOffset: first.min };
+  await holdCompactionNode(connection, paths.compacting);
+  try {
+    const plan = await planCompaction(connection, paths, options);
+    for (const overrun of plan.overruns) announce(overrun);
+    await deleteAll(connection, paths.log, plan.doomed);
+    return { deletedEntries: plan.doomed.length, minCommittedOffset: plan.min };
+  } finally {
+    await releaseCompactionNode(connection, paths.compacting);
+  }
+}
+
+interface CompactionPlan {
+  doomed: readonly BatchEntry[];
+  min?: number;
+  overruns: RetentionOverrun[];
+}
+
+async function planCompaction(
+  connection: ZookeeperConnection,
+  paths: TopicPaths,
+  options: RetentionOptions,
+): Promise<CompactionPlan> {
   const committed = await readCommitted(connection, paths.offsets);
   const entries = parseBatchEntries(await connection.getChildren(paths.log));
   const min = committed.size > 0 ? Math.min(...committed.values()) : undefined;
   let doomed = min === undefined ? 0 : entries.findIndex((entry) => lastOffsetOf(entry) > min);
   if (doomed < 0) doomed = Math.max(entries.length - 1, 0);
 
+  const overruns: RetentionOverrun[] = [];
   const byLimit = await entriesBeyondLimits(connection, paths.log, entries, doomed, options);
   if (byLimit.count > doomed) {
     const deletedThrough = lastOffsetOf(entries[byLimit.count - 1]);
     const clients = await registeredIds(connection, paths.clients);
     for (const [subscriberId, committedOffset] of committed) {
       if (committedOffset >= deletedThrough) continue;
-      announce({
+      overruns.push({
         type: 'retention-overrun',
         subscriberId,
         active: clients.has(subscriberId),
@@ -77,8 +139,74 @@ export async function compactLog(
     }
     doomed = byLimit.count;
   }
-  await deleteAll(connection, paths.log, entries.slice(0, doomed));
-  return { deletedEntries: doomed, minCommittedOffset: min };
+  return { doomed: entries.slice(0, doomed), min, overruns };
+}
+
+/**
+ * Creates the ephemeral `compacting` node. Another process's node means another compaction is
+ * deleting: this one waits until it is gone (its end, or its session's). A node of this session
+ * is one a failed release left behind: taken over.
+ */
+async function holdCompactionNode(connection: ZookeeperConnection, path: string): Promise<void> {
+  for (;;) {
+    try {
+      await connection.create(path, '', { mode: CreateMode.EPHEMERAL });
+      return;
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+    const stat = await connection.exists(path);
+    if (stat && sameSession(stat.ephemeralOwner, connection.session.id)) return;
+    if (stat) await whileNodeExists(connection, path);
+  }
+}
+
+/** Deletes the `compacting` node; if that fails, tries again in the background until it is gone. */
+async function releaseCompactionNode(connection: ZookeeperConnection, path: string): Promise<void> {
+  try {
+    await connection.delete(path).catch(ignoreNoNode);
+  } catch {
+    // Registrations wait while it exists (at most until this session ends).
+    const retry = (): void => {
+      void connection
+        .delete(path)
+        .catch(ignoreNoNode)
+        .catch((error: unknown) => {
+          if (error instanceof ConnectionClosedError) return;
+          setTimeout(retry, 1000).unref();
+        });
+    };
+    setTimeout(retry, 1000).unref();
+  }
+}
+
+/**
+ * The registration's half of the exclusion (see `compactLog`): called after a new subscriber
+ * stored its offset, resolves once no compaction that may have missed that offset is deleting.
+ */
+export async function afterCompactions(connection: ZookeeperConnection, paths: TopicPaths) {
+  await whileNodeExists(connection, paths.compacting);
+}
+
+/** Resolves once `path` does not exist (a data watch on it, no polling). */
+async function whileNodeExists(connection: ZookeeperConnection, path: string): Promise<void> {
+  for (;;) {
+    const signal = new ChangeSignal();
+    // A get sets no watch on a missing node, so none is left behind once it is gone.
+    const present = await connection
+      .get(path, { watch: signal.watcher })
+      .then(() => true, whenNoNode(false));
+    if (!present) return;
+    await signal.wait(undefined);
+  }
+}
+
+function sameSession(a: string, b: string): boolean {
+  try {
+    return BigInt(`0x${a}`) === BigInt(`0x${b}`);
+  } catch {
+    return false;
+  }
 }
 
 /** The committed offset of every durable subscriber (offsets deleted meanwhile are left out). */
