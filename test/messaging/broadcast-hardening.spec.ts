@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { BroadcastLog, BroadcastLogEvent, ZookeeperConnection } from 'nestjs-zookeeper';
+import { firstValueFrom } from 'rxjs';
+import {
+  BroadcastLog,
+  BroadcastLogEvent,
+  CorruptOffsetError,
+  CreateMode,
+  ZookeeperConnection,
+} from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
 import { collect, range, type Message } from './support.js';
@@ -86,5 +93,98 @@ describe('broadcast log: retention against registrations', () => {
     expect((await received).map((d) => d.message.n)).toEqual(range(50, 100).map((m) => m.n));
     expect(events.filter((event) => event.type === 'entry-missing')).toEqual([]);
     await Promise.all([writer.close(), compactor.close(), reader.close()]);
+  });
+});
+
+/** A batch znode's bytes as the library frames them (magic, count, length-prefixed payloads). */
+function frameBatch(payloads: readonly string[]): Buffer {
+  const parts = payloads.map((payload) => {
+    const bytes = Buffer.from(payload, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  });
+  const header = Buffer.alloc(8);
+  Buffer.from('ZMB1', 'latin1').copy(header);
+  header.writeUInt32BE(payloads.length, 4);
+  return Buffer.concat([header, ...parts]);
+}
+
+describe('broadcast log: corrupt data written by others', () => {
+  it('every subscriber reports a corrupt entry (or message) with entry-corrupt, skips it and goes on', async () => {
+    const topic = '/topics/corrupt-entry';
+    // Strict JSON (the default serializer hands non-JSON bytes over as a Buffer instead).
+    const serializer = {
+      serialize: (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8'),
+      deserialize: (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8')),
+    };
+    const log = new BroadcastLog<Message>(connections.zk, topic, { lingerMs: 0, serializer });
+    const events: BroadcastLogEvent[] = [];
+    log.events$.subscribe((event) => events.push(event));
+    await log.publish(range(0, 10));
+    // A foreign writer: a batch name over bytes that are no batch, then a batch whose second
+    // message is not JSON.
+    const raw = connections.zk;
+    const garbage = await raw.create(`${topic}/log/m3-`, 'not a batch', {
+      mode: CreateMode.PERSISTENT_SEQUENTIAL,
+    });
+    const halfBad = await raw.create(
+      `${topic}/log/m3-`,
+      frameBatch(['{"n":10}', 'not json', '{"n":11}']),
+      { mode: CreateMode.PERSISTENT_SEQUENTIAL },
+    );
+    await log.publish(range(12, 20));
+
+    // 0-9, then 10 and 11 of the half-bad batch, then 12-19.
+    const [a, b] = await Promise.all([collect(log, 'a', 20), collect(log, 'b', 20)]);
+    expect(a.map((d) => d.message.n)).toEqual(range(0, 20).map((m) => m.n));
+    expect(b.map((d) => d.message.n)).toEqual(range(0, 20).map((m) => m.n));
+    const corrupt = events.filter((event) => event.type === 'entry-corrupt');
+    for (const id of ['a', 'b']) {
+      expect(corrupt).toContainEqual(
+        expect.objectContaining({ subscriberId: id, entry: garbage.split('/').pop() }),
+      );
+      expect(corrupt).toContainEqual(
+        expect.objectContaining({
+          subscriberId: id,
+          entry: halfBad.split('/').pop(),
+          offset: expect.any(Number),
+        }),
+      );
+    }
+    await log.close();
+  });
+
+  it('a child of offsets/ that is not an offset is reported with offset-corrupt; compaction goes on for the others', async () => {
+    const topic = '/topics/corrupt-offset';
+    const log = new BroadcastLog<Message>(connections.zk, topic, {
+      lingerMs: 0,
+      commitIntervalMs: 10,
+      retention: { auto: false },
+    });
+    const events: BroadcastLogEvent[] = [];
+    log.events$.subscribe((event) => events.push(event));
+    const offsets = await publishBatches(log, 4);
+    await collect(log, 'good', 20);
+    await until(async () => (await log.committedOffsets()).get('good') === offsets[19], {
+      message: "'good' to commit",
+    });
+    await connections.zk.create(`${topic}/offsets/broken`, '{not json');
+
+    expect((await log.compact()).deletedEntries).toBe(2);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'offset-corrupt', subscriberId: 'broken' }),
+    );
+    const corrupt = events.find((event) => event.type === 'offset-corrupt');
+    expect(corrupt?.type === 'offset-corrupt' && corrupt.error).toBeInstanceOf(CorruptOffsetError);
+    expect([...(await log.committedOffsets()).keys()]).toEqual(['good']);
+
+    // The subscriber whose offset it is fails with the typed error (nothing is guessed).
+    const failure = firstValueFrom(log.deliveries('broken')).catch((error: unknown) => error);
+    expect(await failure).toBeInstanceOf(CorruptOffsetError);
+    // removeSubscriber resets it: it starts afresh.
+    await log.removeSubscriber('broken');
+    expect((await collect(log, 'broken', 20)).map((d) => d.message.n)[0]).toBe(20);
+    await log.close();
   });
 });

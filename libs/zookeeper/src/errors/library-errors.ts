@@ -31,6 +31,7 @@ export enum LibraryErrorCode {
   CORRUPT_BATCH = -1202,
   MESSAGING_CLOSED = -1203,
   DELIVERY_RELEASED = -1204,
+  CORRUPT_OFFSET = -1205,
   // transport
   INVALID_PACKET = -1301,
   REQUEST_TIMEOUT = -1302,

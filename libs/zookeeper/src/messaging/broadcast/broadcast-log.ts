@@ -5,6 +5,7 @@ import { CapabilityMissingError } from '../../errors/driver-errors.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { RetryableOnce } from '../../internal/retryable-once.js';
+import * as check from '../../internal/option-checks.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
 import { isSafeNodeName, parseBatchEntries, parseBatchEntry } from '../shared/entry-names.js';
 import { DEFAULT_MAX_BATCH_BYTES } from '../shared/message-batch.js';
@@ -15,8 +16,8 @@ import {
   compactLog,
   readCommitted,
   CompactResult,
+  RetentionEvent,
   RetentionOptions,
-  RetentionOverrun,
   TopicPaths,
 } from './retention.js';
 
@@ -49,10 +50,16 @@ export interface LogStats {
 }
 
 export type BroadcastLogEvent =
-  | RetentionOverrun
+  | RetentionEvent
   | { type: 'registered'; subscriberId: string; path: string }
   /** A batch listed in the log was gone when read: retention deleted it ahead of this subscriber. */
   | { type: 'entry-missing'; subscriberId: string; entry: string; deliveredOffset: number }
+  /**
+   * A log entry this subscriber could not read (written by something else): not a batch (no
+   * `offset`: the whole entry is skipped), or one message of it that the serializer refused
+   * (`offset`: that message is skipped, the others of the batch are delivered).
+   */
+  | { type: 'entry-corrupt'; subscriberId: string; entry: string; offset?: number; error: unknown }
   | { type: 'commit-failed'; subscriberId: string; error: unknown }
   | { type: 'compaction-failed'; error: unknown };
 
@@ -104,6 +111,13 @@ export class BroadcastLog<T = unknown> {
     private readonly options: BroadcastLogOptions = {},
   ) {
     validatePath(topic, 'broadcast');
+    const [owner, retention] = [`BroadcastLog '${topic}'`, options.retention ?? {}];
+    check.nonNegativeMs(owner, 'lingerMs', options.lingerMs);
+    check.byteLimit(owner, 'maxBatchBytes', options.maxBatchBytes, connection.maxFrameBytes);
+    check.nonNegativeMs(owner, 'commitIntervalMs', options.commitIntervalMs);
+    check.nonNegativeNumber(owner, 'retention.intervalMs', retention.intervalMs);
+    check.positiveInteger(owner, 'retention.maxEntries', retention.maxEntries);
+    check.positiveNumber(owner, 'retention.maxAgeMs', retention.maxAgeMs);
     this.paths = {
       log: joinPath(topic, 'log'),
       clients: joinPath(topic, 'clients'),
@@ -194,10 +208,12 @@ export class BroadcastLog<T = unknown> {
     );
   }
 
-  /** The committed offset of every durable subscriber. */
+  /** The committed offset of every durable subscriber (corrupt ones left out, `offset-corrupt`). */
   async committedOffsets(): Promise<Map<string, number>> {
     await this.ready();
-    return readCommitted(this.connection, this.paths.offsets);
+    return readCommitted(this.connection, this.paths.offsets, (subscriberId, error) =>
+      this.events.next({ type: 'offset-corrupt', subscriberId, error }),
+    );
   }
 
   /** Counts what the log holds from one listing (batch names carry their message counts). */

@@ -10,6 +10,7 @@ import { Serializer } from '../../codec/serializers.js';
 import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { decodeBatch } from '../shared/message-batch.js';
+import { CorruptBatchError, CorruptOffsetError } from '../shared/messaging-errors.js';
 import { BEFORE_FIRST_OFFSET, lastOffsetOf, messageOffset, OffsetStore } from './offsets.js';
 import { afterCompactions, TopicPaths } from './retention.js';
 import type { BroadcastLogEvent } from './broadcast-log.js';
@@ -102,6 +103,9 @@ export class LogSubscription<T> {
         }),
       );
     } catch (error) {
+      if (error instanceof CorruptOffsetError) {
+        this.context.emit({ type: 'offset-corrupt', subscriberId: this.subscriberId, error });
+      }
       this.fail(error);
     }
   }
@@ -223,15 +227,46 @@ export class LogSubscription<T> {
 
   private emitBatch(entry: BatchEntry, data: Buffer): void {
     const path = joinPath(this.context.paths.log, entry.name);
-    const payloads = decodeBatch(data, path);
+    let payloads: Buffer[];
+    try {
+      payloads = decodeBatch(data, path);
+      if (payloads.length !== entry.count) {
+        throw new CorruptBatchError(
+          path,
+          `named for ${entry.count} messages, holds ${payloads.length}`,
+        );
+      }
+    } catch (error) {
+      // Written by something else: skipped by every subscriber, each reporting it.
+      this.corrupt(entry, error);
+      this.delivered = Math.max(this.delivered, lastOffsetOf(entry));
+      return;
+    }
     for (let index = 0; index < payloads.length && !this.stopped; index++) {
       const offset = messageOffset(entry.sequence, index);
       if (offset <= this.delivered) continue;
-      const message = this.context.serializer.deserialize(payloads[index]) as T;
+      let message: T;
+      try {
+        message = this.context.serializer.deserialize(payloads[index]) as T;
+      } catch (error) {
+        this.corrupt(entry, error, offset);
+        this.delivered = offset;
+        continue;
+      }
       this.delivered = offset;
       this.sink.next({ offset, message, ack: () => this.ack(offset) });
       if (this.options.autoAck) this.ack(offset);
     }
+  }
+
+  private corrupt(entry: BatchEntry, error: unknown, offset?: number): void {
+    this.context.emit({
+      type: 'entry-corrupt',
+      subscriberId: this.subscriberId,
+      entry: entry.name,
+      ...(offset === undefined ? {} : { offset }),
+      error,
+    });
   }
 
   private ack(offset: number): void {

@@ -1,6 +1,13 @@
 export * from './broadcast-log.js';
 export type { BroadcastDelivery, SubscribeOptions } from './broadcast-subscriber.js';
 export { BEFORE_FIRST_OFFSET, messageOffset } from './offsets.js';
-export type { CompactResult, RetentionOptions, RetentionOverrun, TopicPaths } from './retention.js';
+export type {
+  CompactResult,
+  OffsetCorrupt,
+  RetentionEvent,
+  RetentionOptions,
+  RetentionOverrun,
+  TopicPaths,
+} from './retention.js';
 export { appendLogBatch } from './log-batch-op.js';
 export type { LogRelay, LogRelayEvent, RelaySource, TransactionFence } from './log-relay.js';

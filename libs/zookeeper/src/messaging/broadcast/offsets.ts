@@ -2,6 +2,7 @@ import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { BatchEntry } from '../shared/entry-names.js';
 import { MAX_BATCH_MESSAGES } from '../shared/message-batch.js';
+import { CorruptOffsetError } from '../shared/messaging-errors.js';
 
 /**
  * An offset is one number: `sequence * 100000 + index` of the message in its batch znode. It
@@ -42,7 +43,7 @@ export class OffsetStore {
   async read(): Promise<number | undefined> {
     try {
       const { data, stat } = await this.connection.get(this.path);
-      this.known = { offset: parseOffset(data), version: stat.version };
+      this.known = { offset: parseOffset(data, this.path), version: stat.version };
       return this.known.offset;
     } catch (error) {
       if (error instanceof NoNodeError) return undefined;
@@ -94,11 +95,18 @@ export function encodeOffset(offset: number): Buffer {
   return Buffer.from(JSON.stringify({ offset, at: Date.now() }), 'utf8');
 }
 
-export function parseOffset(data: Buffer): number {
-  const parsed: unknown = JSON.parse(data.toString('utf8'));
-  const offset = (parsed as { offset?: unknown })?.offset;
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
-    throw new TypeError(`not a stored offset: ${data.toString('utf8').slice(0, 80)}`);
+/** The offset stored in `data`; a CorruptOffsetError (never NaN) when it holds none. */
+export function parseOffset(data: Buffer, path: string): number {
+  const text = data.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CorruptOffsetError(path, `not JSON: ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  const offset = (parsed as { offset?: unknown } | null)?.offset;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < BEFORE_FIRST_OFFSET) {
+    throw new CorruptOffsetError(path, `no offset in ${JSON.stringify(text.slice(0, 80))}`);
   }
   return offset;
 }

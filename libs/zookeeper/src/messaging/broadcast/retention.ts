@@ -3,6 +3,7 @@ import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { ConnectionClosedError } from '../../errors/library-errors.js';
 import { NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
+import { CorruptOffsetError } from '../shared/messaging-errors.js';
 import { ChangeSignal } from '../../internal/change-signal.js';
 import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
@@ -30,6 +31,18 @@ export interface RetentionOverrun {
   deletedThroughOffset: number;
   reason: 'maxEntries' | 'maxAgeMs';
 }
+
+/**
+ * A child of `offsets/` that holds no offset (written by something else): left out of retention
+ * (which goes on for the others) and reported on every pass until it is fixed or removed.
+ */
+export interface OffsetCorrupt {
+  type: 'offset-corrupt';
+  subscriberId: string;
+  error: CorruptOffsetError;
+}
+
+export type RetentionEvent = RetentionOverrun | OffsetCorrupt;
 
 export interface CompactResult {
   deletedEntries: number;
@@ -64,7 +77,7 @@ export async function compactLog(
   connection: ZookeeperConnection,
   paths: TopicPaths,
   options: RetentionOptions,
-  announce: (overrun: RetentionOverrun) => void,
+  announce: (event: RetentionEvent) => void,
 ): Promise<CompactResult> {
   // One pass at a time per session and topic: a `compacting` node of this session is then stale.
   let passes = inProcess.get(connection);
@@ -88,14 +101,17 @@ async function compactOnce(
   connection: ZookeeperConnection,
   paths: TopicPaths,
   options: RetentionOptions,
-  announce: (overrun: RetentionOverrun) => void,
+  announce: (event: RetentionEvent) => void,
 ): Promise<CompactResult> {
   // A first look without the node: a pass with nothing to delete writes nothing.
   const first = await planCompaction(connection, paths, options);
+  for (const event of first.corrupt) announce(event);
   if (first.doomed.length === 0) return { deletedEntries: 0, minCommittedOffset: first.min };
   await holdCompactionNode(connection, paths.compacting);
   try {
     const plan = await planCompaction(connection, paths, options);
+    const reported = new Set(first.corrupt.map((event) => event.subscriberId));
+    for (const event of plan.corrupt) if (!reported.has(event.subscriberId)) announce(event);
     for (const overrun of plan.overruns) announce(overrun);
     await deleteAll(connection, paths.log, plan.doomed);
     return { deletedEntries: plan.doomed.length, minCommittedOffset: plan.min };
@@ -108,6 +124,7 @@ interface CompactionPlan {
   doomed: readonly BatchEntry[];
   min?: number;
   overruns: RetentionOverrun[];
+  corrupt: OffsetCorrupt[];
 }
 
 async function planCompaction(
@@ -115,7 +132,10 @@ async function planCompaction(
   paths: TopicPaths,
   options: RetentionOptions,
 ): Promise<CompactionPlan> {
-  const committed = await readCommitted(connection, paths.offsets);
+  const corrupt: OffsetCorrupt[] = [];
+  const committed = await readCommitted(connection, paths.offsets, (subscriberId, error) =>
+    corrupt.push({ type: 'offset-corrupt', subscriberId, error }),
+  );
   const entries = parseBatchEntries(await connection.getChildren(paths.log));
   const min = committed.size > 0 ? Math.min(...committed.values()) : undefined;
   let doomed = min === undefined ? 0 : entries.findIndex((entry) => lastOffsetOf(entry) > min);
@@ -139,7 +159,7 @@ async function planCompaction(
     }
     doomed = byLimit.count;
   }
-  return { doomed: entries.slice(0, doomed), min, overruns };
+  return { doomed: entries.slice(0, doomed), min, overruns, corrupt };
 }
 
 /**
@@ -209,13 +229,25 @@ function sameSession(a: string, b: string): boolean {
   }
 }
 
-/** The committed offset of every durable subscriber (offsets deleted meanwhile are left out). */
+/**
+ * The committed offset of every durable subscriber (offsets deleted meanwhile are left out, and
+ * so are corrupt ones, each handed to `corrupt`).
+ */
 export async function readCommitted(
   connection: ZookeeperConnection,
   offsetsPath: string,
+  corrupt: (subscriberId: string, error: CorruptOffsetError) => void = () => undefined,
 ): Promise<Map<string, number>> {
-  const data = await readChildrenData(connection, offsetsPath);
-  return new Map([...data].map(([id, bytes]) => [id, parseOffset(bytes)]));
+  const committed = new Map<string, number>();
+  for (const [id, bytes] of await readChildrenData(connection, offsetsPath)) {
+    try {
+      committed.set(id, parseOffset(bytes, joinPath(offsetsPath, id)));
+    } catch (error) {
+      if (!(error instanceof CorruptOffsetError)) throw error;
+      corrupt(id, error);
+    }
+  }
+  return committed;
 }
 
 async function registeredIds(

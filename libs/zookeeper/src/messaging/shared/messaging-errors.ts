@@ -26,6 +26,17 @@ export class CorruptBatchError extends ZookeeperError {
   }
 }
 
+/** A subscriber's stored offset (`<topic>/offsets/<id>`) is not one this library wrote. */
+export class CorruptOffsetError extends ZookeeperError {
+  constructor(path: string, reason: string) {
+    super(
+      LibraryErrorCode.CORRUPT_OFFSET,
+      `not a stored offset: ${reason} (removeSubscriber(id) resets this subscriber)`,
+      { operation: 'read', path },
+    );
+  }
+}
+
 /** The broadcast log or work queue was closed; nothing more is published or delivered. */
 export class MessagingClosedError extends ZookeeperError {
   constructor(what: string) {
