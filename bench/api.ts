@@ -19,7 +19,12 @@ interface Workload {
 const timed = (run: (i: number) => Promise<unknown>, concurrency: number) =>
   rate(OPS, () => pool(OPS, run, concurrency));
 
-export async function benchApi({ connectString, root, progress }: BenchContext): Promise<void> {
+export async function benchApi({
+  connectString,
+  root,
+  progress,
+  record,
+}: BenchContext): Promise<void> {
   const raw = await connectRawNative(connectString);
   const ours = await connectOurs(connectString, DRIVER);
   if ('unavailable' in ours) throw new Error(`bench api: ${ours.unavailable}`);
@@ -66,6 +71,10 @@ export async function benchApi({ connectString, root, progress }: BenchContext):
     `\napi: the library (driver '${DRIVER}') against the raw zookeeper package; ` +
       `${OPS} ops per workload, raw first`,
   );
+  record.setting(
+    `the library (driver '${DRIVER}') against the raw zookeeper package; ${OPS} ops per ` +
+      `workload, sequential and ${CONCURRENCY} in flight, raw first`,
+  );
   console.log('workload               mode        raw ops/s   ours ops/s   ours/raw');
   for (const workload of workloads) {
     for (const [mode, concurrency] of [
@@ -77,6 +86,13 @@ export async function benchApi({ connectString, root, progress }: BenchContext):
       const offset = workload.name === 'create' && concurrency > 1 ? OPS : 0;
       const rawRate = await timed((i) => workload.raw(i + offset), concurrency);
       const oursRate = await timed((i) => workload.ours(i + offset), concurrency);
+      record.workload({
+        name: `${workload.name}, ${mode}`,
+        unit: 'ops/s',
+        ours: { name: `ours (${DRIVER})`, rate: oursRate },
+        baseline: { name: 'raw zookeeper', rate: rawRate },
+        ratio: oursRate / rawRate,
+      });
       console.log(
         `${workload.name.padEnd(22)} ${mode.padEnd(10)} ${rawRate.toFixed(0).padStart(10)} ${oursRate.toFixed(0).padStart(12)} ${(oursRate / rawRate).toFixed(2).padStart(10)}`,
       );

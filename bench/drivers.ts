@@ -146,7 +146,12 @@ function verdict(ok: boolean | undefined, note = ''): string {
   return `${ok ? 'met' : 'NOT met'}${note}`;
 }
 
-export async function benchDrivers({ connectString, root, progress }: BenchContext): Promise<void> {
+export async function benchDrivers({
+  connectString,
+  root,
+  progress,
+  record,
+}: BenchContext): Promise<void> {
   const base = root;
   const data = `${base}/data`;
   const rawClient = await connectRawNative(connectString);
@@ -191,8 +196,19 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
       `protected: false (the same single create request the raw clients send); ` +
       `forced gc before each phase: ${forceGc ? 'yes' : 'no (unavailable)'}`,
   );
-  if (wireMissing)
+  record.setting(
+    `${OPS} ops per contender, workload and round (create+delete: pairs), ${IN_FLIGHT} in ` +
+      `flight, ${ROUNDS} rounds rotating which contender goes first, medians of the rounds`,
+  );
+  record.setting(
+    `${NODES} nodes of 1 KiB; sequential creates with empty data, ours with protected: false ` +
+      `(the same single create request the raw clients send); forced gc before each phase: ` +
+      `${forceGc ? 'yes' : 'no (unavailable)'}`,
+  );
+  if (wireMissing) {
     console.log(`ours on wire: SKIPPED, the wire driver does not connect: ${wireMissing}`);
+    record.note(`ours on wire: SKIPPED, the wire driver does not connect: ${wireMissing}`);
+  }
 
   progress(`warm-up: ${WARM_UP} ops per contender and workload`);
   for (const workload of workloads) {
@@ -252,6 +268,32 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
     }
   }
 
+  const measureOf = (workload: string, contender: Contender) => {
+    const own = samples.get(workload)!.get(contender.key)!;
+    return {
+      name: contender.label,
+      rate: rateOf(workload, contender.key),
+      cpuUsPerOp: cpuOf(workload, contender.key),
+      minRate: Math.min(...own.rates),
+      maxRate: Math.max(...own.rates),
+    };
+  };
+  // Ours on wire against raw native (the issue's targets), the other two clients beside them.
+  const oursKey: Key = 'unavailable' in wire ? 'native' : 'wire';
+  for (const workload of workloads) {
+    const byKey = (key: Key) => contenders.find((contender) => contender.key === key)!;
+    record.workload({
+      name: workload.name,
+      unit: workload.unit,
+      ours: measureOf(workload.name, byKey(oursKey)),
+      baseline: measureOf(workload.name, byKey('rawNative')),
+      ratio: ratio(workload.name, oursKey, 'rawNative'),
+      others: contenders
+        .filter((contender) => contender.key !== oursKey && contender.key !== 'rawNative')
+        .map((contender) => measureOf(workload.name, contender)),
+    });
+  }
+
   // storage.set against a raw set of the same bytes, on the same connection (wire if it connects).
   const sameDriver = 'unavailable' in wire ? native : wire;
   const sameDriverName = 'unavailable' in wire ? 'native' : 'wire';
@@ -294,6 +336,24 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
       `${median(storageRates['raw set']).toFixed(0)} ops/s = ${storageRatio.toFixed(2)}`,
   );
 
+  record.workload({
+    name: `storage.set (JSON, ${storedBytes.length} bytes) vs set of the same bytes, both on ${sameDriverName}`,
+    unit: 'ops/s',
+    ours: {
+      name: 'storage.set',
+      rate: median(storageRates['storage.set']),
+      minRate: Math.min(...storageRates['storage.set']),
+      maxRate: Math.max(...storageRates['storage.set']),
+    },
+    baseline: {
+      name: `set on ${sameDriverName}`,
+      rate: median(storageRates['raw set']),
+      minRate: Math.min(...storageRates['raw set']),
+      maxRate: Math.max(...storageRates['raw set']),
+    },
+    ratio: storageRatio,
+  });
+
   // Watch fired latency: a data watch set with a read, then a set from another session.
   const watched = `${base}/watched`;
   await rawClient.create(watched, VALUE, 0);
@@ -326,6 +386,29 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
     );
   }
 
+  {
+    const latencyOf = (watcher: Contender) => ({
+      name: watcher.label,
+      p50Ms: p(watcher.key, 50),
+      p99Ms: p(watcher.key, 99),
+    });
+    const oursWatcher = watchers.find((watcher) => watcher.key === oursKey)!;
+    const rawWatcher = watchers.find((watcher) => watcher.key === 'rawNative')!;
+    const oursP99 = p(oursKey, 99);
+    const rawP99 = p('rawNative', 99);
+    record.workload({
+      name: `watch fired latency (${WATCH_SAMPLES} sequential samples per client)`,
+      unit: 'ms',
+      ours: latencyOf(oursWatcher),
+      baseline: latencyOf(rawWatcher),
+      ratio: oursP99 === undefined || rawP99 === undefined ? undefined : oursP99 / rawP99,
+      ratioOf: 'p99',
+      others: watchers
+        .filter((watcher) => watcher !== oursWatcher && watcher !== rawWatcher)
+        .map(latencyOf),
+    });
+  }
+
   // Memory over many sets on one connection (wire if it connects).
   progress(`memory: ${MEMORY_OPS} sets on ${sameDriverName}`);
   forceGc?.();
@@ -344,11 +427,17 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
       `heapUsed ${mib(before.heapUsed)} → ${mib(after.heapUsed)} MiB ` +
       `(${(heapGrowth / MEMORY_OPS).toFixed(1)} B/op), rss ${mib(before.rss)} → ${mib(after.rss)} MiB`,
   );
+  record.note(
+    `memory over ${MEMORY_OPS} sets on ${sameDriverName}, ${IN_FLIGHT} in flight, ` +
+      `${forceGc ? 'after a forced gc' : 'without a forced gc (unavailable)'}: heapUsed ` +
+      `${mib(before.heapUsed)} → ${mib(after.heapUsed)} MiB ` +
+      `(${(heapGrowth / MEMORY_OPS).toFixed(1)} B/op), rss ${mib(before.rss)} → ${mib(after.rss)} MiB`,
+  );
 
   const wireOk = wireMissing === undefined;
   const atLeast = (value: number | undefined, target: number) =>
     wireOk && value !== undefined ? value >= target : undefined;
-  const targets: Array<[string, string, string]> = [];
+  const targets: Array<[string, string, boolean | undefined, string?]> = [];
   for (const [workload, vsNative] of [
     ['set 1 KiB', 1.5],
     ['get 1 KiB', 1.0],
@@ -360,12 +449,12 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
       [
         `${workload}: ours on wire ≥ ${vsNative.toFixed(1)}× raw native`,
         fmt(toNative, 2),
-        verdict(atLeast(toNative, vsNative)),
+        atLeast(toNative, vsNative),
       ],
       [
         `${workload}: ours on wire ≥ 0.9× raw node-zookeeper-client`,
         fmt(toNzk, 2),
-        verdict(atLeast(toNzk, 0.9)),
+        atLeast(toNzk, 0.9),
       ],
     );
   }
@@ -373,7 +462,7 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
   targets.push([
     'client CPU per set, ours on wire ≤ 45 µs',
     fmt(cpuPerSet, 1),
-    verdict(wireOk && cpuPerSet !== undefined ? cpuPerSet <= 45 : undefined),
+    wireOk && cpuPerSet !== undefined ? cpuPerSet <= 45 : undefined,
   ]);
   for (const [to, label] of [
     ['native', 'ours on native'],
@@ -385,7 +474,7 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
     targets.push([
       `watch fired p99: wire ≤ 1.2× ${label}`,
       fmt(watchRatio, 2),
-      verdict(watchRatio === undefined ? undefined : watchRatio <= 1.2),
+      watchRatio === undefined ? undefined : watchRatio <= 1.2,
     ]);
   }
   const onNative = wireMissing ? ' (measured on native: wire unavailable)' : '';
@@ -393,17 +482,21 @@ export async function benchDrivers({ connectString, root, progress }: BenchConte
     [
       'storage.set ≥ 0.95× raw set on the same driver',
       storageRatio.toFixed(2),
-      verdict(storageRatio >= 0.95, onNative),
+      storageRatio >= 0.95,
+      onNative,
     ],
     [
       `memory flat over ${MEMORY_OPS} sets (heap growth ≤ 1 MiB after gc)`,
       `${(heapGrowth / 1024).toFixed(0)} KiB`,
-      verdict(heapGrowth <= FLAT_HEAP_BYTES, `${onNative}${forceGc ? '' : ' (no forced gc)'}`),
+      heapGrowth <= FLAT_HEAP_BYTES,
+      `${onNative}${forceGc ? '' : ' (no forced gc)'}`,
     ],
   );
   console.log('\ntargets (from the issue; printed, not asserted)');
-  for (const [what, measuredValue, result] of targets) {
-    console.log(`  ${what.padEnd(64)} ${measuredValue.padStart(9)}   ${result}`);
+  for (const [what, measuredValue, met, note = ''] of targets) {
+    console.log(`  ${what.padEnd(64)} ${measuredValue.padStart(9)}   ${verdict(met, note)}`);
+    const why = met === undefined ? '(wire unavailable)' : note.trim();
+    record.target({ what, measured: measuredValue, met, note: why || undefined });
   }
 
   rawClient.close();

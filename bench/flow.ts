@@ -112,9 +112,15 @@ function line({ rate, p50, p99 }: { rate: number; p50: number; p99: number }): s
   );
 }
 
-export async function benchFlow({ connectString, root, progress }: BenchContext): Promise<void> {
+export async function benchFlow({
+  connectString,
+  root,
+  progress,
+  record,
+}: BenchContext): Promise<void> {
   if (!existsSync('dist/apps/producer/src/main.js')) {
     console.log('flow: skipped (the apps are not built: npm run build)');
+    record.note('skipped: the apps are not built (npm run build)');
     return;
   }
   Object.assign(process.env, {
@@ -158,6 +164,33 @@ export async function benchFlow({ connectString, root, progress }: BenchContext)
     progress(`paced at ${PACED.perSecond}/s`);
     const paced = await withDeadline('paced', run(flow, url, 'paced', PACED.perSecond), 180_000);
     console.log(`${line(paced)} (paced ${PACED.perSecond}/s, ${PACED.messages} messages)`);
+    record.setting(
+      `the demo's apps from dist/ as processes: one producer (the elected master, which accepts ` +
+        `the POSTs) and ${CONSUMERS.length} consumers, driver ${driver}; latency from a POST ` +
+        `being sent to its delivery line from a consumer; delivered once all ` +
+        `${CONSUMERS.length} consumers printed it`,
+    );
+    record.workload({
+      name: `unpaced, ${UNPACED.messages} messages, ${UNPACED.inFlight} POSTs in flight`,
+      unit: 'msgs/s',
+      ours: { name: 'the demo flow', rate: unpaced.rate, p50Ms: unpaced.p50, p99Ms: unpaced.p99 },
+      note: `POSTs accepted at ${Math.round(unpaced.accepted)}/s; to each of ${CONSUMERS.length} consumers`,
+    });
+    record.workload({
+      name: `paced ${PACED.perSecond}/s, ${PACED.messages} messages`,
+      unit: 'msgs/s',
+      ours: { name: 'the demo flow', rate: paced.rate, p50Ms: paced.p50, p99Ms: paced.p99 },
+    });
+    record.target({
+      what: `>= ${TARGET_RATE.toLocaleString('en-US')} msgs/s unpaced to each of ${CONSUMERS.length} consumers`,
+      measured: `${Math.round(unpaced.rate).toLocaleString('en-US')} msgs/s`,
+      met: unpaced.rate >= TARGET_RATE,
+    });
+    record.target({
+      what: `p99 <= ${TARGET_P99_MS} ms paced at ${PACED.perSecond}/s`,
+      measured: `${paced.p99.toFixed(1)} ms`,
+      met: paced.p99 <= TARGET_P99_MS,
+    });
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(
       `  targets: >= ${TARGET_RATE.toLocaleString('en-US')} msgs/s unpaced: ${verdict(unpaced.rate >= TARGET_RATE)}; ` +

@@ -1,8 +1,18 @@
-// `npm run bench [-- --only drivers,api]`: the library against raw clients, in the same run against
-// the same server, reported as ratios (speed is never asserted in tests). Sections: api (library
-// vs the raw zookeeper package), drivers (raw clients and the library on each driver), flow (the
-// demo's master/client flow as processes), messaging, transport; without --only, all of them.
-import { loadavg } from 'node:os';
+// `npm run bench [-- --only drivers,api] [--no-write]`: the library against raw clients, in the
+// same run against the same server, reported as ratios (speed is never asserted in tests).
+// Sections: api (library vs the raw zookeeper package), drivers (raw clients and the library on
+// each driver), flow (the demo's master/client flow as processes), messaging, transport; without
+// --only, all of them. Each section prints its tables and records them as data; at the end the
+// results are merged into docs/benchmarks.json (sections that did not run keep their last results)
+// and docs/benchmarks.md and docs/benchmarks.svg are generated from it; `--no-write` or
+// BENCH_WRITE=0 leaves docs/ alone.
+// Progress: listr2 (maintained; on a terminal a live task per section with its current step, and
+// plain lines when stdout is not a TTY, as in CI).
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type as osType, arch } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Listr, PRESET_TIMER } from 'listr2';
+import { format, resolveConfig } from 'prettier';
 import {
   findZookeeperInstallation,
   ZookeeperTestingServer,
@@ -12,6 +22,15 @@ import { benchDrivers } from './drivers.js';
 import { benchFlow } from './flow.js';
 import { benchMessaging } from './messaging.js';
 import { BenchContext, connectRawNative } from './support/clients.js';
+import {
+  BenchResults,
+  mergeResults,
+  renderMarkdown,
+  renderSvg,
+  RunInfo,
+  SectionResult,
+  sectionRecorder,
+} from './support/report.js';
 import { benchTransport } from './transport.js';
 
 const SECTIONS: Record<string, (context: BenchContext) => Promise<void>> = {
@@ -42,22 +61,62 @@ const load = () =>
   loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
+const loadNow = () => loadavg().map((value) => Number(value.toFixed(2)));
 
-const sections = chosenSections(process.argv.slice(2));
+/** Single-quoted for a POSIX shell when it needs to be. */
+const quote = (word: string) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+
+/** The command line as typed: the bench's variables that were set, then npm run or tsx. */
+function commandLine(args: readonly string[]): string {
+  const variables = Object.entries(process.env)
+    .filter(
+      ([name]) =>
+        (name.startsWith('BENCH_') && name !== 'BENCH_WRITE') ||
+        name === 'ZK_CONNECT' ||
+        name === 'ZOOKEEPER_DRIVER',
+    )
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}=${quote(value ?? '')}`);
+  const words = args.map(quote).join(' ');
+  const command =
+    process.env.npm_lifecycle_event === 'bench'
+      ? `npm run bench${words ? ` -- ${words}` : ''}`
+      : `tsx bench/run.ts${words ? ` ${words}` : ''}`;
+  return [...variables, command].join(' ');
+}
+
+function osName(): string {
+  try {
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (pretty) return `${pretty[1]} (${osType()} ${release()}, ${arch()})`;
+  } catch {
+    // not Linux, or no os-release: the kernel's name will do
+  }
+  return `${osType()} ${release()} ${arch()}`;
+}
+
+const args = process.argv.slice(2);
+const sections = chosenSections(args);
+const write = !args.includes('--no-write') && process.env.BENCH_WRITE !== '0';
+const command = commandLine(args);
 // fsync on, as in production (the testing server turns it off for speed); BENCH_FSYNC=off to drop it.
 const fsync = process.env.BENCH_FSYNC !== 'off';
+const TICK_TIME = 2000;
 const installation = process.env.ZK_CONNECT ? undefined : findZookeeperInstallation();
+const startedAt = new Date().toISOString();
+const loadBefore = loadNow();
 const server = installation
   ? await ZookeeperTestingServer.start({
       installation,
-      tickTime: 2000,
+      tickTime: TICK_TIME,
       systemProperties: { 'zookeeper.forceSync': fsync ? 'yes' : 'no' },
     })
   : undefined;
 const connectString = process.env.ZK_CONNECT ?? server!.connectString;
 const started = performance.now();
 console.log(
-  `bench ${new Date().toISOString()}: sections ${sections.join(', ')}; server ${connectString} ` +
+  `bench ${startedAt}: sections ${sections.join(', ')}; server ${connectString} ` +
     `(${server ? `one ZooKeeper ${installation?.version ?? ''} started by the bench, fsync ${fsync ? 'on' : 'off'}` : 'ZK_CONNECT'}); ` +
     `load average ${load()} (1/5/15 min)`,
 );
@@ -65,21 +124,107 @@ console.log(
 const root = `/bench-${Date.now()}`;
 const admin = await connectRawNative(connectString);
 await admin.create(root, '', 0);
+const results: SectionResult[] = [];
 for (const section of sections) {
+  const result: SectionResult = {
+    section,
+    run: startedAt,
+    ranAt: new Date().toISOString(),
+    durationS: 0,
+    loadBefore: loadavg()[0],
+    loadAfter: 0,
+    settings: [],
+    workloads: [],
+    targets: [],
+    notes: [],
+  };
   const sectionStarted = performance.now();
-  const progress = (message: string) =>
-    console.log(
-      `  [${section} ${((performance.now() - sectionStarted) / 1000).toFixed(0)} s, ` +
-        `load ${loadavg()[0].toFixed(2)}] ${message}`,
-    );
-  progress('start');
-  await admin.create(`${root}/${section}`, '', 0);
-  await SECTIONS[section]({ connectString, root: `${root}/${section}`, progress });
-  progress('done');
+  const stamp = () =>
+    `[${section} ${((performance.now() - sectionStarted) / 1000).toFixed(0)} s, ` +
+    `load ${loadavg()[0].toFixed(2)}]`;
+  // One task list per section, so that on a terminal (where listr2 holds back what the section
+  // prints while it draws) each section's tables come out when it ends, not at the very end.
+  await new Listr(
+    [
+      {
+        title: section,
+        task: async (_, task) => {
+          const progress = (message: string) => {
+            task.output = `${stamp()} ${message}`;
+            task.title = `${section}: ${message}`;
+          };
+          progress('start');
+          await admin.create(`${root}/${section}`, '', 0);
+          await SECTIONS[section]({
+            connectString,
+            root: `${root}/${section}`,
+            progress,
+            record: sectionRecorder(result),
+          });
+          task.title = `${section} done, load ${loadavg()[0].toFixed(2)}`;
+        },
+      },
+    ],
+    {
+      rendererOptions: { timer: PRESET_TIMER, collapseErrors: false },
+      fallbackRenderer: 'simple',
+      fallbackRendererOptions: { timer: PRESET_TIMER },
+    },
+  ).run();
+  result.durationS = (performance.now() - sectionStarted) / 1000;
+  result.loadAfter = loadavg()[0];
+  results.push(result);
 }
 
-console.log(
-  `\nbench done in ${((performance.now() - started) / 1000).toFixed(0)} s; load average ${load()}`,
-);
+const durationS = (performance.now() - started) / 1000;
+console.log(`\nbench done in ${durationS.toFixed(0)} s; load average ${load()}`);
 admin.close();
 await server?.close();
+
+if (write) {
+  const run: RunInfo = {
+    startedAt,
+    command,
+    sections,
+    machine: {
+      cpu: cpus()[0]?.model.trim() ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: totalmem() / 1024 ** 3,
+      node: process.version,
+      os: osName(),
+    },
+    zookeeper: server
+      ? {
+          server: 'started by the bench',
+          version: installation?.version,
+          fsync,
+          tickTime: TICK_TIME,
+          servers: 1,
+        }
+      : { server: 'ZK_CONNECT' },
+    loadBefore,
+    loadAfter: loadNow(),
+    durationS,
+  };
+  const docs = fileURLToPath(new URL('../docs/', import.meta.url));
+  mkdirSync(docs, { recursive: true });
+  const jsonPath = `${docs}benchmarks.json`;
+  const stored = existsSync(jsonPath)
+    ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchResults)
+    : undefined;
+  const merged = mergeResults(stored, run, results, Object.keys(SECTIONS));
+  // Through the repo's Prettier settings, so `npm run format:check` passes on what is generated.
+  const prettier = (await resolveConfig(`${docs}benchmarks.md`)) ?? {};
+  writeFileSync(jsonPath, await format(JSON.stringify(merged), { ...prettier, parser: 'json' }));
+  writeFileSync(
+    `${docs}benchmarks.md`,
+    await format(renderMarkdown(merged), { ...prettier, parser: 'markdown' }),
+  );
+  writeFileSync(`${docs}benchmarks.svg`, `${await renderSvg(merged)}\n`);
+  console.log(
+    `bench: wrote docs/benchmarks.md, .json and .svg (sections ${sections.join(', ')}; ` +
+      `${Object.keys(merged.sections).length - sections.length} kept from earlier runs)`,
+  );
+} else {
+  console.log('bench: docs/benchmarks.* left alone (--no-write or BENCH_WRITE=0)');
+}

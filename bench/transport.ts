@@ -182,13 +182,14 @@ async function rounds<R>(
   sides: { ours: Side; base: Side },
   measure: (side: Side) => Promise<R>,
   show: (result: R) => string,
+  progress: (message: string) => void,
 ): Promise<{ ours: R[]; base: R[] }> {
   const results = { ours: [] as R[], base: [] as R[] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of rotated(['ours', 'base'] as const, round))
       results[name].push(await measure(sides[name]));
-    console.log(
-      `  ${label} round ${round + 1}/${ROUNDS}: ours ${show(results.ours[round])}, baseline ${show(results.base[round])}`,
+    progress(
+      `${label} round ${round + 1}/${ROUNDS}: ours ${show(results.ours[round])}, baseline ${show(results.base[round])}`,
     );
   }
   return results;
@@ -198,6 +199,7 @@ export async function benchTransport({
   connectString,
   root,
   progress,
+  record,
 }: BenchContext): Promise<void> {
   const service = await ZookeeperConnection.connect({ connectString, logger: quietLogger });
   const caller = await ZookeeperConnection.connect({ connectString, logger: quietLogger });
@@ -278,12 +280,14 @@ export async function benchTransport({
     sides,
     (side) => rateWithin('events', OPS, () => side.events(OPS)),
     perSecond,
+    progress,
   );
   const requests = await rounds(
     'requests',
     sides,
     (side) => rateWithin('requests', OPS, () => side.requests(OPS)),
     perSecond,
+    progress,
   );
   const latency = await rounds(
     'paced',
@@ -293,6 +297,7 @@ export async function benchTransport({
       return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
     },
     ({ p50, p99 }) => `p50 ${p50.toFixed(1)} ms p99 ${p99.toFixed(1)} ms`,
+    progress,
   );
 
   const rttAfter = await roundTrip(caller, root);
@@ -328,12 +333,67 @@ export async function benchTransport({
     (p('ours', 'p50') / p('base', 'p50')).toFixed(2),
     '(target ours p50 ≤ 5 ms; ratio of p50s)',
   );
+  record.setting(
+    `the NestJS transport against the WorkQueue used directly (events) and a request/response ` +
+      `built by hand on two WorkQueues (requests), on the same two connections; ${OPS} messages ` +
+      `per round, ${IN_FLIGHT} in flight, consumers holding ${CONSUMERS} items; paced: ${PACED} ` +
+      `requests at ${1000 / PACED_INTERVAL_MS}/s; medians of ${ROUNDS} rounds, alternating which ` +
+      `side goes first`,
+  );
+  record.setting(
+    `server round trip (sequential get, median) ${rttBefore.toFixed(2)} ms before the rounds, ` +
+      `${rttAfter.toFixed(2)} ms after`,
+  );
+  record.workload({
+    name: 'events (client.emit vs WorkQueue.publish)',
+    unit: 'msgs/s',
+    ours: { name: 'transport', rate: eventRates.ours },
+    baseline: { name: 'WorkQueue directly', rate: eventRates.base },
+    ratio: eventRates.ours / eventRates.base,
+  });
+  record.workload({
+    name: 'requests (client.send vs hand-made rpc)',
+    unit: 'req/s',
+    ours: { name: 'transport', rate: requestRates.ours },
+    baseline: { name: 'hand-made rpc on WorkQueues', rate: requestRates.base },
+    ratio: requestRates.ours / requestRates.base,
+  });
+  record.workload({
+    name: `paced ${1000 / PACED_INTERVAL_MS}/s round trips`,
+    unit: 'ms',
+    ours: { name: 'transport', p50Ms: p('ours', 'p50'), p99Ms: p('ours', 'p99') },
+    baseline: {
+      name: 'hand-made rpc on WorkQueues',
+      p50Ms: p('base', 'p50'),
+      p99Ms: p('base', 'p99'),
+    },
+    ratio: p('ours', 'p50') / p('base', 'p50'),
+    ratioOf: 'p50',
+  });
+  record.target({
+    what: 'events: transport ≥ 0.8× the WorkQueue used directly',
+    measured: (eventRates.ours / eventRates.base).toFixed(2),
+    met: eventRates.ours / eventRates.base >= 0.8,
+  });
+  record.target({
+    what: 'requests: transport ≥ 1,000/s',
+    measured: `${requestRates.ours.toFixed(0)}/s`,
+    met: requestRates.ours >= 1000,
+  });
+  record.target({
+    what: `paced ${1000 / PACED_INTERVAL_MS}/s: transport p50 ≤ 5 ms`,
+    measured: `${p('ours', 'p50').toFixed(1)} ms`,
+    met: p('ours', 'p50') <= 5,
+  });
   console.log(
     `server round trip after the rounds: ${rttAfter.toFixed(2)} ms; ` +
       `transport rounds took ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
   if (serverErrors || rpc.errors || wrongReplies) {
     console.log(
+      `errors: server ${serverErrors}, baseline replies ${rpc.errors}, wrong replies ${wrongReplies}`,
+    );
+    record.note(
       `errors: server ${serverErrors}, baseline replies ${rpc.errors}, wrong replies ${wrongReplies}`,
     );
   }

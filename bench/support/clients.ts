@@ -3,13 +3,19 @@
 import ZooKeeper from 'zookeeper';
 import nzk from 'node-zookeeper-client';
 import { ZookeeperConnection, ZookeeperOptions } from '../../libs/zookeeper/src/index.js';
+import type { SectionRecorder } from './report.js';
 
 /** What a section gets from bench/run.ts: the server, and a root node of its own run. */
 export interface BenchContext {
   connectString: string;
   root: string;
-  /** `[section] ...` progress line. */
+  /**
+   * A step of the section: on a terminal the section's live step (listr2), otherwise a plain
+   * `[section N s, load X] message` line.
+   */
   progress(message: string): void;
+  /** The section's results for docs/benchmarks.{md,json,svg}: what it printed, as data. */
+  record: SectionRecorder;
 }
 
 export const quietLogger = { log() {}, warn() {}, error: console.error };
