@@ -5,11 +5,12 @@ import {
   BroadcastLogEvent,
   CorruptOffsetError,
   CreateMode,
+  DEFAULT_RETENTION_MAX_ENTRIES,
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
-import { collect, range, type Message } from './support.js';
+import { collect, range, registration, type Message } from './support.js';
 
 const connections = useTestConnections('broadcast-hardening');
 
@@ -188,3 +189,78 @@ describe('broadcast log: corrupt data written by others', () => {
     await log.close();
   });
 });
+
+describe('broadcast log: abandoned subscriber ids', () => {
+  it('a subscriber absent for subscriberExpiryMs stops holding retention, with subscriber-expired; a live or returning one is kept', async () => {
+    const topic = '/topics/expiry';
+    const log = new BroadcastLog<Message>(connections.zk, topic, {
+      lingerMs: 0,
+      commitIntervalMs: 10,
+      retention: { auto: false, subscriberExpiryMs: 1000 },
+    });
+    const events: BroadcastLogEvent[] = [];
+    log.events$.subscribe((event) => events.push(event));
+    const offsets = await publishBatches(log, 4);
+    await collect(log, 'gone', 10); // the first batch, then never again
+    await collect(log, 'returning', 10);
+    // 'live' read everything and stays subscribed, idle (no offset write for longer than the expiry).
+    let liveCount = 0;
+    const live = log.deliveries('live', { autoAck: true }).subscribe(() => liveCount++);
+    await until(() => liveCount === 40, { message: "'live' to read the log" });
+    await until(async () => (await log.committedOffsets()).get('live') === offsets[39], {
+      message: "'live' to commit",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // 'returning' comes back (and leaves again) after the expiry, before the compaction.
+    const back = registration(log, 'returning');
+    const again = log.deliveries('returning').subscribe();
+    await back;
+    again.unsubscribe();
+
+    expect((await log.compact()).deletedEntries).toBe(1); // 'returning' holds batches 2-4
+    const expired = events.filter((event) => event.type === 'subscriber-expired');
+    expect(expired).toEqual([
+      expect.objectContaining({ subscriberId: 'gone', committedOffset: offsets[9] }),
+    ]);
+    expect([...(await log.committedOffsets()).keys()].sort()).toEqual(['live', 'returning']);
+    live.unsubscribe();
+    await log.close();
+  });
+
+  it('without a maxEntries option, the default bound keeps the log at DEFAULT_RETENTION_MAX_ENTRIES with a defaulted retention-overrun', async () => {
+    const topic = '/topics/default-bound';
+    const log = new BroadcastLog<Message>(connections.zk, topic, { retention: { auto: false } });
+    await registerOnly(log, 'stuck');
+    // A foreign writer fills the log past the bound (names are all retention looks at).
+    const total = DEFAULT_RETENTION_MAX_ENTRIES + 3;
+    for (let start = 0; start < total; start += 200) {
+      await Promise.all(
+        Array.from({ length: Math.min(200, total - start) }, () =>
+          connections.zk.create(`${topic}/log/m1-`, 'x', {
+            mode: CreateMode.PERSISTENT_SEQUENTIAL,
+          }),
+        ),
+      );
+    }
+    const events: BroadcastLogEvent[] = [];
+    log.events$.subscribe((event) => events.push(event));
+    expect((await log.compact()).deletedEntries).toBe(3);
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'retention-overrun',
+        subscriberId: 'stuck',
+        reason: 'maxEntries',
+        defaulted: true,
+      }),
+    ]);
+    await log.close();
+  }, 120_000);
+});
+
+/** Registers a durable subscriber (its offset stored) and leaves at once, reading nothing. */
+async function registerOnly(log: BroadcastLog<Message>, id: string): Promise<void> {
+  const registered = registration(log, id);
+  const subscription = log.deliveries(id).subscribe();
+  await registered;
+  subscription.unsubscribe();
+}

@@ -265,12 +265,9 @@ export class BroadcastLog<T = unknown> {
     };
   }
 
-  /** Limits are enforced soon after an append; committed offsets alone wait for commits. */
+  /** Limits (maxEntries has a default) are enforced soon after an append, not only after commits. */
   private appended(): void {
-    const retention = this.options.retention;
-    if (retention?.maxEntries !== undefined || retention?.maxAgeMs !== undefined) {
-      this.compactSoon();
-    }
+    this.compactSoon();
   }
 
   private ready(): Promise<void> {

@@ -146,13 +146,16 @@ export class LogSubscription<T> {
     try {
       await this.register();
       if (this.stopped) await this.context.connection.delete(this.clientPath!).catch(ignore);
+      else await this.store.touch();
     } catch {
       // The next CONNECTED (after another expiry) tries again; reading goes on meanwhile.
     }
   }
 
   private async startingOffset(): Promise<number> {
-    const stored = await this.store.read();
+    // A stored offset is rewritten as it is: retention sees this subscriber is back (an expiry
+    // that read the old version cannot delete it any more). Gone meanwhile: start afresh.
+    const stored = await this.store.touch();
     if (stored !== undefined) return stored;
     let start = BEFORE_FIRST_OFFSET;
     if (this.options.from === 'latest') {

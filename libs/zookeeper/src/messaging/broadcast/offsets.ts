@@ -67,6 +67,29 @@ export class OffsetStore {
     }
   }
 
+  /**
+   * Rewrites the stored offset as it is, so its znode's mtime moves (retention's sign that the
+   * subscriber is alive, see `subscriberExpiryMs`). Resolves to the offset stored, or undefined
+   * when there is none (never stored, removed or expired).
+   */
+  async touch(): Promise<number | undefined> {
+    for (;;) {
+      if (!this.known && (await this.read()) === undefined) return undefined;
+      const known = this.known!;
+      try {
+        const stat = await this.connection.set(this.path, encodeOffset(known.offset), {
+          version: known.version,
+        });
+        this.known = { offset: known.offset, version: stat.version };
+        return known.offset;
+      } catch (error) {
+        if (error instanceof NoNodeError) return (this.known = undefined);
+        if (!(error instanceof BadVersionError)) throw error;
+        this.known = undefined;
+      }
+    }
+  }
+
   /** Moves the stored offset forward to `offset` (never back). */
   async commit(offset: number): Promise<void> {
     for (;;) {

@@ -2,7 +2,8 @@ import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { ConnectionClosedError } from '../../errors/library-errors.js';
-import { NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
+import type { Stat } from '../../connection/zookeeper-types.js';
+import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { CorruptOffsetError } from '../shared/messaging-errors.js';
 import { ChangeSignal } from '../../internal/change-signal.js';
 import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
@@ -14,10 +15,38 @@ export interface RetentionOptions {
   auto?: boolean;
   /** Default 5000 ms. */
   intervalMs?: number;
-  /** Keep at most this many batch znodes, even if a subscriber has not read them (announced). */
+  /**
+   * Keep at most this many batch znodes, even if a subscriber has not read them (announced).
+   * Default 10,000 (DEFAULT_RETENTION_MAX_ENTRIES; its overruns say `defaulted: true`);
+   * `Infinity`: no bound.
+   */
   maxEntries?: number;
   /** Delete batch znodes older than this, even if a subscriber has not read them (announced). */
   maxAgeMs?: number;
+  /**
+   * Forget a subscriber (delete its stored offset, `subscriber-expired`) that has had no
+   * registered client node and no offset write (commit or registration) for this long, so an
+   * abandoned id stops holding retention. Default 7 days (DEFAULT_SUBSCRIBER_EXPIRY_MS);
+   * `Infinity`: never.
+   */
+  subscriberExpiryMs?: number;
+}
+
+/** The default `retention.maxEntries`: batch znodes kept at most. */
+export const DEFAULT_RETENTION_MAX_ENTRIES = 10_000;
+/** The default `retention.subscriberExpiryMs`: 7 days. */
+export const DEFAULT_SUBSCRIBER_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * A durable subscriber forgotten by retention: no client node and no offset write for
+ * `subscriberExpiryMs`. If that id subscribes again, it starts afresh (its `from` option).
+ */
+export interface SubscriberExpired {
+  type: 'subscriber-expired';
+  subscriberId: string;
+  committedOffset: number;
+  /** When its offset was last written (the znode's mtime, server clock). */
+  lastWrittenAt: Date;
 }
 
 /** Entries deleted before a durable subscriber committed past them (maxEntries / maxAgeMs). */
@@ -30,6 +59,8 @@ export interface RetentionOverrun {
   committedOffset: number;
   deletedThroughOffset: number;
   reason: 'maxEntries' | 'maxAgeMs';
+  /** The limit was the default `maxEntries` (none was set). */
+  defaulted: boolean;
 }
 
 /**
@@ -42,7 +73,7 @@ export interface OffsetCorrupt {
   error: CorruptOffsetError;
 }
 
-export type RetentionEvent = RetentionOverrun | OffsetCorrupt;
+export type RetentionEvent = RetentionOverrun | OffsetCorrupt | SubscriberExpired;
 
 export interface CompactResult {
   deletedEntries: number;
@@ -103,6 +134,7 @@ async function compactOnce(
   options: RetentionOptions,
   announce: (event: RetentionEvent) => void,
 ): Promise<CompactResult> {
+  await expireSubscribers(connection, paths, options, announce);
   // A first look without the node: a pass with nothing to delete writes nothing.
   const first = await planCompaction(connection, paths, options);
   for (const event of first.corrupt) announce(event);
@@ -155,6 +187,7 @@ async function planCompaction(
         committedOffset,
         deletedThroughOffset: deletedThrough,
         reason: byLimit.reason,
+        defaulted: byLimit.reason === 'maxEntries' && options.maxEntries === undefined,
       });
     }
     doomed = byLimit.count;
@@ -263,15 +296,64 @@ async function readChildrenData(
   connection: ZookeeperConnection,
   path: string,
 ): Promise<Map<string, Buffer>> {
+  const read = await readChildren(connection, path);
+  return new Map([...read].map(([name, { data }]) => [name, data]));
+}
+
+async function readChildren(
+  connection: ZookeeperConnection,
+  path: string,
+): Promise<Map<string, { data: Buffer; stat: Stat }>> {
   const names = await connection.getChildren(path);
   const read = await Promise.all(
     names.map((name) =>
       connection
         .get(joinPath(path, name))
-        .then(({ data }) => [name, data] as const, whenNoNode(undefined)),
+        .then((node) => [name, node] as const, whenNoNode(undefined)),
     ),
   );
   return new Map(read.filter((entry) => entry !== undefined));
+}
+
+/**
+ * Forgets the subscribers absent for `subscriberExpiryMs`: no client node, offset not written
+ * since. The delete is conditional on the version read, so a subscriber that registers meanwhile
+ * (registration rewrites its offset) or commits is kept.
+ */
+async function expireSubscribers(
+  connection: ZookeeperConnection,
+  paths: TopicPaths,
+  options: RetentionOptions,
+  announce: (event: RetentionEvent) => void,
+): Promise<void> {
+  const expiryMs = options.subscriberExpiryMs ?? DEFAULT_SUBSCRIBER_EXPIRY_MS;
+  if (!Number.isFinite(expiryMs)) return;
+  const oldest = Date.now() - expiryMs;
+  const offsets = await readChildren(connection, paths.offsets);
+  const idle = [...offsets].filter(([, { stat }]) => stat.mtime.getTime() < oldest);
+  if (idle.length === 0) return;
+  const clients = await registeredIds(connection, paths.clients);
+  for (const [subscriberId, { data, stat }] of idle) {
+    if (clients.has(subscriberId)) continue;
+    let committedOffset: number;
+    try {
+      committedOffset = parseOffset(data, joinPath(paths.offsets, subscriberId));
+    } catch {
+      continue; // reported as offset-corrupt by the pass; never deleted on a guess
+    }
+    try {
+      await connection.delete(joinPath(paths.offsets, subscriberId), { version: stat.version });
+    } catch (error) {
+      if (error instanceof BadVersionError || error instanceof NoNodeError) continue;
+      throw error;
+    }
+    announce({
+      type: 'subscriber-expired',
+      subscriberId,
+      committedOffset,
+      lastWrittenAt: stat.mtime,
+    });
+  }
 }
 
 /** How many of the oldest entries the limits remove (at least `already`). */
@@ -284,9 +366,8 @@ async function entriesBeyondLimits(
 ): Promise<{ count: number; reason: RetentionOverrun['reason'] }> {
   let count = already;
   let reason: RetentionOverrun['reason'] = 'maxEntries';
-  if (options.maxEntries !== undefined) {
-    count = Math.max(count, entries.length - options.maxEntries);
-  }
+  const maxEntries = options.maxEntries ?? DEFAULT_RETENTION_MAX_ENTRIES;
+  if (Number.isFinite(maxEntries)) count = Math.max(count, entries.length - maxEntries);
   if (options.maxAgeMs !== undefined) {
     const oldest = Date.now() - options.maxAgeMs;
     // Entries are in creation order, so the first young enough one ends the scan.
