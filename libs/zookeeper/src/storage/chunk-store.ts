@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { NoNodeError, NotEmptyError } from '../errors/zookeeper-errors.js';
+import { NodeExistsError, NoNodeError, NotEmptyError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, chunkName, sha256 } from './chunk-manifest.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
 import { LibraryErrorCode } from '../errors/library-errors.js';
@@ -12,6 +12,28 @@ import { CorruptValueError } from './storage-errors.js';
 const WRITING_MARKER = '__writing';
 /** Chunk writes in flight at once: enough to fill the pipe, few enough to bound memory. */
 const CHUNKS_IN_FLIGHT = 8;
+
+/**
+ * How long the chunks of a value live: with the writer's session (ephemeral value), a while
+ * longer than the value's TTL (TTL value), or until collected (persistent value).
+ */
+export interface ChunkLifetime {
+  ephemeral?: boolean;
+  ttlMs?: number;
+}
+
+/**
+ * The chunks of a TTL value outlive its head by this margin (at least 5 s, at most 60 s), which
+ * covers the time between the first chunk and the head switch; a generation that took longer to
+ * write is never switched to (see ValueWriter).
+ */
+export function ttlChunkMarginMs(ttlMs: number): number {
+  return Math.min(60_000, Math.max(5_000, ttlMs));
+}
+
+function chunkTtlMs(ttlMs: number): number {
+  return ttlMs + ttlChunkMarginMs(ttlMs);
+}
 
 /** A chunk went missing while reading: the head moved on and its old generation was collected. */
 export class StaleGenerationError extends ZookeeperError {
@@ -48,15 +70,22 @@ export class ChunkStore {
     return joinPath(this.chunksRoot, encodeURIComponent(key));
   }
 
-  /** Writes a new generation for `key` and returns its manifest; the head is not touched. */
-  async write(key: string, bytes: Buffer): Promise<ChunkManifest> {
+  /**
+   * Writes a new generation for `key` and returns its manifest; the head is not touched. The
+   * chunks live as long as the value they hold (see ChunkLifetime); the generation and key folders
+   * are containers, so the server removes them once their chunks are gone.
+   */
+  async write(key: string, bytes: Buffer, lifetime: ChunkLifetime = {}): Promise<ChunkManifest> {
     const generation = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
     const folder = joinPath(this.keyFolder(key), generation);
     const chunks = Math.max(1, Math.ceil(bytes.length / this.chunkSize));
+    const chunkMode = lifetime.ephemeral
+      ? { mode: CreateMode.EPHEMERAL }
+      : lifetime.ttlMs !== undefined
+        ? { mode: CreateMode.PERSISTENT_WITH_TTL, ttlMs: chunkTtlMs(lifetime.ttlMs) }
+        : { mode: CreateMode.PERSISTENT };
     try {
-      await this.connection.create(folder, JSON.stringify({ key, size: bytes.length }), {
-        createParents: true,
-      });
+      await this.createGenerationFolder(key, folder, bytes.length);
       await this.connection.create(joinPath(folder, WRITING_MARKER), '', {
         mode: CreateMode.EPHEMERAL,
       });
@@ -64,7 +93,7 @@ export class ChunkStore {
         const batch = [];
         for (let index = first; index < Math.min(chunks, first + CHUNKS_IN_FLIGHT); index++) {
           const slice = bytes.subarray(index * this.chunkSize, (index + 1) * this.chunkSize);
-          batch.push(this.connection.create(joinPath(folder, chunkName(index)), slice));
+          batch.push(this.connection.create(joinPath(folder, chunkName(index)), slice, chunkMode));
         }
         await Promise.all(batch);
       }
@@ -77,6 +106,33 @@ export class ChunkStore {
       throw error;
     }
     return { generation, chunks, size: bytes.length, sha256: sha256(bytes) };
+  }
+
+  /** The writing marker of a generation: the head switch checks it in the same transaction. */
+  markerPath(key: string, manifest: ChunkManifest): string {
+    return joinPath(this.keyFolder(key), manifest.generation, WRITING_MARKER);
+  }
+
+  /** Whether every chunk of the generation is there (read after an unfenced head switch). */
+  async isComplete(key: string, manifest: ChunkManifest): Promise<boolean> {
+    const folder = joinPath(this.keyFolder(key), manifest.generation);
+    const children = await this.connection
+      .getChildren(folder)
+      .catch(ignore(NoNodeError, [] as string[]));
+    return children.filter((name) => name !== WRITING_MARKER).length === manifest.chunks;
+  }
+
+  private async createGenerationFolder(key: string, folder: string, size: number): Promise<void> {
+    const data = JSON.stringify({ key, size });
+    try {
+      await this.connection.create(folder, data, { mode: CreateMode.CONTAINER });
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      await this.connection
+        .create(this.keyFolder(key), '', { mode: CreateMode.CONTAINER, createParents: true })
+        .catch(ignore(NodeExistsError));
+      await this.connection.create(folder, data, { mode: CreateMode.CONTAINER });
+    }
   }
 
   /** Verifies, right before the head switch, that the generation is complete and still ours. */

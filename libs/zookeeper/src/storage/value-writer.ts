@@ -1,25 +1,16 @@
 import { LoggerService } from '@nestjs/common';
-import { CreateMode } from '../connection/create-mode.enum.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { Stat } from '../connection/zookeeper-types.js';
-import { BadVersionError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
-import { decodeManifest, encodeManifest, isManifest } from './chunk-manifest.js';
-import { ChunkStore, InterruptedGenerationError } from './chunk-store.js';
+import { NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
+import { ChunkManifest, decodeManifest, isManifest } from './chunk-manifest.js';
+import { ChunkStore, InterruptedGenerationError, ttlChunkMarginMs } from './chunk-store.js';
 import { ChunkedHeads } from './chunked-heads.js';
+import { HeadSwitch, WriteRequest } from './head-switch.js';
 import { ValueTooLargeError } from './storage-errors.js';
 import { WriteResult } from './storage-entry.js';
 
-/** When a write may go ahead: the key must not exist, must be at a version, or anything goes. */
-export type WriteCondition =
-  { kind: 'absent' } | { kind: 'version'; version: number } | { kind: 'any' };
-
-export interface WriteRequest {
-  condition: WriteCondition;
-  ephemeral?: boolean;
-  ttlMs?: number;
-  /** The head bytes the caller read, when known (saves a collector round trip). */
-  previousHead?: Buffer;
-}
+// Where storage-wide code has always imported them from.
+export { lostRace, type WriteCondition, type WriteRequest } from './head-switch.js';
 
 export interface ValueWriterConfig {
   maxNodeBytes: number;
@@ -42,12 +33,16 @@ const INTERRUPTED_GENERATION_ATTEMPTS = 3;
  * is committed.
  */
 export class ValueWriter {
+  private readonly headSwitch: HeadSwitch;
+
   constructor(
     private readonly connection: ZookeeperConnection,
     private readonly chunks: ChunkStore,
     private readonly heads: ChunkedHeads,
     private readonly config: ValueWriterConfig,
-  ) {}
+  ) {
+    this.headSwitch = new HeadSwitch(connection, chunks, (key) => this.path(key));
+  }
 
   async write(key: string, bytes: Buffer, request: WriteRequest): Promise<WriteResult> {
     if (this.needsChunks(key, bytes)) {
@@ -57,7 +52,7 @@ export class ValueWriter {
       return this.writeChunked(key, bytes, request);
     }
     const { condition } = request;
-    if (condition.kind === 'absent') return this.createHead(key, bytes, request);
+    if (condition.kind === 'absent') return this.headSwitch.create(key, bytes, request);
     const path = this.path(key);
     // A small write is the hot path: no extra awaits beyond the request itself (each one is a
     // promise and a microtask turn per write, which showed at 64 writes in flight).
@@ -118,7 +113,7 @@ export class ValueWriter {
   ): Promise<Stat | (WriteResult & { created: true })> {
     for (;;) {
       try {
-        return { ...(await this.createHead(key, bytes, request)), created: true };
+        return { ...(await this.headSwitch.create(key, bytes, request)), created: true };
       } catch (error) {
         if (!(error instanceof NodeExistsError)) throw error;
       }
@@ -151,33 +146,34 @@ export class ValueWriter {
     return true;
   }
 
+  /**
+   * Writes a new generation, then switches the head to it; reports success only for a value that
+   * can be read: a generation that lost its marker before the switch is written anew, and
+   * without a fenced switch (no `multi`) the generation is checked complete after the switch and,
+   * if a collector took it meanwhile, written anew over our own head. (In that case a reader may
+   * see the key unreadable until the new head is in place, and a crash then leaves it so.)
+   */
   private async writeChunked(
     key: string,
     bytes: Buffer,
     request: WriteRequest,
   ): Promise<WriteResult> {
+    const lifetime = { ephemeral: request.ephemeral, ttlMs: request.ttlMs };
+    let current = request;
     for (let attempt = 1; ; attempt++) {
       const retryable = (error: unknown) =>
         error instanceof InterruptedGenerationError && attempt < INTERRUPTED_GENERATION_ATTEMPTS;
-      const manifest = await this.chunks.write(key, bytes).catch((error) => {
+      const started = Date.now();
+      const manifest = await this.chunks.write(key, bytes, lifetime).catch((error) => {
         if (retryable(error)) return undefined;
         throw error;
       });
       if (!manifest) continue;
+      let result: WriteResult;
       try {
         await this.chunks.assertIntact(key, manifest);
-        const result = await this.switchHead(key, encodeManifest(manifest), request);
-        // Flagged after the head switch (see ChunkedHeads); the stat is missing when the head
-        // vanished right after its creation.
-        const flaggable =
-          (result.stat as Stat | undefined) !== undefined && isFlaggable(result.stat, request);
-        await (flaggable ? this.heads.flag(key) : Promise.resolve())
-          .then(() => this.chunks.finish(key, manifest))
-          .then(() => this.collectAfterCommit(key, flaggable))
-          .catch((error: Error) =>
-            this.config.logger.warn(`cleanup after writing ${key}: ${error.message}`),
-          );
-        return result;
+        assertOutlivesHead(key, manifest, request, Date.now() - started);
+        result = await this.headSwitch.switchTo(key, manifest, current);
       } catch (error) {
         // Our generation will never be the head's: it is collected now, not by the next writer.
         await this.chunks.finish(key, manifest).catch(() => undefined);
@@ -185,45 +181,36 @@ export class ValueWriter {
         if (retryable(error)) continue;
         throw error;
       }
-    }
-  }
-
-  private async switchHead(key: string, head: Buffer, request: WriteRequest): Promise<WriteResult> {
-    const { condition } = request;
-    // The caller collects after dropping its marker: nothing is collected here.
-    if (condition.kind === 'absent') return this.createHead(key, head, request);
-    if (condition.kind === 'version') return this.replaceHead(key, head, condition.version);
-    for (;;) {
-      const current = await this.connection.exists(this.path(key));
-      try {
-        return current
-          ? await this.replaceHead(key, head, current.version)
-          : await this.createHead(key, head, request);
-      } catch (error) {
-        if (!lostRace(error)) throw error;
+      if (!this.headSwitch.fenced && !(await this.chunks.isComplete(key, manifest))) {
+        // The head is ours now, whatever the caller's condition was: write over it.
+        current = { ...request, condition: { kind: 'version', version: result.version } };
+        if (attempt < INTERRUPTED_GENERATION_ATTEMPTS) continue;
+        throw new InterruptedGenerationError(
+          `generation ${manifest.generation} of ${key} was collected during the head switch`,
+        );
       }
+      await this.afterSwitch(key, manifest, result, request);
+      return result;
     }
   }
 
-  private async replaceHead(key: string, bytes: Buffer, version: number): Promise<WriteResult> {
-    const stat = await this.connection.set(this.path(key), bytes, { version });
-    return { version: stat.version, stat };
-  }
-
-  private async createHead(
+  /** Flags, drops the marker and collects what the switch replaced; failures are logged. */
+  private afterSwitch(
     key: string,
-    bytes: Buffer,
+    manifest: ChunkManifest,
+    result: WriteResult,
     request: WriteRequest,
-  ): Promise<WriteResult> {
-    const path = this.path(key);
-    const mode = request.ephemeral
-      ? CreateMode.EPHEMERAL
-      : request.ttlMs !== undefined
-        ? CreateMode.PERSISTENT_WITH_TTL
-        : CreateMode.PERSISTENT;
-    await this.connection.create(path, bytes, { mode, ttlMs: request.ttlMs, createParents: true });
-    const stat = await this.connection.exists(path);
-    return { version: stat?.version ?? 0, stat: stat! };
+  ): Promise<void> {
+    // Flagged after the head switch (see ChunkedHeads); the stat is missing when the head
+    // vanished right after its creation.
+    const flaggable =
+      (result.stat as Stat | undefined) !== undefined && isFlaggable(result.stat, request);
+    return (flaggable ? this.heads.flag(key) : Promise.resolve())
+      .then(() => this.chunks.finish(key, manifest))
+      .then(() => this.collectAfterCommit(key, flaggable))
+      .catch((error: Error) =>
+        this.config.logger.warn(`cleanup after writing ${key}: ${error.message}`),
+      );
   }
 
   private path(key: string): string {
@@ -247,11 +234,16 @@ function isFlaggable(stat: Stat, request: WriteRequest): boolean {
   return stat.ephemeralOwner === '0' && !request.ephemeral && request.ttlMs === undefined;
 }
 
-/** The key changed, appeared or vanished between our read and our write: read again and retry. */
-export function lostRace(error: unknown): boolean {
-  return (
-    error instanceof BadVersionError ||
-    error instanceof NodeExistsError ||
-    error instanceof NoNodeError
+/** The chunks of a TTL value outlive its head only by a margin: a slower write starts over. */
+function assertOutlivesHead(
+  key: string,
+  manifest: ChunkManifest,
+  request: WriteRequest,
+  elapsedMs: number,
+): void {
+  if (request.ttlMs === undefined || elapsedMs <= ttlChunkMarginMs(request.ttlMs)) return;
+  throw new InterruptedGenerationError(
+    `generation ${manifest.generation} of ${key} took ${elapsedMs} ms to write, longer than ` +
+      'its chunks outlive the TTL value',
   );
 }
