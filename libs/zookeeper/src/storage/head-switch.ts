@@ -58,7 +58,11 @@ export class HeadSwitch {
   }
 
   /** Points the head at `manifest`'s generation under the request's condition. */
-  async switchTo(key: string, manifest: ChunkManifest, request: WriteRequest): Promise<WriteResult> {
+  async switchTo(
+    key: string,
+    manifest: ChunkManifest,
+    request: WriteRequest,
+  ): Promise<WriteResult> {
     const head = encodeManifest(manifest);
     const { condition } = request;
     if (condition.kind === 'absent') return this.createAt(key, head, manifest, request);
