@@ -9,6 +9,10 @@ import { joinPath, nodeName, parentPath } from './paths.js';
  * created, if any, found by its unique prefix. An ephemeral one left by a session that has since
  * been replaced is deleted (it would vanish with that session) and not reported, so the caller
  * creates it again in the current session. Paths are server paths.
+ *
+ * The parent is synced first: the reply was lost, so the session never saw the create's zxid, and
+ * the server it reconnected to may be a follower that has not applied it yet; a listing from it
+ * would miss the node and the caller would create it a second time.
  */
 export async function findProtectedCreate(
   session: DriverSession,
@@ -18,6 +22,7 @@ export async function findProtectedCreate(
   const prefix = nodeName(protectedPath);
   const parent = parentPath(protectedPath);
   try {
+    await session.sync(parent);
     const { children } = await session.getChildren(parent, false);
     const match = children.find((child) => child.startsWith(prefix));
     if (!match) return undefined;
