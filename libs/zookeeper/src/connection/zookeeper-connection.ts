@@ -39,6 +39,35 @@ import {
   WatchOptions,
 } from './request-options.interface.js';
 import { assertAcl, toBuffer, validateConnectString } from './request-checks.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../driver/wire/index.js';
+import {
+  checkNumber,
+  MAX_TIMER_MS,
+  nonNegativeInteger,
+  nonNegativeMs,
+  oneOf,
+  positiveMs,
+} from '../internal/option-checks.js';
+
+/** The longest TTL a server accepts (its TTL field has 40 bits). */
+const MAX_TTL_MS = 2 ** 40 - 1;
+
+/** The numeric options (and the log level), checked before anything is built from them. */
+function checkConnectionNumbers(options: ZookeeperOptions): void {
+  const owner = 'ZookeeperConnection';
+  // Sent to the server as a 32-bit integer; it clamps it to its own bounds.
+  checkNumber(owner, 'sessionTimeoutMs', options.sessionTimeoutMs, {
+    integer: true,
+    min: 1,
+    max: MAX_TIMER_MS,
+  });
+  positiveMs(owner, 'connectTimeoutMs', options.connectTimeoutMs);
+  nonNegativeInteger(owner, 'retry.maxRetries', options.retry?.maxRetries);
+  nonNegativeMs(owner, 'retry.baseDelayMs', options.retry?.baseDelayMs);
+  nonNegativeMs(owner, 'retry.maxDelayMs', options.retry?.maxDelayMs);
+  nonNegativeMs(owner, 'retry.deadlineMs', options.retry?.deadlineMs);
+  oneOf(owner, 'driverLogLevel', options.driverLogLevel, Object.keys(DRIVER_LOG_LEVELS));
+}
 
 /**
  * A ZooKeeper connection over a driver (`wire` or `native`): a promise API with typed errors, a state$
@@ -56,6 +85,11 @@ export class ZookeeperConnection {
   readonly namespace: string;
   /** The driver under this connection (`options.driver`, ZOOKEEPER_DRIVER, or the default). */
   readonly driver: DriverName;
+  /**
+   * The servers' jute.maxbuffer as this connection knows it (`maxFrameBytes`, default 0xfffff):
+   * no request above it can succeed, so storage and messaging keep their node sizes below it.
+   */
+  readonly maxFrameBytes: number;
   private readonly options: ZookeeperOptions;
   private readonly logger: LoggerService;
   private readonly executor: RequestExecutor;
@@ -66,7 +100,9 @@ export class ZookeeperConnection {
 
   constructor(options: ZookeeperOptions) {
     validateConnectString(options?.connectString);
+    checkConnectionNumbers(options);
     this.driver = chooseDriver(options);
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.options = options;
     this.name = options.name ?? 'default';
     this.connectString = options.connectString;
@@ -160,6 +196,13 @@ export class ZookeeperConnection {
     options: CreateOptions = {},
   ): Promise<string> {
     const plan = planCreate(path, data, options, this.options.defaultAcl);
+    checkNumber(`create '${path}'`, 'ttlMs', options.ttlMs, {
+      integer: true,
+      min: 1,
+      ...(this.driver === 'native'
+        ? { max: MAX_TIMER_MS, maxReason: 'the native driver sends it as a 32-bit integer' }
+        : { max: MAX_TTL_MS, maxReason: "the server's limit" }),
+    });
     const aclInRequest = this.capabilities.createWithAcl;
     const created = await this.execute(
       'create',

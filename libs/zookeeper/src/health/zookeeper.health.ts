@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { ConnectionState, isConnectedState } from '../connection/connection-state.enum.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { positiveMs } from '../internal/option-checks.js';
 import { getZookeeperToken } from '../module/zookeeper.tokens.js';
 
 export interface ZookeeperHealthCheckOptions {
@@ -25,6 +26,7 @@ export class ZookeeperHealthIndicator {
   ) {}
 
   async isHealthy<const Key extends string>(key: Key, options: ZookeeperHealthCheckOptions = {}) {
+    positiveMs('ZookeeperHealthIndicator.isHealthy', 'timeoutMs', options.timeoutMs);
     const indicator = this.healthIndicatorService.check(key);
     const connection = this.resolve(options.connection);
     const state: ConnectionState = connection.state;

@@ -3,6 +3,7 @@ import { concatMap, distinctUntilChanged, filter, from, map, Observable } from '
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { isConnectionProblem } from '../errors/zookeeper.error.js';
+import { byteLimit, positiveInteger } from '../internal/option-checks.js';
 import { NoNodeError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, decodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, StaleGenerationError } from './chunk-store.js';
@@ -54,6 +55,9 @@ export class ZookeeperStorage {
     readonly connection: ZookeeperConnection,
     private readonly options: ZookeeperStorageOptions = {},
   ) {
+    const owner = 'ZookeeperStorage';
+    byteLimit(owner, 'maxNodeBytes', options.maxNodeBytes, connection.maxFrameBytes);
+    positiveInteger(owner, 'updateRetries', options.updateRetries);
     this.root = joinPath(options.root ?? '/storage');
     this.serializer = options.serializer ?? new JsonSerializer();
     const maxNodeBytes = options.maxNodeBytes ?? DEFAULT_MAX_NODE_BYTES;
@@ -114,6 +118,7 @@ export class ZookeeperStorage {
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<WriteResult> {
     const canonical = normalizeKey(key);
     const { expectedVersion: version, ephemeral, ttlMs } = options;
+    positiveInteger('ZookeeperStorage.set', 'ttlMs', ttlMs);
     const condition: WriteCondition = version === undefined ? ANY : { kind: 'version', version };
     return this.written(canonical, this.encode(canonical, value), { condition, ephemeral, ttlMs });
   }
@@ -152,6 +157,7 @@ export class ZookeeperStorage {
     options: { retries?: number } = {},
   ): Promise<StorageEntry<T>> {
     const canonical = normalizeKey(key);
+    positiveInteger('ZookeeperStorage.update', 'retries', options.retries);
     const attempts = options.retries ?? this.options.updateRetries ?? 100;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const current = await this.readEntry<T>(canonical);

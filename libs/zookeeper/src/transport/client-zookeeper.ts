@@ -27,6 +27,7 @@ import { TransportStatus } from './transport-status.js';
 import { ZookeeperEvents, ZookeeperStatus } from './zookeeper.events.js';
 import {
   ClientZookeeperOptions,
+  checkTransportOptions,
   DEFAULT_TRANSPORT_ROOT,
 } from './zookeeper-transport-options.interface.js';
 
@@ -74,6 +75,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
 
   constructor(protected readonly options: ClientZookeeperOptions) {
     super();
+    checkTransportOptions('ClientZookeeper', options);
     this.paths = new TransportPaths(options.root ?? DEFAULT_TRANSPORT_ROOT);
     this.transportStatus = new TransportStatus(this._status$);
     this.initializeSerializer(options);

@@ -37,6 +37,7 @@ import { TransportStatus } from './transport-status.js';
 import { ZookeeperContext, ZookeeperMessageInfo } from './zookeeper.context.js';
 import { ZookeeperEvents, ZookeeperStatus } from './zookeeper.events.js';
 import {
+  checkTransportOptions,
   DEFAULT_TRANSPORT_ROOT,
   deliveryFromExtras,
   PatternDelivery,
@@ -83,6 +84,7 @@ export class ServerZookeeper
 
   constructor(private readonly options: ServerZookeeperOptions) {
     super();
+    checkTransportOptions('ServerZookeeper', options);
     this.paths = new TransportPaths(options.root ?? DEFAULT_TRANSPORT_ROOT);
     this.transportStatus = new TransportStatus(this._status$);
     this.initializeSerializer(options);

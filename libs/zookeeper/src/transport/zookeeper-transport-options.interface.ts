@@ -1,6 +1,7 @@
 import type { Deserializer, Serializer as NestSerializer } from '@nestjs/microservices';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { ZookeeperOptions } from '../connection/zookeeper-options.interface.js';
+import { nonNegativeMs, positiveInteger, positiveMs } from '../internal/option-checks.js';
 
 /** How one pattern is delivered. */
 export interface PatternDelivery {
@@ -66,4 +67,26 @@ export function deliveryFromExtras(extras: PatternDelivery): PatternDelivery {
       ([, value]) => value !== undefined,
     ),
   );
+}
+
+/**
+ * The numeric options of a transport (and of each pattern's delivery), checked by its
+ * constructor: a bad value fails there, not when the first message of the pattern arrives.
+ */
+export function checkTransportOptions(
+  owner: 'ServerZookeeper' | 'ClientZookeeper',
+  options: Partial<ServerZookeeperOptions & ClientZookeeperOptions>,
+): void {
+  const deliveries: Array<[string, PatternDelivery | undefined]> = [
+    ['defaults', options.defaults],
+    ...Object.entries(options.patterns ?? {}).map(
+      ([pattern, delivery]): [string, PatternDelivery] => [`patterns[${pattern}]`, delivery],
+    ),
+  ];
+  for (const [where, delivery] of deliveries) {
+    positiveInteger(owner, `${where}.concurrency`, delivery?.concurrency);
+    positiveInteger(owner, `${where}.maxAttempts`, delivery?.maxAttempts);
+  }
+  nonNegativeMs(owner, 'closeGracePeriodMs', options.closeGracePeriodMs);
+  positiveMs(owner, 'requestTimeoutMs', options.requestTimeoutMs);
 }

@@ -3,6 +3,7 @@ import { joinPath, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { byteLimit, nonNegativeMs, positiveInteger } from '../../internal/option-checks.js';
 import { RetryableOnce } from '../../internal/retryable-once.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
 import { parseBatchEntries } from '../shared/entry-names.js';
@@ -12,6 +13,15 @@ import { QueueConsumer } from './queue-consumer.js';
 import { ConsumeOptions, MessageHandler, QueuePaths, WorkQueueEvent } from './queue-types.js';
 
 export type WorkQueueOptions = BatchAppenderOptions;
+
+/** Consume options are checked here, where they are received, before a consumer is built. */
+function checkConsumeOptions(owner: string, options: ConsumeOptions): void {
+  positiveInteger(owner, 'concurrency', options.concurrency);
+  positiveInteger(owner, 'lineFront', options.lineFront);
+  positiveInteger(owner, 'maxAttempts', options.maxAttempts);
+  nonNegativeMs(owner, 'retryDelayMs', options.retryDelayMs);
+  nonNegativeMs(owner, 'progressIntervalMs', options.progressIntervalMs);
+}
 
 /**
  * A work queue: competing consumers, each message handled by one of them, at least once.
@@ -81,6 +91,13 @@ export class WorkQueue<T = unknown> {
     options: WorkQueueOptions = {},
   ) {
     validatePath(path, 'workQueue');
+    nonNegativeMs(`WorkQueue '${path}'`, 'lingerMs', options.lingerMs);
+    byteLimit(
+      `WorkQueue '${path}'`,
+      'maxBatchBytes',
+      options.maxBatchBytes,
+      connection.maxFrameBytes,
+    );
     this.paths = {
       items: joinPath(path, 'items'),
       locks: joinPath(path, 'locks'),
@@ -127,6 +144,7 @@ export class WorkQueue<T = unknown> {
     if (typeof handler !== 'function') {
       throw new InvalidOptionsError('WorkQueue.consume needs a handler function');
     }
+    checkConsumeOptions(`WorkQueue '${this.path}' consume`, options);
     const consumer: QueueConsumer<T> = new QueueConsumer<T>(
       {
         connection: this.connection,
@@ -154,6 +172,7 @@ export class WorkQueue<T = unknown> {
    * consumer, without counting an attempt.
    */
   deliveries(options: ConsumeOptions = {}): Observable<QueueDelivery<T>> {
+    checkConsumeOptions(`WorkQueue '${this.path}' deliveries`, options);
     return consumerDeliveries<T>(
       (handler) => this.consume(options, handler),
       (consumer) => consumer.stop(),
