@@ -1,8 +1,27 @@
 import { InvalidPathError } from '../errors/library-errors.js';
 
-// Characters ZooKeeper's server refuses in a path (PathUtils.validatePath).
+/**
+ * Characters ZooKeeper's server refuses in a path (PathUtils.validatePath), as UTF-16 code units:
+ * the server checks Java chars, so every character outside the Basic Multilingual Plane (an emoji
+ * such as '🎉' is a surrogate pair, \ud83c\udf89) is refused through its surrogates. No `u` flag:
+ * with it the class would match code points, and a pair would slip through to the server.
+ */
 // eslint-disable-next-line no-control-regex -- ZooKeeper forbids control characters in paths
-const FORBIDDEN_CHARACTER = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
+const FORBIDDEN_CHARACTER = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/;
+
+/**
+ * Why `text` cannot be (part of) a ZooKeeper path because of a character, or undefined. Names the
+ * whole character (U+1F389 for a surrogate pair, not its first half).
+ */
+export function forbiddenCharacter(text: string): string | undefined {
+  const bad = FORBIDDEN_CHARACTER.exec(text);
+  if (!bad) return undefined;
+  const codePoint = text.codePointAt(bad.index)!;
+  const name = `U+${codePoint.toString(16).padStart(4, '0')}`;
+  return codePoint > 0xffff
+    ? `character ${name} is outside the Basic Multilingual Plane, which ZooKeeper refuses`
+    : `character ${name} is not allowed`;
+}
 
 /**
  * Throws InvalidPathError naming the broken rule, so a bad path never reaches the driver (where it
@@ -29,11 +48,8 @@ export function validatePath(
       fail(isLast ? 'the path must not end with "/"' : 'the path has an empty segment ("//")');
     }
     if (segment === '.' || segment === '..') fail(`relative segment "${segment}" is not allowed`);
-    const bad = FORBIDDEN_CHARACTER.exec(segment);
-    if (bad) {
-      const codePoint = bad[0].codePointAt(0)!.toString(16).padStart(4, '0');
-      fail(`character U+${codePoint} is not allowed in a path`);
-    }
+    const character = forbiddenCharacter(segment);
+    if (character) fail(`${character} in a path`);
   });
 }
 

@@ -1,11 +1,8 @@
+import { forbiddenCharacter } from '../connection/paths.js';
 import { InvalidKeyError } from './storage-errors.js';
 
 /** Longest key accepted, in characters (ZooKeeper paths have no limit, but requests do). */
 export const MAX_KEY_LENGTH = 1024;
-
-// ZooKeeper refuses these in paths; a key must become a valid path.
-// eslint-disable-next-line no-control-regex -- ZooKeeper forbids control characters in paths
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
 
 /**
  * Checks a storage key ('/'-separated, e.g. 'orders/42'; one leading '/' is tolerated) and
@@ -34,10 +31,10 @@ function brokenRule(key: string): string | undefined {
     }
     start = end + 1;
   }
-  // One scan of the whole key ('/' is allowed).
-  const bad = FORBIDDEN.exec(key);
-  if (bad)
-    return `character U+${bad[0].codePointAt(0)!.toString(16).padStart(4, '0')} is not allowed`;
+  // One scan of the whole key ('/' is allowed), with ZooKeeper's rule for paths (no character
+  // outside the Basic Multilingual Plane among others: a key must become a valid path).
+  const character = forbiddenCharacter(key);
+  if (character) return character;
   const after = key.charAt(first + 'zookeeper'.length);
   if (key.startsWith('zookeeper', first) && (after === '' || after === '/'))
     return '"zookeeper" is reserved by ZooKeeper';
