@@ -6,6 +6,7 @@ import {
   DriverSessionListener,
 } from '../driver-session.interface.js';
 import { Acl, Stat, WatchEventType } from '../driver-types.js';
+import { AclReader } from './acl-reader.js';
 
 /** The `zookeeper` package's client class, loaded only when the native driver is chosen. */
 export type ZooKeeperClass = typeof ZooKeeper;
@@ -20,7 +21,6 @@ interface NativeHandle {
   a_get_children2(path: string, watch: boolean, cb: Callback): number;
   a_set(path: string, data: Buffer, version: number, cb: Callback): number;
   a_delete_(path: string, version: number, cb: Callback): number;
-  a_get_acl(path: string, cb: Callback): number;
   a_set_acl(path: string, version: number, acl: DriverAcl[], cb: Callback): number;
   add_auth(scheme: string, auth: string, cb: Callback): number;
   a_sync(path: string, cb: Callback): number;
@@ -63,6 +63,8 @@ export class NativeSession implements DriverSession {
   private readonly native: NativeHandle;
   private ended = false;
   private linkUp = false;
+  /** getAcl never goes through the addon (see AclReader for why). */
+  private readonly acls: AclReader;
 
   constructor(
     ZooKeeperClient: ZooKeeperClass,
@@ -82,6 +84,7 @@ export class NativeSession implements DriverSession {
         : {}),
     });
     this.native = this.client.native as NativeHandle;
+    this.acls = new AclReader(config);
     this.client.on('connect', () => {
       this.linkUp = true;
       if (!this.ended) this.listener.connected();
@@ -129,6 +132,7 @@ export class NativeSession implements DriverSession {
   close(): void {
     if (this.ended) return;
     this.ended = true;
+    this.acls.close();
     this.client.close();
   }
 
@@ -169,25 +173,15 @@ export class NativeSession implements DriverSession {
     return this.call((cb) => this.native.a_delete_(path, version, cb));
   }
 
-  async getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
-    // The driver (7.3.0) crashes the process on a failed getAcl reply (it frees a null ACL
-    // vector), so the usual failures are found first: not connected (a getAcl queued while
-    // disconnected fails with ConnectionLoss), NoNode and NoAuth (3.8 needs READ) by a read. A
-    // node deleted or a connection lost between the two calls can still hit the bug.
-    if (!this.linkUp) throw new DriverFailure(CONNECTION_LOSS, 'not connected');
-    await this.get(path, false);
-    const [driverAcl, stat] = await this.call<[DriverAcl[], Stat]>(
-      (cb) => this.native.a_get_acl(path, cb),
-      (acl, stat) => [acl ?? [], stat],
-    );
-    return {
-      acl: driverAcl.map((entry) => ({
-        perms: entry.perms ?? 0,
-        scheme: entry.scheme,
-        id: entry.auth,
-      })),
-      stat,
-    };
+  /**
+   * Over a side session of the wire driver, never the addon's `a_get_acl`: the addon crashes the
+   * process on any failed getAcl reply, which a node deleted concurrently or a connection lost
+   * mid-call produces (see AclReader).
+   */
+  getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }> {
+    if (this.ended) return Promise.reject(new DriverFailure(INVALID_STATE, 'session closed'));
+    if (!this.linkUp) return Promise.reject(new DriverFailure(CONNECTION_LOSS, 'not connected'));
+    return this.acls.getAcl(path);
   }
 
   setAcl(path: string, acl: readonly Acl[], version: number): Promise<void> {
@@ -199,8 +193,9 @@ export class NativeSession implements DriverSession {
     return this.call((cb) => this.native.a_set_acl(path, version, driverAcl, cb));
   }
 
-  addAuth(scheme: string, credentials: string): Promise<void> {
-    return this.call((cb) => this.native.add_auth(scheme, credentials, cb));
+  async addAuth(scheme: string, credentials: string): Promise<void> {
+    await this.call((cb) => this.native.add_auth(scheme, credentials, cb));
+    this.acls.addAuth(scheme, credentials);
   }
 
   sync(path: string): Promise<void> {
@@ -227,6 +222,7 @@ export class NativeSession implements DriverSession {
     // The driver emits 'close' more than once on expiry; only the first one means anything.
     if (this.ended) return;
     this.ended = true;
+    this.acls.close();
     this.listener.closed(code);
   }
 }
