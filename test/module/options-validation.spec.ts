@@ -168,6 +168,11 @@ const messagingCases: Case[] = [
     /'retention.maxAgeMs' must be a finite number, above 0, got 0/,
   ],
   [
+    'a zero subscriber expiry is refused',
+    () => new BroadcastLog(zk, '/t', { retention: { subscriberExpiryMs: 0 } }),
+    /'retention.subscriberExpiryMs' must be a finite number, above 0, got 0/,
+  ],
+  [
     'a NaN retention interval is refused',
     () => new BroadcastLog(zk, '/t', { retention: { intervalMs: NaN } }),
     /'retention.intervalMs'.*got NaN/,

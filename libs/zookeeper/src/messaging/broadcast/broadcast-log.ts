@@ -118,6 +118,7 @@ export class BroadcastLog<T = unknown> {
     check.nonNegativeNumber(owner, 'retention.intervalMs', retention.intervalMs);
     check.positiveInteger(owner, 'retention.maxEntries', retention.maxEntries);
     check.positiveNumber(owner, 'retention.maxAgeMs', retention.maxAgeMs);
+    check.positiveNumber(owner, 'retention.subscriberExpiryMs', retention.subscriberExpiryMs);
     this.paths = {
       log: joinPath(topic, 'log'),
       clients: joinPath(topic, 'clients'),
