@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { WatchLimitError } from '../errors/library-errors.js';
 import { OneShotWatches } from './one-shot-watches.js';
 import { WatchEvent, WatchEventType } from './zookeeper-types.js';
 
@@ -35,5 +36,22 @@ describe('OneShotWatches', () => {
     ]);
     expect(errors).toHaveLength(1);
     expect(watches.size).toBe(0);
+  });
+
+  it('refuses a watch on a new path past the SetWatches budget, counts each path once per kind and frees it when fired', () => {
+    // '/a' and '/b' take 4 + 2 bytes each in a SetWatches packet.
+    const watches = new OneShotWatches(() => undefined, 12);
+    watches.add('data', '/a', () => undefined);
+    watches.add('data', '/a', () => undefined);
+    watches.add('children', '/a', () => undefined);
+    expect(watches.packetSize).toBe(12);
+    expect(() => watches.add('data', '/b', () => undefined)).toThrow(WatchLimitError);
+    watches.dispatch(WatchEventType.CHANGED, '/a', '/a');
+    expect(watches.packetSize).toBe(6);
+    const withdraw = watches.add('data', '/b', () => undefined);
+    withdraw();
+    expect(watches.packetSize).toBe(6);
+    watches.loseAll((path) => path);
+    expect(watches.packetSize).toBe(0);
   });
 });

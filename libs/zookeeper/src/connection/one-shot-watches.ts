@@ -1,4 +1,8 @@
+import { WatchLimitError } from '../errors/library-errors.js';
 import { WatchEvent, Watcher, WatchEventType } from './zookeeper-types.js';
+
+/** A SetWatches packet without its paths, with room to spare: length, header, zxid, list sizes. */
+export const SET_WATCHES_HEADER_BYTES = 1024;
 
 /** ZooKeeper keeps one data watch (get/exists) and one child watch (getChildren) per path. */
 export type WatchKind = 'data' | 'children';
@@ -8,25 +12,46 @@ export type WatchKind = 'data' | 'children';
  * exists/get) fires on created, changed and deleted; a child watch (set by getChildren) fires on
  * children and deleted. Every registration fires exactly once: with the event, or with
  * SESSION_LOST when the session that held it is gone, so no caller waits forever.
+ *
+ * With `limitBytes`, a watch on a new path is refused (WatchLimitError) when the watched paths
+ * would no longer fit one SetWatches packet of that size: the native driver registers them all
+ * again in one packet on every reconnect (the wire driver splits them and has no limit).
  */
 export class OneShotWatches {
   private readonly byKind: Record<WatchKind, Map<string, Set<Watcher>>> = {
     data: new Map(),
     children: new Map(),
   };
+  /** What the watched paths take in a SetWatches packet (a length and the bytes each). */
+  private watchedBytes = 0;
 
-  constructor(private readonly onWatcherError: (error: unknown) => void) {}
+  constructor(
+    private readonly onWatcherError: (error: unknown) => void,
+    private readonly limitBytes = Infinity,
+  ) {}
 
   /** Registers `watcher`; the returned function withdraws it (when the server set no watch). */
   add(kind: WatchKind, serverPath: string, watcher: Watcher): () => void {
     const table = this.byKind[kind];
     let watchers = table.get(serverPath);
-    if (!watchers) table.set(serverPath, (watchers = new Set()));
+    if (!watchers) {
+      const bytes = packetBytes(serverPath);
+      if (this.watchedBytes + bytes > this.limitBytes) {
+        throw new WatchLimitError(serverPath, this.watchedBytes + bytes, this.limitBytes);
+      }
+      this.watchedBytes += bytes;
+      table.set(serverPath, (watchers = new Set()));
+    }
     watchers.add(watcher);
     return () => {
       const current = table.get(serverPath);
-      if (current?.delete(watcher) && current.size === 0) table.delete(serverPath);
+      if (current?.delete(watcher) && current.size === 0) this.forget(table, serverPath);
     };
+  }
+
+  /** Bytes the watched paths take in a SetWatches packet now. */
+  get packetSize(): number {
+    return this.watchedBytes;
   }
 
   /** True while `watcher` waits on `serverPath` (it has been neither fired nor told of a lost session). */
@@ -45,7 +70,7 @@ export class OneShotWatches {
     for (const kind of kinds) {
       const watchers = this.byKind[kind].get(serverPath);
       if (!watchers) continue;
-      this.byKind[kind].delete(serverPath);
+      this.forget(this.byKind[kind], serverPath);
       for (const watcher of watchers) this.notify(watcher, type, clientPath);
     }
   }
@@ -55,6 +80,7 @@ export class OneShotWatches {
     for (const table of Object.values(this.byKind)) {
       const entries = [...table.entries()];
       table.clear();
+      this.watchedBytes = 0;
       for (const [serverPath, watchers] of entries) {
         for (const watcher of watchers)
           this.notify(watcher, WatchEventType.SESSION_LOST, clientPathOf(serverPath));
@@ -68,6 +94,11 @@ export class OneShotWatches {
     for (const table of Object.values(this.byKind))
       for (const watchers of table.values()) count += watchers.size;
     return count;
+  }
+
+  private forget(table: Map<string, Set<Watcher>>, serverPath: string): void {
+    table.delete(serverPath);
+    this.watchedBytes -= packetBytes(serverPath);
   }
 
   private notify(watcher: Watcher, type: WatchEventType, path: string): void {
@@ -86,4 +117,9 @@ export function notifyWatcher(
   } catch (error) {
     onWatcherError(error);
   }
+}
+
+/** A path in a jute string list: its length (4 bytes), then its UTF-8 bytes. */
+function packetBytes(serverPath: string): number {
+  return 4 + Buffer.byteLength(serverPath, 'utf8');
 }

@@ -22,7 +22,7 @@ import {
   toDriverOps,
   transactionError,
 } from './transaction.js';
-import { OneShotWatches, WatchKind } from './one-shot-watches.js';
+import { OneShotWatches, SET_WATCHES_HEADER_BYTES, WatchKind } from './one-shot-watches.js';
 import { joinPath, normalizeNamespace, validatePath } from './paths.js';
 import { Attempt, RequestExecutor } from './request-executor.js';
 import { RetryPolicy } from './retry-policy.js';
@@ -111,7 +111,12 @@ export class ZookeeperConnection {
     this.auth = [...(options.auth ?? [])];
     const onWatcherError = (error: unknown) =>
       this.logger.error(`a watcher threw: ${String(error)}`);
-    this.watches = new OneShotWatches(onWatcherError);
+    // The native driver registers every watch again in one SetWatches packet (see OneShotWatches);
+    // its servers' frame limit is the default one (it cannot be told otherwise).
+    this.watches = new OneShotWatches(
+      onWatcherError,
+      this.driver === 'native' ? DEFAULT_MAX_FRAME_BYTES - SET_WATCHES_HEADER_BYTES : Infinity,
+    );
     this.persistentWatches = new PersistentWatches(onWatcherError);
     this.lifecycle = new SessionLifecycle(
       this.driver,

@@ -16,6 +16,7 @@ export enum LibraryErrorCode {
   INSTALLATION = -1010,
   SERVER_START = -1011,
   TESTING = -1012,
+  WATCH_LIMIT = -1013,
   // storage
   INVALID_KEY = -1101,
   VALUE_TOO_LARGE = -1102,
@@ -120,5 +121,28 @@ export class RegistrationConflictError extends ZookeeperError {
 export class ZookeeperTestingError extends ZookeeperError {
   constructor(message: string, cause?: unknown) {
     super(LibraryErrorCode.TESTING, message, cause === undefined ? {} : { cause });
+  }
+}
+
+/**
+ * A new watch would make the session's watches too many to register again after a reconnect:
+ * the native driver sends them all in one SetWatches packet, and a packet above the server's
+ * frame limit (`jute.maxbuffer`) makes every reconnect fail, so the session could never recover.
+ */
+export class WatchLimitError extends ZookeeperError {
+  constructor(
+    path: string,
+    readonly watchedBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      LibraryErrorCode.WATCH_LIMIT,
+      `cannot watch ${path}: the session's watched paths would take ${watchedBytes} bytes in the ` +
+        `SetWatches packet the native driver sends on every reconnect, above its limit of ` +
+        `${limitBytes} (maxFrameBytes, the servers' jute.maxbuffer). Watch fewer nodes, raise ` +
+        'jute.maxbuffer on the servers and maxFrameBytes here, or use the wire driver, which ' +
+        'splits SetWatches',
+      { path },
+    );
   }
 }
