@@ -222,8 +222,22 @@ export class ZookeeperConnection {
     );
     const clientPath = this.toClientPath(created);
     // Without createWithAcl the node exists with the open ACL until this follow-up request.
-    if (plan.acl && !aclInRequest) await this.setAcl(clientPath, plan.acl);
+    if (plan.acl && !aclInRequest) await this.restrict(clientPath, plan.acl);
     return clientPath;
+  }
+
+  /**
+   * The follow-up `setAcl` of a create on a driver without create-with-ACL. When it fails, the open
+   * node goes again (best effort; an ephemeral one also goes with the session): a lock or election
+   * node nobody owns would hold up everyone queued behind it.
+   */
+  private async restrict(path: string, acl: readonly Acl[]): Promise<void> {
+    try {
+      await this.setAcl(path, acl);
+    } catch (error) {
+      await this.delete(path, { version: 0 }).catch(() => undefined);
+      throw error;
+    }
   }
 
   async get(path: string, options: WatchOptions = {}): Promise<{ data: Buffer; stat: Stat }> {

@@ -4,7 +4,12 @@ import { isConnectedState } from '../../connection/connection-state.enum.js';
 import { Transaction } from '../../connection/transaction.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
-import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import {
+  AuthFailedError,
+  InvalidAclError,
+  NoAuthError,
+  NoNodeError,
+} from '../../errors/zookeeper-errors.js';
 import { NodeOwnership, OwnershipEvent } from '../lock-internals/node-ownership.js';
 import { predecessorRule, SequentialQueue } from '../../sequential/sequential-queue.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
@@ -150,8 +155,10 @@ export class LeaderElection {
           this.logger.warn(`election ${this.path}: leaving on close failed: ${String(error)}`),
         ),
     });
-    // A failed check is retried by retryLater; start() itself does not fail on it.
-    await this.checks.run().catch(() => undefined);
+    // A failed check is retried by retryLater; start() itself fails only on one no retry can fix.
+    await this.checks.run().catch((error: unknown) => {
+      if (isPermanent(error)) throw error;
+    });
   }
 
   /** Gives up leadership (or our place) and queues again at the back with a new node. */
@@ -266,8 +273,23 @@ export class LeaderElection {
 
   private retryLater(error: unknown): void {
     if (this.phase !== 'started' || error instanceof ConnectionClosedError) return;
+    if (isPermanent(error)) {
+      // Retrying would fail the same way each second: wait for a new session instead (new
+      // credentials may come with it), which kicks a check.
+      this.logger.error(`election ${this.path}: ${String(error)}; not retried`);
+      return;
+    }
     this.logger.warn(`election ${this.path}: ${String(error)}; retrying in ${RETRY_DELAY_MS} ms`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.checks.kick(), RETRY_DELAY_MS);
   }
+}
+
+/** The server refused the candidate node for its ACL or our credentials: a retry changes nothing. */
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof InvalidAclError ||
+    error instanceof NoAuthError ||
+    error instanceof AuthFailedError
+  );
 }
