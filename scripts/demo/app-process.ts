@@ -21,9 +21,11 @@ export class AppProcess {
     readonly name: string,
     logDir: string,
     onLine: (app: AppProcess, line: string) => void,
+    /** More environment for this app (scripts/chaos.ts: DEMO_CHAOS_HOOKS). */
+    env: NodeJS.ProcessEnv = {},
   ) {
     this.proc = spawn(process.execPath, [`dist/apps/${kind}/src/main.js`], {
-      env: { ...process.env, INSTANCE_NAME: name },
+      env: { ...process.env, ...env, INSTANCE_NAME: name },
       // The IPC channel closes when the demo dies, even by SIGKILL: the app then shuts down.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Own process group: Ctrl-C in a terminal reaches only the demo, which stops apps in order.
@@ -55,6 +57,11 @@ export class AppProcess {
 
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.proc.kill(signal);
+  }
+
+  /** Sends `message` over the IPC channel (ignored when the app is gone). */
+  send(message: object): void {
+    if (this.running && this.proc.connected) this.proc.send(message);
   }
 
   /** Sends `signal` and waits for the exit; SIGKILL after 5 s if the app does not go. */

@@ -30,6 +30,8 @@ export interface DemoAppsOptions {
   tally: DeliveryTally;
   /** Once aborted (Ctrl-C), no app is started any more. */
   abort: AbortSignal;
+  /** More environment for every app started (none for the demo). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -47,12 +49,20 @@ export class DemoApps {
   start(kind: AppKind, name: string): AppProcess {
     // After Ctrl-C the cleanup has its list of apps already: start nothing it would miss.
     if (this.options.abort.aborted) throw new Error(`not starting ${name}: interrupted`);
-    const app = new AppProcess(kind, name, this.options.logDir, (from, line) => {
-      if (from.kind === 'consumer') this.options.tally.record(from.name, from.pid, line);
-      const note = /\[(?:Master|Registration)\] (.*)$/.exec(line)?.[1];
-      if (note && !this.quiet)
-        say(`      ${from.name.padEnd(11)}│ ${note.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-')}`);
-    });
+    const app = new AppProcess(
+      kind,
+      name,
+      this.options.logDir,
+      (from, line) => {
+        if (from.kind === 'consumer') this.options.tally.record(from.name, from.pid, line);
+        const note = /\[(?:Master|Registration)\] (.*)$/.exec(line)?.[1];
+        if (note && !this.quiet)
+          say(
+            `      ${from.name.padEnd(11)}│ ${note.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-').replace(/ mono=\S+$/, '')}`,
+          );
+      },
+      this.options.env,
+    );
     this.apps.set(name, app);
     app.url.then(
       (url) => this.apps.get(name) === app && this.urls.set(name, url),
@@ -63,6 +73,11 @@ export class DemoApps {
 
   has(name: string): boolean {
     return this.apps.has(name);
+  }
+
+  /** The latest process started under `name`. */
+  get(name: string): AppProcess | undefined {
+    return this.apps.get(name);
   }
 
   /** SIGKILLs `name` and resolves with its process once it is gone. */

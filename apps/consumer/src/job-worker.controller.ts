@@ -2,6 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ZookeeperContext } from 'nestjs-zookeeper/transport';
 import { DEMO_PATTERNS, type DemoMessage } from '../../shared/src/demo-topology.js';
+import { mono } from '../../shared/src/monotonic.js';
 import { ConsumerCounters } from './consumer-counters.service.js';
 
 /**
@@ -22,7 +23,7 @@ export class JobWorkerController {
     const item = context.getPath().split('/').pop();
     // scripts/demo.ts counts the jobs done from these lines.
     this.logger.log(
-      `done ${job.id} (${item}#${context.getIndex()}, attempt ${context.getAttempt()})`,
+      `done ${job.id} (${item}#${context.getIndex()}, attempt ${context.getAttempt()})${mono()}`,
     );
   }
 }

@@ -2,6 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { ZookeeperContext } from 'nestjs-zookeeper/transport';
 import { DEMO_PATTERNS, type DemoMessage } from '../../shared/src/demo-topology.js';
+import { mono } from '../../shared/src/monotonic.js';
 import { ConsumerCounters } from './consumer-counters.service.js';
 
 /**
@@ -25,7 +26,7 @@ export class ReceiverController {
     this.counters.messageReceived(offset);
     // Logged before the ack (the return): scripts/demo.ts counts deliveries from these lines.
     this.logger.log(
-      `offset ${offset}: ${message.id} (accepted by ${message.acceptedBy} at ${message.acceptedAt})`,
+      `offset ${offset}: ${message.id} (accepted by ${message.acceptedBy} at ${message.acceptedAt})${mono()}`,
     );
   }
 }

@@ -4,6 +4,7 @@ import type { LeaderElection, QueueConsumer, WorkQueue } from 'nestjs-zookeeper'
 import type { ClientZookeeper } from 'nestjs-zookeeper/transport';
 import { lastValueFrom } from 'rxjs';
 import { DEMO_PATTERNS, type DemoMessage } from '../../shared/src/demo-topology.js';
+import { mono } from '../../shared/src/monotonic.js';
 
 /** The master's relay while it runs: messages it appended, and how to stop it. */
 export interface InboxRelay {
@@ -22,11 +23,18 @@ export async function startFencedRelay(
   election: LeaderElection,
   logger: Logger,
 ): Promise<InboxRelay> {
+  // The term's fencing token (its election node's czxid, growing from master to master): each
+  // appended batch is logged with it, so scripts/chaos.ts can check the log's order of terms.
+  const term = election.fencingToken?.czxid ?? '?';
   const relay = await consumers.relay(DEMO_PATTERNS.messages, inbox, { fence: election });
   relay.events$.subscribe((event) => {
-    if (event.type === 'relayed') return;
+    if (event.type === 'relayed') {
+      const entry = event.entry.split('/').pop();
+      logger.log(`appended ${entry} (${event.messages} messages) term ${term}${mono()}`);
+      return;
+    }
     const detail = 'error' in event ? String(event.error) : `${event.item} (${event.bytes} bytes)`;
-    logger.warn(`relay: ${event.type}: ${detail}`);
+    logger.warn(`relay: ${event.type}: ${detail}${mono()}`);
   });
   return relay;
 }

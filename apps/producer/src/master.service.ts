@@ -26,6 +26,7 @@ import {
   DEMO_TRANSPORT,
   DemoMessage,
 } from '../../shared/src/demo-topology.js';
+import { mono } from '../../shared/src/monotonic.js';
 import { CONSUMERS } from './consumers-client.js';
 import { InboxRelay, startEmittingRelay, startFencedRelay } from './inbox-relay.js';
 
@@ -120,7 +121,8 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
     const fenced = this.inbox.connection.capabilities.multi;
     this.logger.log(
       `elected master: relaying ${DEMO_PATHS.inbox} into ${DEMO_TRANSPORT.messagesLog} ` +
-        (fenced ? '(fenced, exactly once)' : '(no transactions on this driver: at-least-once)'),
+        (fenced ? '(fenced, exactly once)' : '(no transactions on this driver: at-least-once)') +
+        ` term ${this.election.fencingToken?.czxid ?? '?'}${mono()}`,
     );
     try {
       this.relay = fenced
@@ -136,7 +138,7 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
     const relay = this.relay;
     if (!relay) return;
     this.relay = undefined;
-    this.logger.warn('no longer master: stopped relaying');
+    this.logger.warn(`no longer master: stopped relaying${mono()}`);
     await relay.stop();
     this.relayedBefore += relay.relayed;
   }

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
+import { installChaosHooks } from './chaos-hooks.js';
 import { validateDemoEnv, type DemoEnv } from './demo-config.js';
 
 /**
@@ -34,6 +35,7 @@ export async function bootstrapDemoApp(
     if (process.connected) {
       process.once('disconnect', () => void app?.close().finally(() => process.exit(0)));
     }
+    installChaosHooks(app);
     await beforeListen?.(app);
     const config = app.get<ConfigService<DemoEnv, true>>(ConfigService);
     // Loopback unless HOST says otherwise: the demo apps have no authentication.
