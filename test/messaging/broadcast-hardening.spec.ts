@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import {
+  BroadcastDelivery,
   BroadcastLog,
   BroadcastLogEvent,
   CorruptOffsetError,
   CreateMode,
+  DEFAULT_MAX_UNACKED,
   DEFAULT_RETENTION_MAX_ENTRIES,
   ZookeeperConnection,
 } from 'nestjs-zookeeper';
@@ -255,6 +257,41 @@ describe('broadcast log: abandoned subscriber ids', () => {
     ]);
     await log.close();
   }, 120_000);
+});
+
+describe('broadcast log: acknowledgements bound what is handed out', () => {
+  it('a subscriber holds at most maxUnacked unacknowledged deliveries, and goes on as acks catch up', async () => {
+    const topic = '/topics/max-unacked';
+    const log = new BroadcastLog<Message>(connections.zk, topic, { lingerMs: 0 });
+    for (let n = 0; n < 1500; n += 100) await log.publish(range(n, n + 100)); // 15 batches
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+    const seen: BroadcastDelivery<Message>[] = [];
+    const slow = log.deliveries('slow', { maxUnacked: 100 }).subscribe((d) => seen.push(d));
+    await until(() => seen.length === 100, { message: '100 deliveries' });
+    await settle();
+    expect(seen).toHaveLength(100);
+    seen[49].ack(); // cumulative: 50 acked, room for 50 more
+    await until(() => seen.length === 150, { message: '150 deliveries' });
+    await settle();
+    expect(seen).toHaveLength(150);
+    while (seen.length < 1500) {
+      const count = seen.length;
+      seen[count - 1].ack();
+      await until(() => seen.length > count, { message: `more than ${count} deliveries` });
+    }
+    expect(seen.map((d) => d.message.n)).toEqual(range(0, 1500).map((m) => m.n));
+
+    // The default bound.
+    const unbounded: BroadcastDelivery<Message>[] = [];
+    const byDefault = log.deliveries('default').subscribe((d) => unbounded.push(d));
+    await until(() => unbounded.length === DEFAULT_MAX_UNACKED, { message: 'the default bound' });
+    await settle();
+    expect(unbounded).toHaveLength(DEFAULT_MAX_UNACKED);
+    slow.unsubscribe();
+    byDefault.unsubscribe();
+    await log.close();
+  });
 });
 
 /** Registers a durable subscriber (its offset stored) and leaves at once, reading nothing. */

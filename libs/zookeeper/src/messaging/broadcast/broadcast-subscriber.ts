@@ -35,7 +35,16 @@ export interface SubscribeOptions {
    * Default false: call `ack()` (after asynchronous work, for instance).
    */
   autoAck?: boolean;
+  /**
+   * Deliveries handed out and not yet acked (acks are cumulative) at most: at this many the
+   * subscription stops delivering and reading ahead until acks catch up. Default 1000
+   * (DEFAULT_MAX_UNACKED); `Infinity`: no bound.
+   */
+  maxUnacked?: number;
 }
+
+/** The default `maxUnacked` of a broadcast subscription. */
+export const DEFAULT_MAX_UNACKED = 1000;
 
 /** What a subscription needs from its BroadcastLog. */
 export interface SubscriptionContext {
@@ -63,6 +72,12 @@ export class LogSubscription<T> {
   private clientPath?: string;
   private delivered = BEFORE_FIRST_OFFSET;
   private acked = BEFORE_FIRST_OFFSET;
+  /** Offsets delivered and not acked yet, in order, from `unackedHead` on. */
+  private unacked: number[] = [];
+  private unackedHead = 0;
+  private readonly maxUnacked: number;
+  /** Wakes a delivery waiting for acks (or for the stop). */
+  private wake?: () => void;
   private latestNames?: readonly string[];
   private draining = false;
   private stopped = false;
@@ -76,6 +91,7 @@ export class LogSubscription<T> {
     private readonly sink: Subscriber<BroadcastDelivery<T>>,
   ) {
     this.store = new OffsetStore(context.connection, joinPath(context.paths.offsets, subscriberId));
+    this.maxUnacked = options.maxUnacked ?? DEFAULT_MAX_UNACKED;
   }
 
   async start(): Promise<void> {
@@ -114,6 +130,7 @@ export class LogSubscription<T> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.wake?.();
     for (const link of this.links) link.unsubscribe();
     clearTimeout(this.commitTimer);
     this.context.track(
@@ -213,7 +230,7 @@ export class LogSubscription<T> {
         this.delivered = Math.max(this.delivered, lastOffsetOf(pending[index]));
         continue;
       }
-      this.emitBatch(pending[index], data);
+      await this.emitBatch(pending[index], data);
     }
     // Reads left behind by a stop are not awaited, but must not surface as unhandled.
     for (const read of reads.values()) read.catch(ignore);
@@ -228,7 +245,7 @@ export class LogSubscription<T> {
     }
   }
 
-  private emitBatch(entry: BatchEntry, data: Buffer): void {
+  private async emitBatch(entry: BatchEntry, data: Buffer): Promise<void> {
     const path = joinPath(this.context.paths.log, entry.name);
     let payloads: Buffer[];
     try {
@@ -248,6 +265,12 @@ export class LogSubscription<T> {
     for (let index = 0; index < payloads.length && !this.stopped; index++) {
       const offset = messageOffset(entry.sequence, index);
       if (offset <= this.delivered) continue;
+      // Nothing more is handed out (nor read ahead) while maxUnacked deliveries wait for acks.
+      while (this.unackedCount() >= this.maxUnacked && !this.stopped) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+      if (this.stopped) return;
       let message: T;
       try {
         message = this.context.serializer.deserialize(payloads[index]) as T;
@@ -257,6 +280,7 @@ export class LogSubscription<T> {
         continue;
       }
       this.delivered = offset;
+      this.unacked.push(offset);
       this.sink.next({ offset, message, ack: () => this.ack(offset) });
       if (this.options.autoAck) this.ack(offset);
     }
@@ -272,9 +296,21 @@ export class LogSubscription<T> {
     });
   }
 
+  private unackedCount(): number {
+    return this.unacked.length - this.unackedHead;
+  }
+
   private ack(offset: number): void {
     if (offset <= this.acked) return;
     this.acked = offset;
+    while (this.unackedHead < this.unacked.length && this.unacked[this.unackedHead] <= offset) {
+      this.unackedHead++;
+    }
+    if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
+      this.unacked = this.unacked.slice(this.unackedHead);
+      this.unackedHead = 0;
+    }
+    if (this.unackedCount() < this.maxUnacked) this.wake?.();
     this.scheduleCommit();
   }
 

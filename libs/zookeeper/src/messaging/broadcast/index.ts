@@ -1,5 +1,6 @@
 export * from './broadcast-log.js';
 export type { BroadcastDelivery, SubscribeOptions } from './broadcast-subscriber.js';
+export { DEFAULT_MAX_UNACKED } from './broadcast-subscriber.js';
 export { BEFORE_FIRST_OFFSET, messageOffset } from './offsets.js';
 export type {
   CompactResult,
