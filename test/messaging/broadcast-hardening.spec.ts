@@ -294,6 +294,41 @@ describe('broadcast log: acknowledgements bound what is handed out', () => {
   });
 });
 
+describe('broadcast log: a large batch does not hold the event loop', () => {
+  it('a batch of 100,000 messages is handed out at most 1,000 per turn of the event loop', async () => {
+    const topic = '/topics/large-batch';
+    const log = new BroadcastLog<number>(connections.zk, topic);
+    const all = Array.from({ length: 100_000 }, (_, n) => n);
+    await log.publish(all);
+    expect(await connections.zk.getChildren(`${topic}/log`)).toHaveLength(1);
+
+    // A probe scheduled with setImmediate records how many deliveries came before it ran.
+    let count = 0;
+    let probing = false;
+    const turns: number[] = [0];
+    await new Promise<void>((resolve) => {
+      const subscription = log.deliveries('reader', { autoAck: true }).subscribe(() => {
+        count++;
+        if (!probing) {
+          probing = true;
+          setImmediate(() => {
+            probing = false;
+            turns.push(count);
+          });
+        }
+        if (count === all.length) {
+          subscription.unsubscribe();
+          resolve();
+        }
+      });
+    });
+    turns.push(count);
+    const longest = Math.max(...turns.slice(1).map((at, i) => at - turns[i]));
+    expect(longest).toBeLessThanOrEqual(1000);
+    await log.close();
+  });
+});
+
 /** Registers a durable subscriber (its offset stored) and leaves at once, reading nothing. */
 async function registerOnly(log: BroadcastLog<Message>, id: string): Promise<void> {
   const registered = registration(log, id);

@@ -59,6 +59,8 @@ export interface SubscriptionContext {
 }
 
 const READ_AHEAD = 8;
+/** Messages handed out in one turn of the event loop at most (the driver's pings go between). */
+const YIELD_EVERY = 1000;
 const RETRY_DELAY_MS = 500;
 
 /**
@@ -78,6 +80,7 @@ export class LogSubscription<T> {
   private readonly maxUnacked: number;
   /** Wakes a delivery waiting for acks (or for the stop). */
   private wake?: () => void;
+  private sinceYield = 0;
   private latestNames?: readonly string[];
   private draining = false;
   private stopped = false;
@@ -269,6 +272,10 @@ export class LogSubscription<T> {
       while (this.unackedCount() >= this.maxUnacked && !this.stopped) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
+      }
+      if (++this.sinceYield > YIELD_EVERY) {
+        this.sinceYield = 1;
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (this.stopped) return;
       let message: T;
