@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Listr, PRESET_TIMER } from 'listr2';
 import { ZookeeperTestingCluster } from '../libs/zookeeper/src/testing/index.js';
-import type { AppKind } from './demo/app-process.js';
+import type { AppKind, AppProcess } from './demo/app-process.js';
 import { DeliveryTally } from './demo/delivery-tally.js';
 import { DemoApps } from './demo/demo-apps.js';
 import { until } from './demo/step-runner.js';
@@ -78,7 +78,31 @@ const apps = new DemoApps({
   tally,
   abort: abort.signal,
   env: { DEMO_CHAOS_HOOKS: '1' },
+  // The master as its own log says (elected / no longer master): quicker than asking over HTTP,
+  // which a loaded or paused producer may not answer in time.
+  onLine: (app, line) => {
+    lineWatchers.forEach((watch) => watch(app, line));
+    if (app.kind !== 'producer') return;
+    if (line.includes('[Master] elected master')) master = app;
+    else if (line.includes('[Master] no longer master') && master === app) master = undefined;
+  },
 });
+let master: AppProcess | undefined;
+const lineWatchers = new Set<(app: AppProcess, line: string) => void>();
+/** Resolves with the next line of app `name` that matches, undefined after `timeoutMs`. */
+function nextLine(name: string, pattern: RegExp, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const done = (line?: string) => {
+      lineWatchers.delete(watch);
+      clearTimeout(timer);
+      resolve(line);
+    };
+    const watch = (app: AppProcess, line: string) =>
+      app.name === name && pattern.test(line) && done(line);
+    const timer = setTimeout(() => done(), timeoutMs);
+    lineWatchers.add(watch);
+  });
+}
 apps.quiet = true;
 const spawned: SpawnedApp[] = [];
 const start = (kind: AppKind, name: string) => {
@@ -233,6 +257,8 @@ async function runLoad(task: Task): Promise<void> {
     apps,
     producers,
     restart: (kind, name) => start(kind, name),
+    master: () => (master?.running ? master.name : undefined),
+    nextLine,
     startedAtMs: load.startedAtMs,
     report: (line) => (task.output = line),
   });

@@ -15,6 +15,10 @@ export interface InjectorOptions {
   producers: readonly string[];
   /** Starts an app again under its name (and records the new process). */
   restart: (kind: 'producer' | 'consumer', name: string) => AppProcess;
+  /** Resolves with the next line of app `name` matching `pattern`, undefined after `timeoutMs`. */
+  nextLine: (name: string, pattern: RegExp, timeoutMs: number) => Promise<string | undefined>;
+  /** The master as the producers' logs tell, when known. */
+  master: () => string | undefined;
   /** Ms on the monotonic clock the load started at: faults' atMs are relative to it. */
   startedAtMs: number;
   /** One line per fault, as it happens. */
@@ -125,7 +129,16 @@ export class FaultInjector {
       }
       case 'consumer-expire': {
         announce(`expire the session of ${record.target}`);
+        const outcome = this.options.nextLine(
+          planned.target,
+          /\[Chaos\] (session expired|could not)/,
+          25_000,
+        );
         apps.get(planned.target)?.send({ type: 'expire-session' });
+        // The app reports the expiry (or why not): not a failure of the run if it could not.
+        const line = await outcome;
+        if (!line) record.note = 'no expiry reported by the app';
+        else if (line.includes('could not')) record.note = line.replace(/^.*\[Chaos\] /, '');
         return;
       }
       case 'consumer-pause': {
@@ -154,10 +167,13 @@ export class FaultInjector {
     return node;
   }
 
-  /** The master as the producers report it, or the first running producer when none answers. */
+  /**
+   * The master as the producers' logs tell, or as they report it over HTTP, or else the first
+   * running producer.
+   */
   private async master(record: FaultRecord): Promise<string> {
     const { apps, producers } = this.options;
-    const master = (await apps.producerStatus())?.master;
+    const master = this.options.master() ?? (await apps.producerStatus())?.master;
     if (master && apps.get(master)?.running) {
       record.target = `${master} (master)`;
       return master;

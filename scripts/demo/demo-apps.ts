@@ -32,6 +32,8 @@ export interface DemoAppsOptions {
   abort: AbortSignal;
   /** More environment for every app started (none for the demo). */
   env?: NodeJS.ProcessEnv;
+  /** Also fed every line of every app (scripts/chaos.ts follows the master with it). */
+  onLine?: (app: AppProcess, line: string) => void;
 }
 
 /**
@@ -55,6 +57,7 @@ export class DemoApps {
       this.options.logDir,
       (from, line) => {
         if (from.kind === 'consumer') this.options.tally.record(from.name, from.pid, line);
+        this.options.onLine?.(from, line);
         const note = /\[(?:Master|Registration)\] (.*)$/.exec(line)?.[1];
         if (note && !this.quiet)
           say(
