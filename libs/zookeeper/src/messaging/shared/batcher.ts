@@ -7,7 +7,11 @@ import {
 } from './message-batch.js';
 import { SerializationError } from '../../codec/serialization-error.js';
 import type { Serializer } from '../../codec/serializers.js';
-import { MessageTooLargeError, MessagingClosedError } from './messaging-errors.js';
+import {
+  MessageTooLargeError,
+  MessagingClosedError,
+  PublishBufferFullError,
+} from './messaging-errors.js';
 
 export interface BatcherOptions {
   /**
@@ -20,7 +24,16 @@ export interface BatcherOptions {
   lingerMs?: number;
   /** Upper bound of one batch znode's data. Default 900,000 bytes. */
   maxBatchBytes?: number;
+  /**
+   * Bytes published and not yet written (queued, and the batch being written) at most: a publish
+   * that would go over is refused at once with PublishBufferFullError, nothing of it queued.
+   * Default 64 MiB (DEFAULT_MAX_PENDING_BYTES).
+   */
+  maxPendingBytes?: number;
 }
+
+/** The default `maxPendingBytes`: 64 MiB. */
+export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /**
  * Writes one encoded batch (a sequential znode); resolves with the created node's name once it
@@ -59,12 +72,19 @@ interface Pending {
  * of the event loop, so an awaited lone publish costs no waiting; while a batch is in flight the
  * next one gathers; after batches that had company (`loaded`), an idle batcher lingers up to
  * `lingerMs` for more, because more is likely to come.
+ *
+ * Order under failure: when a batch fails, every message queued behind it fails with the same
+ * error (none is written after it), so a caller that publishes the failed ones again keeps its
+ * order; a publish made after the failure is written as usual.
  */
 export class Batcher {
   private readonly lingerMs: number;
   private readonly maxBatchBytes: number;
   private readonly queue: Pending[] = [];
   private queuedBytes = 0;
+  /** Bytes of the batch being written. */
+  private writingBytes = 0;
+  private readonly maxPendingBytes: number;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
   /** The last batch written had company: more than one message, or more queued behind it. */
@@ -79,6 +99,7 @@ export class Batcher {
   ) {
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
   }
 
   /**
@@ -117,6 +138,14 @@ export class Batcher {
     const oversize = payloads.find((payload) => payload.length > limit);
     if (oversize) return Promise.reject(new MessageTooLargeError(oversize.length, limit));
     if (payloads.length === 0) return Promise.resolve([]);
+    const bytes = payloads.reduce(
+      (sum, payload) => sum + payload.length + MESSAGE_OVERHEAD_BYTES,
+      0,
+    );
+    const pending = this.queuedBytes + this.writingBytes;
+    if (pending + bytes > this.maxPendingBytes) {
+      return Promise.reject(new PublishBufferFullError(pending, bytes, this.maxPendingBytes));
+    }
     return new Promise<BatchPosition[]>((resolve, reject) => {
       const ticket: Ticket = {
         remaining: payloads.length,
@@ -179,8 +208,13 @@ export class Batcher {
         name = await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
         this.loaded = batch.length > 1 || this.queue.length > 0;
       } catch (error) {
-        for (const { ticket } of batch) settle(ticket, error);
+        // Nothing queued behind a failed batch is written: a retry then keeps publish order.
+        const failed = [...batch, ...this.queue.splice(0)];
+        this.queuedBytes = 0;
+        for (const { ticket } of failed) settle(ticket, error);
         continue;
+      } finally {
+        this.writingBytes = 0;
       }
       for (const [index, { ticket, slot }] of batch.entries()) {
         ticket.positions[slot] = { name, index };
@@ -199,6 +233,7 @@ export class Batcher {
       count++;
     }
     this.queuedBytes -= bytes - BATCH_HEADER_BYTES;
+    this.writingBytes = bytes - BATCH_HEADER_BYTES;
     return this.queue.splice(0, count);
   }
 }

@@ -16,6 +16,25 @@ export class MessageTooLargeError extends ZookeeperError {
   }
 }
 
+/**
+ * A publish refused at once, nothing of it queued: the messages published and not yet written
+ * (ZooKeeper slow or unreachable) already hold `maxPendingBytes`. Retry later, or shed load.
+ */
+export class PublishBufferFullError extends ZookeeperError {
+  constructor(
+    readonly pendingBytes: number,
+    readonly publishBytes: number,
+    readonly maxPendingBytes: number,
+  ) {
+    super(
+      LibraryErrorCode.PUBLISH_BUFFER_FULL,
+      `${pendingBytes} bytes wait to be written and this publish adds ${publishBytes}: ` +
+        `above maxPendingBytes (${maxPendingBytes}); is ZooKeeper reachable?`,
+      { operation: 'publish' },
+    );
+  }
+}
+
 /** A log or queue znode does not hold a batch this library wrote. */
 export class CorruptBatchError extends ZookeeperError {
   constructor(path: string, reason: string) {
