@@ -34,7 +34,7 @@ export function validatePath(
   sequential = false,
 ): asserts path is string {
   const fail = (reason: string): never => {
-    throw new InvalidPathError(String(path), reason, { operation });
+    throw new InvalidPathError(shownPath(path), reason, { operation });
   };
   if (typeof path !== 'string') fail(`a path must be a string, got ${typeof path}`);
   const text = path as string;
@@ -51,6 +51,15 @@ export function validatePath(
     const character = forbiddenCharacter(segment);
     if (character) fail(`${character} in a path`);
   });
+}
+
+/** A path as text for an error: String() throws for some values (a null-prototype object). */
+function shownPath(path: unknown): string {
+  try {
+    return String(path);
+  } catch {
+    return Object.prototype.toString.call(path);
+  }
 }
 
 /** Joins path segments with single slashes: joinPath('/a', 'b/c') === '/a/b/c'. */

@@ -16,6 +16,27 @@ export function validateConnectString(connectString: unknown): asserts connectSt
   }
 }
 
+/** The largest znode version: versions are 32-bit ints on the wire. */
+export const MAX_VERSION = 0x7fffffff;
+
+/**
+ * A version to compare against: an integer from -1 (any version) to MAX_VERSION. Anything else
+ * (NaN, 1.5, 2^31) would be written as another version or fail the encoder with a RangeError.
+ */
+export function checkVersion(owner: string, name: string, version: unknown): void {
+  if (version === undefined) return;
+  if (
+    typeof version !== 'number' ||
+    !Number.isInteger(version) ||
+    version < -1 ||
+    version > MAX_VERSION
+  ) {
+    throw new InvalidOptionsError(
+      `${owner}: '${name}' must be an integer from -1 (any version) to ${MAX_VERSION}, got ${typeof version === 'number' ? version : typeof version}`,
+    );
+  }
+}
+
 export function toBuffer(data: Buffer | string): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (typeof data === 'string') return Buffer.from(data, 'utf8');

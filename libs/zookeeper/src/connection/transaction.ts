@@ -6,7 +6,7 @@ import { InvalidOptionsError } from '../errors/library-errors.js';
 import { OPEN_ACL_UNSAFE } from './acls.js';
 import { CreateMode, isSequential, isTtl } from './create-mode.enum.js';
 import { validatePath } from './paths.js';
-import { assertAcl, toBuffer } from './request-checks.js';
+import { assertAcl, MAX_VERSION, toBuffer } from './request-checks.js';
 import { VersionOptions } from './request-options.interface.js';
 
 /** One operation of a transaction, with the paths as the caller writes them. */
@@ -131,9 +131,9 @@ export function toDriverOps(
 
 function versionOf(version: number | undefined, index: number): number {
   if (version === undefined) return -1;
-  if (!Number.isInteger(version) || version < -1)
+  if (!Number.isInteger(version) || version < -1 || version > MAX_VERSION)
     throw new InvalidOptionsError(
-      `transaction operation ${index} has version ${String(version)}: use an integer >= -1`,
+      `transaction operation ${index} has version ${String(version)}: use an integer from -1 to ${MAX_VERSION}`,
     );
   return version;
 }

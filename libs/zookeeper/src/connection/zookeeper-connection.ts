@@ -38,7 +38,7 @@ import {
   VersionOptions,
   WatchOptions,
 } from './request-options.interface.js';
-import { assertAcl, toBuffer, validateConnectString } from './request-checks.js';
+import { assertAcl, checkVersion, toBuffer, validateConnectString } from './request-checks.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../driver/wire/index.js';
 import {
   checkNumber,
@@ -287,6 +287,7 @@ export class ZookeeperConnection {
   /** Writes the node's data; with `version`, only if the node is still at that version (CAS). */
   async set(path: string, data: Buffer | string, options: VersionOptions = {}): Promise<Stat> {
     validatePath(path, 'set');
+    checkVersion('set', 'version', options.version);
     const bytes = toBuffer(data);
     const version = options.version ?? -1;
     const serverPath = this.toServerPath(path);
@@ -312,6 +313,7 @@ export class ZookeeperConnection {
 
   async delete(path: string, options: DeleteOptions = {}): Promise<void> {
     validatePath(path, 'delete');
+    checkVersion('delete', 'version', options.version);
     if (path === '/') throw new InvalidOptionsError("the root node '/' cannot be deleted");
     if (options.recursive) {
       for (const child of await this.getChildren(path).catch(whenNoNode([]))) {
@@ -351,6 +353,7 @@ export class ZookeeperConnection {
   async setAcl(path: string, acl: readonly Acl[], options: VersionOptions = {}): Promise<void> {
     validatePath(path, 'setAcl');
     assertAcl(acl, path);
+    checkVersion('setAcl', 'version', options.version);
     await this.execute('setAcl', path, true, (session) =>
       session.setAcl(this.toServerPath(path), acl, options.version ?? -1),
     );

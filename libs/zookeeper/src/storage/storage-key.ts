@@ -44,10 +44,19 @@ function brokenRule(key: string): string | undefined {
 /** The key in its canonical form (no leading '/'). */
 export function normalizeKey(key: unknown): string {
   if (typeof key !== 'string')
-    throw new InvalidKeyError(String(key), `a key must be a string, got ${typeof key}`);
+    throw new InvalidKeyError(shownKey(key), `a key must be a string, got ${typeof key}`);
   const rule = brokenRule(key);
   if (rule !== undefined) throw new InvalidKeyError(key, rule);
   return key.startsWith('/') ? key.slice(1) : key;
+}
+
+/** A non-string key as text for the error: String() throws for some (a null-prototype object). */
+function shownKey(key: unknown): string {
+  try {
+    return String(key);
+  } catch {
+    return Object.prototype.toString.call(key);
+  }
 }
 
 /** True for child names that belong to the storage's bookkeeping, not to users' keys. */

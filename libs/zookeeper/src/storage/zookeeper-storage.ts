@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { concatMap, distinctUntilChanged, filter, from, map, Observable } from 'rxjs';
 import { joinPath } from '../connection/paths.js';
+import { checkVersion } from '../connection/request-checks.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { isConnectionProblem } from '../errors/zookeeper.error.js';
 import { byteLimit, positiveInteger } from '../internal/option-checks.js';
@@ -119,6 +120,7 @@ export class ZookeeperStorage {
     const canonical = normalizeKey(key);
     const { expectedVersion: version, ephemeral, ttlMs } = options;
     positiveInteger('ZookeeperStorage.set', 'ttlMs', ttlMs);
+    checkVersion('ZookeeperStorage.set', 'expectedVersion', version);
     const condition: WriteCondition = version === undefined ? ANY : { kind: 'version', version };
     return this.written(canonical, this.encode(canonical, value), { condition, ephemeral, ttlMs });
   }
@@ -138,6 +140,7 @@ export class ZookeeperStorage {
 
   async delete(key: string, options: StorageDeleteOptions = {}): Promise<void> {
     const canonical = normalizeKey(key);
+    checkVersion('ZookeeperStorage.delete', 'expectedVersion', options.expectedVersion);
     if (options.recursive) {
       for (const child of await this.list(canonical)) await this.delete(child, { recursive: true });
     }
@@ -182,11 +185,12 @@ export class ZookeeperStorage {
 
   /** Atomic counter on the same compare-and-set loop; a missing key counts from 0. */
   async increment(key: string, delta = 1): Promise<number> {
+    const canonical = normalizeKey(key);
     if (!Number.isFinite(delta))
-      throw new InvalidValueError(String(key), `increment needs a finite number, got ${delta}`);
-    const entry = await this.update<number>(key, (current) => {
+      throw new InvalidValueError(canonical, `increment needs a finite number, got ${delta}`);
+    const entry = await this.update<number>(canonical, (current) => {
       if (current !== undefined && typeof current !== 'number') {
-        throw new InvalidValueError(String(key), `cannot increment a ${typeof current} value`);
+        throw new InvalidValueError(canonical, `cannot increment a ${typeof current} value`);
       }
       return (current ?? 0) + delta;
     });
