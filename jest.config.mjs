@@ -11,6 +11,7 @@ export default {
     '^nestjs-zookeeper/testing$': '<rootDir>/libs/zookeeper/src/testing/index.ts',
     '^nestjs-zookeeper/health$': '<rootDir>/libs/zookeeper/src/health/index.ts',
     '^nestjs-zookeeper/transport$': '<rootDir>/libs/zookeeper/src/transport/index.ts',
+    '^nestjs-zookeeper/dashboard$': '<rootDir>/libs/zookeeper/src/dashboard/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   roots: ['<rootDir>/test', '<rootDir>/libs', '<rootDir>/apps'],

@@ -139,7 +139,9 @@ echo "$(wc -l <"$WORK/pack/files.txt") files"
 
 problems=()
 for f in package.json README.md dist/index.js dist/index.d.ts dist/testing/index.js \
-  dist/testing/index.d.ts; do
+  dist/testing/index.d.ts dist/dashboard/assets/index.html dist/dashboard/assets/app.js \
+  dist/dashboard/assets/app.css dist/dashboard/assets/vendor/uPlot.iife.min.js \
+  dist/dashboard/assets/vendor/uPlot.min.css; do
   grep -qxF "$f" "$WORK/pack/files.txt" || problems+=("missing required file: $f")
 done
 while IFS= read -r f; do problems+=("must not be published: $f"); done < <(
@@ -174,6 +176,7 @@ cp "$TARBALL_PATH" "$APP/"
 V_COMMON="$(installed_version @nestjs/common)"
 V_CORE="$(installed_version @nestjs/core)"
 V_MICROSERVICES="$(installed_version @nestjs/microservices)"
+V_PLATFORM_EXPRESS="$(installed_version @nestjs/platform-express)"
 V_RXJS="$(installed_version rxjs)"
 V_REFLECT="$(installed_version reflect-metadata)"
 V_TS="$(installed_version typescript)"
@@ -186,6 +189,7 @@ V_TYPES_NODE="$(installed_version @types/node)"
 sed -e "s|@NESTJS_COMMON_VERSION@|$V_COMMON|" \
   -e "s|@NESTJS_CORE_VERSION@|$V_CORE|" \
   -e "s|@NESTJS_MICROSERVICES_VERSION@|$V_MICROSERVICES|" \
+  -e "s|@NESTJS_PLATFORM_EXPRESS_VERSION@|$V_PLATFORM_EXPRESS|" \
   -e "s|@TARBALL@|$(basename "$TARBALL_PATH")|" \
   -e "s|@REFLECT_METADATA_VERSION@|$V_REFLECT|" \
   -e "s|@RXJS_VERSION@|$V_RXJS|" \

@@ -21,6 +21,7 @@ const LAYER_RANK: Record<string, number> = {
   module: 6,
   transport: 6,
   health: 7,
+  dashboard: 8,
 };
 
 const SRC = resolve('libs/zookeeper/src');

@@ -10,6 +10,7 @@ import {
   ZookeeperModule,
   getZookeeperToken,
 } from 'nestjs-zookeeper';
+import { ZookeeperDashboardModule } from 'nestjs-zookeeper/dashboard';
 import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
 import { ClientZookeeper, ServerZookeeper } from 'nestjs-zookeeper/transport';
 
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       await app.close();
     }
     await checkTransport(connectString);
+    await checkDashboard(connectString);
     await checkNativeDriverIsOptional(connectString);
   } finally {
     await server.close();
@@ -87,6 +89,37 @@ async function checkTransport(connectString: string): Promise<void> {
   } finally {
     await client.close();
     await service.close();
+  }
+}
+
+/** The dashboard subpath: its page, vendored uPlot and JSON API are served from the package. */
+async function checkDashboard(connectString: string): Promise<void> {
+  @Module({
+    imports: [
+      ZookeeperModule.forRoot({ connectString }),
+      ZookeeperDashboardModule.forRoot({ path: '/zk', enabled: true, queues: ['/pack-queue'] }),
+    ],
+  })
+  class DashboardApp {}
+
+  const app = await NestFactory.create(DashboardApp, { logger: ['error', 'warn'] });
+  try {
+    await app.listen(0, '127.0.0.1');
+    const base = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/zk`;
+    const page = await fetch(base);
+    assert.equal(page.status, 200, 'the dashboard page should be served');
+    assert.match(await page.text(), /assets\/app\.js/, 'the page should load its script');
+    for (const file of ['app.js', 'app.css', 'uPlot.iife.min.js', 'uPlot.min.css']) {
+      const asset = await fetch(`${base}/assets/${file}`);
+      assert.equal(asset.status, 200, `the dashboard's ${file} should be in the package`);
+    }
+    const snapshot = (await (await fetch(`${base}/api/snapshot`)).json()) as {
+      snapshot: { connection: { state: string }; queues: { path: string }[] };
+    };
+    assert.equal(snapshot.snapshot.connection.state, 'CONNECTED');
+    assert.equal(snapshot.snapshot.queues[0]?.path, '/pack-queue');
+  } finally {
+    await app.close();
   }
 }
 
