@@ -7,7 +7,7 @@
 // and written as JSON, its path on the last line. Exit 1 on any violation (or a run that could
 // not be carried out), 2 on bad options.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -132,6 +132,7 @@ const load = new LoadGenerator({
   producers: () => new Map([...apps.listening()].filter(([name]) => producers.includes(name))),
 });
 let injector: FaultInjector | undefined;
+const loadAverage = { start: 0, end: 0 };
 let leftovers: Leftovers | undefined;
 /** What the steps use of listr2's task wrapper. */
 type Task = { title: string; output: string };
@@ -237,6 +238,8 @@ const report = buildReport(observations, verdict, {
   partitions,
   logDir,
   notSent: load.notSent,
+  loadAverage,
+  cores: availableParallelism(),
 });
 if (runError) {
   report.passed = false;
@@ -251,6 +254,7 @@ console.log(`report: ${reportPath}`);
 process.exit(report.passed ? 0 : abort.signal.aborted ? 130 : 1);
 
 async function runLoad(task: Task): Promise<void> {
+  loadAverage.start = loadavg()[0]!;
   const loading = load.run();
   injector = new FaultInjector({
     cluster: cluster!,
@@ -268,6 +272,7 @@ async function runLoad(task: Task): Promise<void> {
     await Promise.race([sleep(durationS * 1000), abortion()]);
   } finally {
     load.stop();
+    loadAverage.end = loadavg()[0]!;
     clearInterval(progress);
   }
   await loading;

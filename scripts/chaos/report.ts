@@ -9,6 +9,9 @@ export interface RunSettings {
   partitions: string;
   logDir: string;
   notSent: number;
+  /** The machine's 1-minute load average when the load started and when it ended. */
+  loadAverage: { start: number; end: number };
+  cores: number;
 }
 
 /** The report's JSON (the fields the issue asks for first). */
@@ -147,6 +150,7 @@ export function formatReport(report: ChaosReport): string {
   lines.push('', `  Chaos run: seed ${report.seed}, ${s(report.durationMs)} of load`);
   lines.push(
     `  partitions: ${report.settings.partitions}`,
+    `  machine: ${report.settings.cores} cores, load average ${report.settings.loadAverage.start.toFixed(1)} at the start of the load, ${report.settings.loadAverage.end.toFixed(1)} at its end`,
     '',
     `  Faults injected (${report.faults.length})`,
   );
