@@ -16,6 +16,7 @@ import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
 import { ReplyInbox } from './reply-channel.js';
 import { openTransportConnection } from './transport-connection.js';
 import {
+  InvalidPacketError,
   RequestSessionLostError,
   RequestTimeoutError,
   TransportClosedError,
@@ -256,7 +257,9 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
         id?: string;
       };
     } catch (error) {
-      this.transportStatus.error(error as Error);
+      this.transportStatus.error(
+        new InvalidPacketError(`a reply that is not JSON (${(error as Error).message})`),
+      );
       return;
     }
     const request = reply.id === undefined ? undefined : this.pending.get(reply.id);
@@ -299,9 +302,19 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     if (declared !== undefined) return Promise.resolve(declared);
     let known = this.broadcastPatterns.get(pattern);
     if (!known) {
-      known = this.connection!.get(this.paths.patternInfo(pattern)).then(
-        ({ data }) =>
-          (JSON.parse(data.toString('utf8')) as { broadcast?: boolean }).broadcast === true,
+      const path = this.paths.patternInfo(pattern);
+      known = this.connection!.get(path).then(
+        ({ data }) => {
+          try {
+            return (
+              (JSON.parse(data.toString('utf8')) as { broadcast?: boolean }).broadcast === true
+            );
+          } catch {
+            // Not what a server writes: asked again at the next emit, not remembered.
+            this.broadcastPatterns.delete(pattern);
+            throw new InvalidPacketError(`the pattern's declaration is not JSON`, path);
+          }
+        },
         (error: unknown) => {
           this.broadcastPatterns.delete(pattern);
           return whenNoNode(false)(error);

@@ -1,4 +1,5 @@
 import { joinPath } from '../connection/paths.js';
+import { InvalidPacketError } from './transport-errors.js';
 
 /** Where a transport keeps its queues, logs and reply channels under its root. */
 export class TransportPaths {
@@ -48,7 +49,22 @@ export class TransportPaths {
   }
 }
 
-/** A pattern as one znode name: URI-encoded, and never `.` or `..`. */
+/** A high surrogate without its low half, or a low one without its high half. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * A pattern as one znode name: URI-encoded, and never `.` or `..`. An empty pattern (it would name
+ * the folder itself) or one with a lone surrogate (no UTF-8 form: encodeURIComponent throws a
+ * URIError) is an InvalidPacketError.
+ */
 export function patternNode(pattern: string): string {
+  if (typeof pattern !== 'string' || pattern === '') {
+    throw new InvalidPacketError(`the pattern ${JSON.stringify(pattern)} is empty or not a string`);
+  }
+  if (LONE_SURROGATE.test(pattern)) {
+    throw new InvalidPacketError(
+      `the pattern ${JSON.stringify(pattern)} has a lone surrogate (no UTF-8 form)`,
+    );
+  }
   return encodeURIComponent(pattern).replace(/\./g, '%2E');
 }
