@@ -94,7 +94,7 @@ if (flags['keep-running'] && !abort.signal.aborted) {
     .join('\n');
   const producerUrl = apps.listening().get(plan.producers[0]) ?? '';
   say(
-    `\n  Still running (Ctrl-C to stop):\n${list}\n  e.g. curl -X POST -H 'content-type: application/json' -d '{"text":"hi"}' ${producerUrl}/messages\n`,
+    `\n  Still running (Ctrl-C to stop):\n${list}\n  Dashboard: ${producerUrl}/dashboard\n  e.g. curl -X POST -H 'content-type: application/json' -d '{"text":"hi"}' ${producerUrl}/messages\n`,
   );
   await new Promise<void>((resolve) => (endWait = resolve));
 }

@@ -3,6 +3,7 @@ import { APP_PIPE } from '@nestjs/core';
 import { DemoCoreModule } from '../../shared/src/demo-core.module.js';
 import { ClientsRegistry } from './clients-registry.service.js';
 import { ConsumersClientModule } from './consumers-client.js';
+import { DemoDashboardModule } from './dashboard.module.js';
 import { GeneratorService } from './generator.service.js';
 import { InboxPublisher } from './inbox-publisher.service.js';
 import { JobsPublisher } from './jobs-publisher.service.js';
@@ -12,7 +13,7 @@ import { RequestValidationPipe } from './request-validation.pipe.js';
 import { StatusController } from './status.controller.js';
 
 @Module({
-  imports: [DemoCoreModule, ConsumersClientModule],
+  imports: [DemoCoreModule, ConsumersClientModule, DemoDashboardModule],
   providers: [
     ClientsRegistry,
     InboxPublisher,
