@@ -1,15 +1,25 @@
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { whenNoNode } from '../../internal/no-node.js';
 import { decodeBatch, encodeBatch } from '../shared/message-batch.js';
 
 /** A message that failed `maxAttempts` times, kept under `<queue>/dead/`. */
 export interface DeadLetter<T> {
   /** Node name under `<queue>/dead/`; pass it to `replay` or `discard`. */
   readonly id: string;
-  readonly message: T;
+  /** The message; undefined when it cannot be read (see `unreadable`). */
+  readonly message: T | undefined;
+  /** The message's bytes as published (the whole record when the record is corrupt). */
   readonly payload: Buffer;
+  /**
+   * Why the letter cannot be read, if so: its payload does not deserialize (it can still be
+   * replayed as it is), or the record itself is corrupt (written by someone else; nothing to
+   * replay, only `discard`).
+   */
+  readonly unreadable?: string;
+  /** Whether `replay` can publish it again: false for a corrupt record. */
+  readonly replayable: boolean;
   readonly error: string;
   readonly attempts: number;
   /** Where it came from: the item and the index of the message in it. */
@@ -20,9 +30,16 @@ export interface DeadLetter<T> {
 
 type Metadata = Pick<DeadLetter<unknown>, 'error' | 'attempts' | 'item' | 'index' | 'failedAt'>;
 
+/** Room left in a frame for the create request around the record (path, ACL, framing). */
+const REQUEST_OVERHEAD_BYTES = 4096;
+/** Error texts are kept to this many characters whatever the room: a letter is read by people. */
+const MAX_ERROR_CHARS = 10_000;
+
 /**
  * Dead letters are batches of two parts, the message's bytes untouched and a JSON description,
- * so a replay publishes exactly what the producer wrote.
+ * so a replay publishes exactly what the producer wrote. The error text is truncated so that
+ * the letter fits one request however long the handler's error was: a letter too large to store
+ * would fail every retry, and on the native driver drop the connection each time.
  */
 export async function writeDeadLetter(
   connection: ZookeeperConnection,
@@ -30,12 +47,38 @@ export async function writeDeadLetter(
   payload: Buffer,
   metadata: Metadata,
 ): Promise<void> {
-  const description = Buffer.from(JSON.stringify(metadata), 'utf8');
+  const room = connection.maxFrameBytes - REQUEST_OVERHEAD_BYTES - payload.length;
+  const description = describeWithin(metadata, room);
   await connection.create(joinPath(deadPath, 'dead-'), encodeBatch([payload, description]), {
     mode: CreateMode.PERSISTENT_SEQUENTIAL,
   });
 }
 
+/** The JSON description, its error text shortened until the whole takes at most `room` bytes. */
+function describeWithin(metadata: Metadata, room: number): Buffer {
+  let limit = Math.min(metadata.error.length, MAX_ERROR_CHARS);
+  for (;;) {
+    const error = truncated(metadata.error, limit);
+    const bytes = Buffer.from(JSON.stringify({ ...metadata, error }), 'utf8');
+    if (bytes.length + BATCH_OVERHEAD_BYTES <= room || limit === 0) return bytes;
+    // Shrink by what is over, counting the worst case of 6 JSON bytes per character.
+    const over = bytes.length + BATCH_OVERHEAD_BYTES - room;
+    limit = Math.max(0, limit - Math.max(16, Math.ceil(over / 6)));
+  }
+}
+
+function truncated(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  return `${text.slice(0, limit)}… (${text.length - limit} characters truncated)`;
+}
+
+/** Batch header and the two length prefixes of a dead letter. */
+const BATCH_OVERHEAD_BYTES = 16;
+
+/**
+ * Every dead letter of the queue, oldest first. A letter that cannot be read is listed with
+ * `unreadable` saying why, never failing the whole listing.
+ */
 export async function readDeadLetters<T>(
   connection: ZookeeperConnection,
   deadPath: string,
@@ -44,20 +87,68 @@ export async function readDeadLetters<T>(
   const names = await connection.getChildren(deadPath);
   const letters = await Promise.all(
     names.map(async (id) => {
-      try {
-        const path = joinPath(deadPath, id);
-        const [payload, description] = decodeBatch((await connection.get(path)).data, path);
-        const metadata = JSON.parse(description.toString('utf8')) as Metadata;
-        return { id, payload, message: deserialize(payload), ...metadata };
-      } catch (error) {
-        if (error instanceof NoNodeError) return undefined;
-        throw error;
-      }
+      const path = joinPath(deadPath, id);
+      const node = await connection.get(path).catch(whenNoNode(undefined));
+      return node && readLetter(id, path, node.data, node.stat.ctime.getTime(), deserialize);
     }),
   );
   return letters
     .filter((letter): letter is DeadLetter<T> => letter !== undefined)
     .sort((a, b) => sequenceOf(a.id) - sequenceOf(b.id));
+}
+
+function readLetter<T>(
+  id: string,
+  path: string,
+  data: Buffer,
+  createdAt: number,
+  deserialize: (payload: Buffer) => T,
+): DeadLetter<T> {
+  let payload: Buffer;
+  let metadata: Metadata;
+  try {
+    const parts = decodeBatch(data, path);
+    if (parts.length !== 2) throw new Error(`${parts.length} parts instead of 2`);
+    payload = parts[0];
+    metadata = parseMetadata(parts[1]);
+  } catch (error) {
+    return {
+      id,
+      message: undefined,
+      payload: data,
+      unreadable: `not a dead letter record: ${describe(error)}`,
+      replayable: false,
+      error: '',
+      attempts: 0,
+      item: '',
+      index: -1,
+      failedAt: createdAt,
+    };
+  }
+  try {
+    return { id, payload, message: deserialize(payload), replayable: true, ...metadata };
+  } catch (error) {
+    const unreadable = `the payload does not deserialize: ${describe(error)}`;
+    return { id, payload, message: undefined, unreadable, replayable: true, ...metadata };
+  }
+}
+
+function parseMetadata(bytes: Buffer): Metadata {
+  const parsed = JSON.parse(bytes.toString('utf8')) as Partial<Metadata> | null;
+  if (typeof parsed !== 'object' || parsed === null || typeof parsed.error !== 'string') {
+    throw new Error('no description');
+  }
+  return {
+    error: parsed.error,
+    attempts: Number(parsed.attempts) || 0,
+    item: String(parsed.item ?? ''),
+    index: Number.isInteger(parsed.index) ? Number(parsed.index) : -1,
+    failedAt: Number(parsed.failedAt) || 0,
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function sequenceOf(name: string): number {

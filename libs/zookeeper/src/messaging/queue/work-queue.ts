@@ -191,10 +191,13 @@ export class WorkQueue<T = unknown> {
 
   /**
    * Publishes dead letters again (all, or those with the given ids) with a fresh attempt count,
-   * then deletes them. A crash in between can leave a replayed letter in `dead/` as well.
+   * then deletes them; returns how many. A crash in between can leave a replayed letter in
+   * `dead/` as well. A corrupt record (`replayable: false`) is left for `discard`.
    */
   async replay(ids?: readonly string[]): Promise<number> {
-    const letters = (await this.deadLetters()).filter((letter) => !ids || ids.includes(letter.id));
+    const letters = (await this.deadLetters()).filter(
+      (letter) => letter.replayable && (!ids || ids.includes(letter.id)),
+    );
     await this.appender.publishPayloads(letters.map((letter) => letter.payload));
     await this.discard(letters.map((letter) => letter.id));
     return letters.length;
