@@ -96,7 +96,15 @@ export class ReplyInbox {
         (error: unknown) => (error instanceof NoNodeError ? undefined : Promise.reject(error)),
       );
       this.done.add(name);
-      if (data) for (const reply of decodeBatch(data, path)) this.deliver(reply);
+      // One batch that does not decode (a foreign writer) is reported on its own and removed;
+      // the replies after it are not held up.
+      let replies: Buffer[] = [];
+      try {
+        replies = data ? decodeBatch(data, path) : [];
+      } catch (error) {
+        this.failed(error);
+      }
+      for (const reply of replies) this.deliver(reply);
       await this.connection.delete(path).catch(ignoreNoNode);
     }
   }
