@@ -12,6 +12,7 @@ export default {
     '^nestjs-zookeeper/health$': '<rootDir>/libs/zookeeper/src/health/index.ts',
     '^nestjs-zookeeper/transport$': '<rootDir>/libs/zookeeper/src/transport/index.ts',
     '^nestjs-zookeeper/dashboard$': '<rootDir>/libs/zookeeper/src/dashboard/index.ts',
+    '^nestjs-zookeeper/config$': '<rootDir>/libs/zookeeper/src/config/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   roots: ['<rootDir>/test', '<rootDir>/libs', '<rootDir>/apps'],

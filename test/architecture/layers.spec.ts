@@ -22,6 +22,7 @@ const LAYER_RANK: Record<string, number> = {
   transport: 6,
   health: 7,
   dashboard: 8,
+  config: 7,
 };
 
 const SRC = resolve('libs/zookeeper/src');

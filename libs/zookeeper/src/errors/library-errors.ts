@@ -46,6 +46,9 @@ export enum LibraryErrorCode {
   FRAME_TOO_LARGE = -1403,
   TLS = -1404,
   CAPABILITY_MISSING = -1405,
+  // config
+  CONFIG_INVALID = -1501,
+  CONFIG_UNAVAILABLE = -1502,
 }
 
 /** A path was rejected before it reached the server; `reason` says which rule it broke. */
