@@ -30,6 +30,8 @@ class Flow {
   readonly apps: AppProcess[] = [];
   private readonly pending = new Map<string, Pending>();
   readonly latencies: number[] = [];
+  /** Dashboard samples received (BENCH_DASHBOARD_SSE=1). */
+  dashboardEvents = 0;
 
   start(kind: 'producer' | 'consumer', name: string, logDir: string): AppProcess {
     const app = new AppProcess(kind, name, logDir, (_, line) => this.onLine(line));
@@ -148,6 +150,8 @@ export async function benchFlow({
       })(),
       60_000,
     );
+    // BENCH_DASHBOARD_SSE=1: a dashboard page open on the producer during the run (its event stream).
+    if (process.env.BENCH_DASHBOARD_SSE === '1') watchDashboard(url, flow);
     progress('apps up; warming up');
     await withDeadline(
       'the warm-up',
@@ -163,6 +167,11 @@ export async function benchFlow({
     );
     progress(`paced at ${PACED.perSecond}/s`);
     const paced = await withDeadline('paced', run(flow, url, 'paced', PACED.perSecond), 180_000);
+    if (process.env.BENCH_DASHBOARD_SSE === '1') {
+      console.log(
+        `  dashboard: ${flow.dashboardEvents} samples streamed to one SSE client meanwhile`,
+      );
+    }
     console.log(`${line(paced)} (paced ${PACED.perSecond}/s, ${PACED.messages} messages)`);
     record.setting(
       `the demo's apps from dist/ as processes: one producer (the elected master, which accepts ` +
@@ -200,4 +209,17 @@ export async function benchFlow({
   } finally {
     await Promise.all(flow.apps.map((app) => app.stop()));
   }
+}
+
+/** Reads the producer's dashboard event stream (what an open page does) until the apps stop. */
+function watchDashboard(url: string, flow: Flow): void {
+  void fetch(`${url}/dashboard/api/events`)
+    .then(async (response) => {
+      let events = 0;
+      for await (const chunk of response.body!) {
+        events += String(Buffer.from(chunk as Uint8Array)).split('\n\n').length - 1;
+        flow.dashboardEvents = events;
+      }
+    })
+    .catch(() => undefined);
 }
