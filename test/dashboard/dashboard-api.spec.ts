@@ -6,11 +6,11 @@ import { DashboardFixture, nextEvent, PATHS, startDashboardApp } from './dashboa
 
 describe('dashboard API (JSON and server-sent events)', () => {
   let fixture: DashboardFixture;
-  const get = async (path: string) => {
+  const get = async (path: string): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${fixture.url}${path}`);
     return { status: response.status, body: await response.json().catch(() => undefined) };
   };
-  const post = async (path: string, body: unknown) => {
+  const post = async (path: string, body: unknown): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${fixture.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

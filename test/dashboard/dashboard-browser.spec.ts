@@ -66,8 +66,16 @@ maybe('dashboard page in a headless browser', () => {
   });
 
   const text = (selector: string) =>
-    page.$eval(selector, (element) => (element as HTMLElement).innerText.trim());
+    page.$eval(selector, (element) =>
+      (element as unknown as { innerText: string }).innerText.trim(),
+    );
   const queueCard = `[data-queue="${PATHS.queue}"]`;
+  /** Waits until the element's text is the number `expected` (the page updates from events). */
+  const untilNumber = (selector: string, expected: number) =>
+    page.waitForFunction(
+      `Number(document.querySelector(${JSON.stringify(selector)})?.innerText) === ${expected}`,
+      { timeout: 10_000 },
+    );
 
   it('loads without console errors and shows the leader, the members and the queue depth', async () => {
     await page.goto(fixture.url, { waitUntil: 'domcontentloaded' });
@@ -77,7 +85,7 @@ maybe('dashboard page in a headless browser', () => {
       await page.$$eval(`[data-election="${PATHS.election}"] .candidate`, (rows) => rows.length),
     ).toBe(2);
     const members = await page.$$eval(`[data-group="${PATHS.group}"] .member`, (rows) =>
-      rows.map((row) => (row as HTMLElement).innerText),
+      rows.map((row) => (row as unknown as { innerText: string }).innerText),
     );
     expect(members).toHaveLength(2);
     expect(members.join('\n')).toContain('"worker": "w1"');
@@ -97,22 +105,10 @@ maybe('dashboard page in a headless browser', () => {
   it('updates when a message is published', async () => {
     const before = Number(await text(`${queueCard} .depth`));
     await fixture.messaging.queue(PATHS.queue).publish({ n: 10 });
-    await page.waitForFunction(
-      (selector, expected) =>
-        Number((document.querySelector(selector) as HTMLElement | null)?.innerText) === expected,
-      { timeout: 10_000 },
-      `${queueCard} .depth`,
-      before + 1,
-    );
+    await untilNumber(`${queueCard} .depth`, before + 1);
     const logBefore = Number(await text(`[data-log="${PATHS.log}"] .log-messages`));
     await fixture.messaging.broadcast(PATHS.log).publish({ order: 4 });
-    await page.waitForFunction(
-      (selector, expected) =>
-        Number((document.querySelector(selector) as HTMLElement | null)?.innerText) === expected,
-      { timeout: 10_000 },
-      `[data-log="${PATHS.log}"] .log-messages`,
-      logBefore + 1,
-    );
+    await untilNumber(`[data-log="${PATHS.log}"] .log-messages`, logBefore + 1);
   });
 
   it('replays a dead letter from the page', async () => {
@@ -133,20 +129,9 @@ maybe('dashboard page in a headless browser', () => {
     }
 
     await page.click(`${queueCard} .dead-letter .replay`);
-    await page.waitForFunction(
-      (selector) =>
-        Number((document.querySelector(selector) as HTMLElement | null)?.innerText) === 0,
-      { timeout: 10_000 },
-      `${queueCard} .dead-count`,
-    );
+    await untilNumber(`${queueCard} .dead-count`, 0);
     expect(await fixture.messaging.queue(PATHS.queue).deadLetters()).toEqual([]);
-    await page.waitForFunction(
-      (selector, expected) =>
-        Number((document.querySelector(selector) as HTMLElement | null)?.innerText) === expected,
-      { timeout: 10_000 },
-      `${queueCard} .depth`,
-      before + 1,
-    );
+    await untilNumber(`${queueCard} .depth`, before + 1);
     expect(problems).toEqual([]);
   });
 });
