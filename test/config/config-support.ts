@@ -1,3 +1,4 @@
+import { LoggerService } from '@nestjs/common';
 import { ZookeeperConnection } from 'nestjs-zookeeper';
 
 /** Writes each `path → data` (creating parents), replacing existing data. */
@@ -17,7 +18,7 @@ export async function writeNodes(
 /** A logger that keeps the warnings (refusals, fallbacks) for assertions. */
 export function recordingLogger(): {
   warnings: string[];
-  logger: Record<string, (m: unknown) => void>;
+  logger: LoggerService;
 } {
   const warnings: string[] = [];
   return {
