@@ -4,7 +4,7 @@
 // line reaching the bench from a consumer's stdout; a message counts as delivered once all 3
 // consumers printed it. Unpaced (64 POSTs in flight) and paced at 500/s, one line each:
 // `flow: <n> msgs/s to each of 3 consumers, p50 <x> ms, p99 <y> ms`.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -160,11 +160,15 @@ export async function benchFlow({
     );
     const driver = process.env.ZOOKEEPER_DRIVER ?? 'wire';
     progress(`unpaced (${UNPACED.inFlight} POSTs in flight), driver ${driver}`);
+    const cpuBefore = cpuSample(flow.apps);
     const unpaced = await withDeadline('unpaced', run(flow, url, 'fast'), 180_000);
+    const cpu = cpuPerMessage(cpuBefore, cpuSample(flow.apps), UNPACED.messages);
     console.log(
       `${line(unpaced)} (unpaced, ${UNPACED.messages} messages; ` +
         `POSTs accepted at ${Math.round(unpaced.accepted)}/s)`,
     );
+    console.log(`  CPU per message, unpaced: ${cpu}`);
+    record.note(`CPU per message, unpaced: ${cpu}`);
     progress(`paced at ${PACED.perSecond}/s`);
     const paced = await withDeadline('paced', run(flow, url, 'paced', PACED.perSecond), 180_000);
     if (process.env.BENCH_DASHBOARD_SSE === '1') {
@@ -210,6 +214,45 @@ export async function benchFlow({
     await Promise.all(flow.apps.map((app) => app.stop()));
   }
 }
+
+/** CPU time used so far (ms) by each app process (undefined off Linux) and by this process. */
+function cpuSample(apps: readonly AppProcess[]): { apps: Array<number | undefined>; self: number } {
+  const self = process.cpuUsage();
+  return {
+    apps: apps.map((app) => processCpuMs(app.pid)),
+    self: (self.user + self.system) / 1000,
+  };
+}
+
+/** Where a message's CPU goes: each app, and this process (the load generator and the parsing). */
+function cpuPerMessage(
+  before: ReturnType<typeof cpuSample>,
+  after: ReturnType<typeof cpuSample>,
+  messages: number,
+): string {
+  const each = (from: number | undefined, to: number | undefined) =>
+    from === undefined || to === undefined
+      ? 'n/a'
+      : `${Math.round(((to - from) * 1000) / messages)} µs`;
+  const apps = before.apps.map((from, i) => each(from, after.apps[i]));
+  return (
+    `producer ${apps[0]}, consumers ${apps.slice(1).join(' / ')}, ` +
+    `load generator (this process) ${each(before.self, after.self)}`
+  );
+}
+
+/** User + system CPU of a process from /proc (Linux), in ms. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times, on every platform Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Reads the producer's dashboard event stream (what an open page does) until the apps stop. */
 function watchDashboard(url: string, flow: Flow): void {
