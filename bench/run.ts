@@ -18,6 +18,7 @@ import {
   ZookeeperTestingServer,
 } from '../libs/zookeeper/src/testing/index.js';
 import { benchApi } from './api.js';
+import { benchConfig } from './config.js';
 import { benchDrivers } from './drivers.js';
 import { benchFlow } from './flow.js';
 import { benchMessaging } from './messaging.js';
@@ -39,6 +40,7 @@ const SECTIONS: Record<string, (context: BenchContext) => Promise<void>> = {
   flow: benchFlow,
   messaging: benchMessaging,
   transport: benchTransport,
+  config: benchConfig,
 };
 
 function chosenSections(args: readonly string[]): string[] {

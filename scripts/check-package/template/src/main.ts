@@ -10,6 +10,7 @@ import {
   ZookeeperModule,
   getZookeeperToken,
 } from 'nestjs-zookeeper';
+import { zookeeperConfig } from 'nestjs-zookeeper/config';
 import { ZookeeperDashboardModule } from 'nestjs-zookeeper/dashboard';
 import { ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
 import { ClientZookeeper, ServerZookeeper } from 'nestjs-zookeeper/transport';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     }
     await checkTransport(connectString);
     await checkDashboard(connectString);
+    await checkConfig(connectString);
     await checkNativeDriverIsOptional(connectString);
   } finally {
     await server.close();
@@ -120,6 +122,22 @@ async function checkDashboard(connectString: string): Promise<void> {
     assert.equal(snapshot.snapshot.queues[0]?.path, '/pack-queue');
   } finally {
     await app.close();
+  }
+}
+
+/** The config subpath: a layered key is loaded (a JSON document needs no js-yaml). */
+async function checkConfig(connectString: string): Promise<void> {
+  const writer = await ZookeeperConnection.connect({ connectString });
+  try {
+    await writer.mkdirp('/config/pack/db/pool');
+    await writer.create('/config/pack/db/pool/size', '20');
+    await writer.create('/config/application', JSON.stringify({ db: { host: 'h' } }));
+    const factory = zookeeperConfig({ connectString, application: 'pack', live: false });
+    const values = await factory();
+    assert.deepEqual(values, { db: { pool: { size: '20' }, host: 'h' } });
+    await factory.config.close();
+  } finally {
+    await writer.close();
   }
 }
 
