@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DeliveryTally } from './demo/delivery-tally.js';
 import { DemoApps } from './demo/demo-apps.js';
+import { changeLiveSetting } from './demo/live-config.js';
 import { type DemoContext, type DemoPlan, newRecord } from './demo/demo-context.js';
 import { say } from './demo/output.js';
 import { runDemo } from './demo/scenario.js';
@@ -84,7 +85,9 @@ say(
   '/nest-microservices/broadcast/messages); every consumer reads it all; jobs go to one consumer',
 );
 say("each. Lines with │ are the apps' own logs.\n");
-await runDemo(demo).catch(() => undefined); // a failure was already reported by its step
+await runDemo(demo)
+  .then(() => changeLiveSetting(demo))
+  .catch(() => undefined); // a failure was already reported by its step
 const { good, text } = summarize({ ...demo, results: demo.steps.results });
 say(text);
 apps.quiet = true;

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { ZookeeperConfig } from 'nestjs-zookeeper/config';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import { InboxPublisher } from './inbox-publisher.service.js';
 
@@ -11,7 +12,7 @@ import { InboxPublisher } from './inbox-publisher.service.js';
 @Injectable()
 export class GeneratorService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Generator');
-  private readonly rate: number;
+  private rate: number;
   private readonly name: string;
   private timer?: NodeJS.Timeout;
   private busy = false;
@@ -21,13 +22,26 @@ export class GeneratorService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     private readonly inbox: InboxPublisher,
     config: ConfigService<DemoEnv, true>,
+    live: ZookeeperConfig,
   ) {
-    this.rate = config.get('GENERATOR_RATE', { infer: true });
+    // generator.rate in ZooKeeper (/config/demo) wins over GENERATOR_RATE, and is followed live.
+    const fromEnv = config.get('GENERATOR_RATE', { infer: true });
+    this.rate = live.get<number>('generator.rate') ?? fromEnv;
+    live.changes$.subscribe((event) => {
+      if (event.type === 'changed' && event.key === 'generator.rate') {
+        this.rate = (event.newValue as number | undefined) ?? fromEnv;
+        this.start();
+      }
+    });
     this.name = config.get('INSTANCE_NAME', { infer: true });
   }
 
   onApplicationBootstrap(): void {
-    if (this.rate === 0) return;
+    this.start();
+  }
+
+  private start(): void {
+    if (this.rate === 0 || this.timer) return;
     this.logger.log(`publishing ${this.rate} messages per second`);
     this.timer = setInterval(() => void this.tick(), 100);
   }
@@ -37,7 +51,7 @@ export class GeneratorService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async tick(): Promise<void> {
-    this.owed += this.rate / 10;
+    this.owed = this.rate === 0 ? 0 : this.owed + this.rate / 10;
     if (this.busy) return;
     this.busy = true;
     const count = Math.floor(this.owed);

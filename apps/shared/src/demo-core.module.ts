@@ -4,6 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ZookeeperModule } from 'nestjs-zookeeper';
 import { ZookeeperHealthIndicator } from 'nestjs-zookeeper/health';
 import { validateDemoEnv, zookeeperOptionsFromConfig } from './demo-config.js';
+import { DemoLiveConfigModule } from './demo-live-config.js';
 import { HealthController } from './health.controller.js';
 
 /**
@@ -26,6 +27,7 @@ import { HealthController } from './health.controller.js';
       useFactory: zookeeperOptionsFromConfig,
     }),
     TerminusModule,
+    DemoLiveConfigModule,
   ],
   providers: [ZookeeperHealthIndicator],
   controllers: [HealthController],
