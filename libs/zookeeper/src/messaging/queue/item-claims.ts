@@ -9,11 +9,15 @@ import { BatchEntry } from '../shared/entry-names.js';
 import { decodeProgress, encodeProgress, FRESH, ItemProgress, Progress } from './item-progress.js';
 import { QueuePaths } from './queue-types.js';
 
-/** An item this consumer holds: its bytes and its progress (the ownership token with `multi`). */
-export interface Claim {
+/** An item whose lock and progress this consumer holds (the progress is the token with `multi`). */
+export interface Taken {
   readonly entry: BatchEntry;
-  readonly data: Buffer;
   readonly progress: ItemProgress;
+}
+
+/** An item this consumer holds, with its bytes. */
+export interface Claim extends Taken {
+  readonly data: Buffer;
 }
 
 /** A take: the item is ours, another consumer holds it, or it is no longer in the queue. */
@@ -21,6 +25,18 @@ export type TakeOutcome = Claim | 'locked' | 'gone';
 
 /** How an acknowledgement ended: the item deleted, or refused because the item is not ours. */
 export type FinishOutcome = { done: true } | { done: false; error?: unknown };
+
+/**
+ * An acknowledgement combined with the take of the next item. `next` is the take: ours (its bytes
+ * still to be read when only Taken), locked, gone, or undefined when it was not taken (left for
+ * a take of its own).
+ */
+export interface Handoff {
+  readonly finished: FinishOutcome;
+  readonly next: Taken | TakeOutcome | undefined;
+  /** With a Taken `next`: its bytes, being read (pass them to `load`). */
+  readonly bytes?: Promise<Buffer | undefined>;
+}
 
 /**
  * Taking, acknowledging and giving back items, in as few server transactions as the driver
@@ -33,7 +49,20 @@ export interface ItemClaims {
   /** Deletes the item with its lock and progress, unless it is no longer ours. */
   finish(claim: Claim): Promise<FinishOutcome>;
   /** Gives the item back unfinished, storing `at` first when it moved since the take. */
-  release(claim: Claim, at?: Progress): Promise<void>;
+  release(claim: Taken, at?: Progress): Promise<void>;
+  /**
+   * With `multi` only: `finish(claim)` and `take(next)` in one transaction when both succeed;
+   * when the take part fails, nothing applied, so the acknowledgement runs alone (its outcome as
+   * `finish` gives it) and the take's failure says whether `next` is locked or gone. `data`, when
+   * given, resolves to the bytes of `next` read beforehand (items are written once).
+   */
+  finishAndTake?(
+    claim: Claim,
+    next: BatchEntry,
+    data?: Promise<Buffer | undefined>,
+  ): Promise<Handoff>;
+  /** The bytes of a Taken item (`data` when read beforehand), or 'gone' (released) without. */
+  load?(taken: Taken, data?: Promise<Buffer | undefined>): Promise<Claim | 'gone'>;
 }
 
 export function itemClaims(connection: ZookeeperConnection, paths: QueuePaths): ItemClaims {
@@ -66,37 +95,44 @@ abstract class ClaimsBase {
 
 /**
  * One transaction to take (check the item, create the ephemeral lock, create the progress node or
- * bump its version), one to acknowledge (delete progress at the taken version, item and lock).
- * The progress version is the token: after an expiry, the server has deleted the lock, and a new
- * owner has bumped the version, so the old holder's acknowledgement applies nothing.
+ * bump its version), one to acknowledge (delete progress at the taken version, item and lock),
+ * or, while a backlog is known, one to do both (`finishAndTake`: the acknowledgement's three
+ * deletes, then the take's three operations). The progress version is the token: after an
+ * expiry, the server has deleted the lock, and a new owner has bumped the version, so the old
+ * holder's acknowledgement applies nothing (nor, combined, its take).
  */
 class TransactionalClaims extends ClaimsBase implements ItemClaims {
   readonly fenced = true;
 
-  async take(entry: BatchEntry): Promise<TakeOutcome> {
+  /** `progressExists`: the item is known to have progress (skips the create that would fail). */
+  async take(entry: BatchEntry, progressExists = false): Promise<TakeOutcome> {
     const at = this.pathsOf(entry.name);
     let start = FRESH;
     let progressOp: TransactionOp = { type: 'create', path: at.progress };
+    let bytes: Promise<Buffer | undefined> | undefined;
     // A third failure on the progress node means someone keeps writing it: leave the item be.
     for (let attempt = 0; attempt < 3; attempt++) {
+      if (progressExists) {
+        // The item has progress (an earlier holder stopped, failed or crashed): take its version on.
+        const node = await this.connection.get(at.progress).catch(whenNoNode(undefined));
+        start = node ? decodeProgress(node.data) : FRESH;
+        progressOp = node
+          ? { type: 'set', path: at.progress, data: node.data, version: node.stat.version }
+          : { type: 'create', path: at.progress };
+      }
       try {
-        const [, , written] = await this.connection.multi([
-          { type: 'check', path: at.item, version: 0 },
-          { type: 'create', path: at.lock, mode: CreateMode.EPHEMERAL },
-          progressOp,
-        ]);
-        return this.claimed(entry, at, start, written.type === 'set' ? written.stat.version : 0);
+        const committed = this.connection.multi([...takeOps(at), progressOp]);
+        // Beside the take rather than after it (one round trip less): items are written once.
+        bytes ??= this.readItem(at.item);
+        const [, , written] = await committed;
+        const version = written.type === 'set' ? written.stat.version : 0;
+        return this.claimed(entry, at, start, version, bytes);
       } catch (error) {
         if (!(error instanceof TransactionFailedError)) return this.recoverTake(entry, at, error);
         if (error.index === 0) return 'gone';
         if (error.index === 1) return 'locked';
       }
-      // The item has progress (an earlier holder stopped, failed or crashed): take its version on.
-      const node = await this.connection.get(at.progress).catch(whenNoNode(undefined));
-      start = node ? decodeProgress(node.data) : FRESH;
-      progressOp = node
-        ? { type: 'set', path: at.progress, data: node.data, version: node.stat.version }
-        : { type: 'create', path: at.progress };
+      progressExists = true;
     }
     return 'locked';
   }
@@ -105,11 +141,7 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
     const at = this.pathsOf(claim.entry.name);
     for (;;) {
       try {
-        await this.connection.multi([
-          { type: 'delete', path: at.progress, version: claim.progress.version ?? 0 },
-          { type: 'delete', path: at.item },
-          { type: 'delete', path: at.lock },
-        ]);
+        await this.connection.multi(finishOps(claim, at));
         return { done: true };
       } catch (error) {
         if (error instanceof TransactionFailedError) return { done: false, error };
@@ -120,7 +152,47 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
     }
   }
 
-  async release(claim: Claim, progress?: Progress): Promise<void> {
+  async finishAndTake(
+    claim: Claim,
+    next: BatchEntry,
+    data?: Promise<Buffer | undefined>,
+  ): Promise<Handoff> {
+    const at = this.pathsOf(claim.entry.name);
+    const to = this.pathsOf(next.name);
+    const committed = this.connection.multi([
+      ...finishOps(claim, at),
+      ...takeOps(to),
+      { type: 'create', path: to.progress },
+    ]);
+    // Without bytes read beforehand, read them now, beside the transaction rather than after
+    // it: written once, they are right whenever the read lands, and unused if the take fails.
+    const bytes = data ?? this.readItem(to.item);
+    try {
+      await committed;
+      const progress = new ItemProgress(this.connection, to.progress, FRESH, 0);
+      return { finished: { done: true }, next: { entry: next, progress }, bytes };
+    } catch (error) {
+      if (error instanceof TransactionFailedError) {
+        // The acknowledgement failed: nothing applied, as for `finish` alone.
+        if (error.index < 3) return { finished: { done: false, error }, next: undefined };
+        // The take failed, so the acknowledgement did not apply either: it goes alone.
+        const finished = await this.finish(claim);
+        if (error.index === 3) return { finished, next: 'gone' };
+        if (error.index === 4) return { finished, next: 'locked' };
+        return { finished, next: await this.take(next, true) };
+      }
+      if (!(error instanceof ConnectionLossError)) throw error;
+      return { ...(await this.recoverHandoff(claim, next, at, to)), bytes };
+    }
+  }
+
+  async load(taken: Taken, data?: Promise<Buffer | undefined>): Promise<Claim | 'gone'> {
+    const { entry, progress } = taken;
+    const at = this.pathsOf(entry.name);
+    return this.claimed(entry, at, progress.start, progress.version ?? 0, data);
+  }
+
+  async release(claim: Taken, progress?: Progress): Promise<void> {
     const at = this.pathsOf(claim.entry.name);
     const version = claim.progress.version ?? 0;
     const first: TransactionOp = progress
@@ -130,6 +202,14 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
       // Not ours any more: the lock went with our session, and maybe to another consumer.
       if (!(error instanceof TransactionFailedError)) throw error;
     });
+  }
+
+  /** The bytes of an item, or undefined (gone, or the read failed: it is read again). */
+  private readItem(path: string): Promise<Buffer | undefined> {
+    return this.connection.get(path).then(
+      (node) => node.data,
+      () => undefined,
+    );
   }
 
   /** A take whose reply was lost: ours if the lock is, with the progress version it left. */
@@ -146,13 +226,46 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
     return this.claimed(entry, at, decodeProgress(data), stat.version);
   }
 
+  /**
+   * A combined transaction whose reply was lost. It applied as a whole or not at all: applied if
+   * the next item's lock is ours. Else each half is recovered as on its own: the acknowledgement
+   * is done if the item is gone and sent again otherwise; the next item is left for a take of its
+   * own (or watched, when another consumer holds it).
+   */
+  private async recoverHandoff(
+    claim: Claim,
+    next: BatchEntry,
+    at: ItemPaths,
+    to: ItemPaths,
+  ): Promise<Handoff> {
+    const lock = await this.connection.exists(to.lock);
+    if (lock?.ephemeralOwner === this.connection.session.id) {
+      const { data, stat } = await this.connection.get(to.progress);
+      const progress = new ItemProgress(
+        this.connection,
+        to.progress,
+        decodeProgress(data),
+        stat.version,
+      );
+      return { finished: { done: true }, next: { entry: next, progress } };
+    }
+    const finished = (await this.connection.exists(at.item))
+      ? await this.finish(claim)
+      : { done: true as const };
+    return { finished, next: lock ? 'locked' : undefined };
+  }
+
+  /** A take that applied: the item with its bytes (`bytes` when being read already). */
   private async claimed(
     entry: BatchEntry,
     at: ItemPaths,
     start: Progress,
     version: number,
-  ): Promise<TakeOutcome> {
+    bytes?: Promise<Buffer | undefined>,
+  ): Promise<Claim | 'gone'> {
     const progress = new ItemProgress(this.connection, at.progress, start, version);
+    const data = await bytes;
+    if (data) return { entry, data, progress };
     const item = await this.connection.get(at.item).catch(whenNoNode(undefined));
     if (item) return { entry, data: item.data, progress };
     // Deleted without its lock (by hand): let go of lock and progress.
@@ -164,6 +277,23 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
       .catch(() => undefined);
     return 'gone';
   }
+}
+
+/** The first two operations of a take: the item is there, unchanged; the lock is created. */
+function takeOps(at: ItemPaths): TransactionOp[] {
+  return [
+    { type: 'check', path: at.item, version: 0 },
+    { type: 'create', path: at.lock, mode: CreateMode.EPHEMERAL },
+  ];
+}
+
+/** An acknowledgement: progress at the taken version (the fence), item, lock. */
+function finishOps(claim: Claim, at: ItemPaths): TransactionOp[] {
+  return [
+    { type: 'delete', path: at.progress, version: claim.progress.version ?? 0 },
+    { type: 'delete', path: at.item },
+    { type: 'delete', path: at.lock },
+  ];
 }
 
 /**

@@ -3,7 +3,7 @@ import { sleep } from '../../internal/sleep.js';
 import { decodeBatch } from '../shared/message-batch.js';
 import { DeliveryReleasedError } from '../shared/messaging-errors.js';
 import { writeDeadLetter } from './dead-letters.js';
-import { Claim, ItemClaims } from './item-claims.js';
+import { Claim, FinishOutcome, ItemClaims } from './item-claims.js';
 import { ConsumeOptions, ConsumerContext, MessageHandler } from './queue-types.js';
 
 /** An item a consumer holds the lock of. */
@@ -28,11 +28,19 @@ export class ItemWorker<T> {
     private readonly options: ConsumeOptions,
     private readonly handler: MessageHandler<T>,
     private readonly isStopping: () => boolean,
-    /** The item is gone from the queue (or another's now): never take it again from the listing. */
+    /** The item is gone from the queue: never take it again from the listing. */
     private readonly markFinished: (item: string) => void,
   ) {}
 
-  async work(claim: Claim, held: HeldItem): Promise<void> {
+  /**
+   * `acknowledge` deletes the finished item (by default `finish` alone; the consumer may take its
+   * next item in the same transaction).
+   */
+  async work(
+    claim: Claim,
+    held: HeldItem,
+    acknowledge: (claim: Claim) => Promise<FinishOutcome> = (done) => this.claims.finish(done),
+  ): Promise<void> {
     const { connection, paths, serializer } = this.context;
     const { entry, progress } = claim;
     const payloads = decodeBatch(claim.data, joinPath(paths.items, entry.name));
@@ -101,9 +109,11 @@ export class ItemWorker<T> {
     // Without server-side fencing, a lock known lost is not acknowledged; with it, the
     // transaction is the judge (it fails once the lock is gone or has a new owner).
     if (held.lost && !this.claims.fenced) return abandon();
-    const outcome = await this.claims.finish(claim);
-    this.markFinished(entry.name);
-    if (!outcome.done) abandon(outcome.error);
+    const outcome = await acknowledge(claim);
+    // Refused: another consumer may own the item now, or nobody (its lock went with our session):
+    // it stays takeable, so a lone consumer takes it again (a take finds another's lock).
+    if (outcome.done) this.markFinished(entry.name);
+    else abandon(outcome.error);
   }
 }
 

@@ -4,7 +4,7 @@ import { joinPath } from '../../connection/paths.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
 import { BatchEntry } from '../shared/entry-names.js';
 import { ConsumerLine } from './consumer-line.js';
-import { ItemClaims, itemClaims } from './item-claims.js';
+import { Claim, FinishOutcome, Handoff, ItemClaims, itemClaims, Taken } from './item-claims.js';
 import { ItemListing } from './item-listing.js';
 import { HeldItem, ItemWorker } from './item-worker.js';
 import { ConsumeOptions, ConsumerContext, ConsumerStats, MessageHandler } from './queue-types.js';
@@ -22,6 +22,12 @@ import { ConsumeOptions, ConsumerContext, ConsumerStats, MessageHandler } from '
  * front of the line never stalls the consumers that are working. An item found locked gets an
  * exists watch on its lock, so it is looked at again only when that lock goes (a crashed holder's
  * session ends), not on every change of the queue.
+ *
+ * With the driver's `multi`, a slot whose item is done while its copy of the list knows a next
+ * free item acknowledges the one and takes the other in a single transaction (see
+ * ItemClaims.finishAndTake), and the next item's bytes are read while the current one runs
+ * (items are written once; the transaction still decides whether the item is ours). Through a
+ * backlog, one server round trip separates two items, as in the plain queue recipe.
  */
 export class QueueConsumer<T> {
   /** Counters of this consumer's work (see ConsumerStats). */
@@ -29,6 +35,10 @@ export class QueueConsumer<T> {
   private readonly concurrency: number;
   private readonly held = new Map<string, HeldItem>();
   private readonly lockedByOthers = new Set<string>();
+  /** Items this consumer is taking now (a take or a handoff in flight). */
+  private readonly taking = new Set<string>();
+  /** Bytes of next items, read while the current ones run (items are written once). */
+  private readonly readAhead = new Map<string, Promise<Buffer | undefined>>();
   private readonly links: Subscription[] = [];
   private readonly listing: ItemListing;
   private line?: ConsumerLine;
@@ -135,9 +145,7 @@ export class QueueConsumer<T> {
     while (!this.stopping && this.held.size < this.concurrency) {
       const active = this.line?.isActive === true;
       if (!active && !this.draining) return;
-      const entry = this.listing.next(
-        (name) => this.held.has(name) || this.lockedByOthers.has(name),
-      );
+      const entry = this.listing.next(this.unavailable);
       if (entry) {
         if (await this.tryTake(entry)) readInVain = false;
         continue;
@@ -155,9 +163,13 @@ export class QueueConsumer<T> {
     }
   }
 
+  /** Held, being taken, or another consumer's: not to be taken now. */
+  private readonly unavailable = (name: string): boolean =>
+    this.held.has(name) || this.taking.has(name) || this.lockedByOthers.has(name);
+
   private async tryTake(entry: BatchEntry): Promise<boolean> {
-    const claims = this.claims!;
-    const outcome = await claims.take(entry);
+    this.taking.add(entry.name);
+    const outcome = await this.claims!.take(entry).finally(() => this.taking.delete(entry.name));
     if (outcome === 'gone') {
       this.listing.markGone(entry.name);
       return false;
@@ -166,23 +178,96 @@ export class QueueConsumer<T> {
       await this.watchLock(entry.name);
       return false;
     }
-    const held: HeldItem = { lost: false };
-    this.held.set(entry.name, held);
+    this.serve(outcome, { lost: false });
+    return true;
+  }
+
+  /** Runs a taken item in a slot; a Taken one once its bytes (`bytes`, when being read) are in. */
+  private serve(taken: Taken | Claim, held: HeldItem, bytes?: Promise<Buffer | undefined>): void {
+    const claims = this.claims!;
+    const name = taken.entry.name;
+    this.held.set(name, held);
     // Full: a waiter takes the next items if one waits. Else to the end of the line, behind
     // the consumers that are waiting.
     if (this.held.size >= this.concurrency) this.line?.makeRoom();
     else this.line?.passTurn();
-    held.done = this.worker!.work(outcome, held)
+    const ahead = this.readNext();
+    held.done = this.run(taken, held, bytes)
       .catch((error: unknown) => {
-        this.context.emit({ type: 'item-abandoned', item: entry.name, error });
-        return claims.release(outcome).catch(() => undefined);
+        this.context.emit({ type: 'item-abandoned', item: name, error });
+        return claims.release(taken).catch(() => undefined);
       })
       .finally(() => {
-        this.held.delete(entry.name);
+        if (ahead) this.readAhead.delete(ahead);
+        // Unless handed off: then the next item holds the slot already.
+        if (this.held.get(name) === held) this.held.delete(name);
         this.draining = !this.stopping;
         this.fill();
       });
-    return true;
+  }
+
+  private async run(
+    taken: Taken | Claim,
+    held: HeldItem,
+    bytes?: Promise<Buffer | undefined>,
+  ): Promise<void> {
+    const claim = 'data' in taken ? taken : await this.claims!.load!(taken, bytes);
+    if (claim === 'gone') return this.listing.markGone(taken.entry.name);
+    await this.worker!.work(claim, held, (done) => this.acknowledge(done, held));
+  }
+
+  /**
+   * Acknowledges a finished item. While the listing knows a next free item (and the driver has
+   * `multi`), takes that item in the same transaction, and this slot goes on with it: one server
+   * round trip between two items of a backlog instead of two.
+   */
+  private async acknowledge(claim: Claim, held: HeldItem): Promise<FinishOutcome> {
+    const claims = this.claims!;
+    const next =
+      claims.finishAndTake && !this.stopping && !held.lost
+        ? this.listing.next(this.unavailable)
+        : undefined;
+    if (!next) return claims.finish(claim);
+    const data = this.readAhead.get(next.name);
+    this.readAhead.delete(next.name);
+    this.taking.add(next.name);
+    const handoff: Handoff = await claims.finishAndTake!(claim, next, data).finally(() =>
+      this.taking.delete(next.name),
+    );
+    // Before the next item runs: its acknowledgement must not offer this one as its next.
+    if (handoff.finished.done) this.listing.markGone(claim.entry.name);
+    const taken = handoff.next;
+    if (taken === 'gone') this.listing.markGone(next.name);
+    else if (taken === 'locked')
+      this.watchLock(next.name).catch((error: unknown) => this.lockWatchFailed(next.name, error));
+    else if (taken) {
+      // At once on the reply: an expiry from now on marks the next item lost as well.
+      this.held.delete(claim.entry.name);
+      this.serve(taken, { lost: false }, handoff.bytes);
+    }
+    return handoff.finished;
+  }
+
+  /** Starts reading the bytes of the next free item while the current one runs. */
+  private readNext(): string | undefined {
+    if (!this.claims?.finishAndTake || this.stopping) return undefined;
+    const next = this.listing.next((name) => this.unavailable(name) || this.readAhead.has(name));
+    if (!next) return undefined;
+    const path = joinPath(this.context.paths.items, next.name);
+    this.readAhead.set(
+      next.name,
+      this.context.connection.get(path).then(
+        (node) => node.data,
+        () => undefined,
+      ),
+    );
+    return next.name;
+  }
+
+  private lockWatchFailed(item: string, error: unknown): void {
+    this.lockedByOthers.delete(item);
+    this.context.emit({ type: 'consumer-error', error });
+    this.fill();
   }
 
   /** Another consumer holds the item: look again only once its lock goes. */

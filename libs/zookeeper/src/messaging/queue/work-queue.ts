@@ -35,7 +35,9 @@ function checkConsumeOptions(owner: string, options: ConsumeOptions): void {
  * Server writes per message, unbatched (one message per publish, one consumer): with the driver's
  * `multi` (wire), three transactions: publish (one create), take (one transaction: check the item,
  * create the lock, create the progress node or bump its version) and acknowledge (one
- * transaction: delete progress at the taken version, item and lock). Without `multi` (native),
+ * transaction: delete progress at the taken version, item and lock); two through a backlog, where
+ * an item's acknowledgement and the take of the next one known are one transaction (see
+ * QueueConsumer), so one round trip separates two items. Without `multi` (native),
  * four: publish, create the lock, delete the item, delete the lock (the progress node only when a
  * write needs it). Progress is written only after a failure, when stopping, and every
  * `progressIntervalMs` within items of several messages; batched publishes share all of these.
