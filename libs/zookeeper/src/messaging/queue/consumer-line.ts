@@ -3,6 +3,7 @@ import { ConnectionState, isConnectedState } from '../../connection/connection-s
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { nodeName } from '../../connection/paths.js';
 import { JoinedNode, SequentialQueue } from '../../sequential/sequential-queue.js';
+import { QueuedNode } from '../../sequential/sequence-order.js';
 import { whenNoNode } from '../../internal/no-node.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
 import { settledWithin } from '../../internal/sleep.js';
@@ -168,10 +169,14 @@ export class ConsumerLine {
       if (node) await this.queue.leave(node);
       return;
     }
+    // The line as just read for a pass: where we stand is judged from it, not from a second read.
+    let line: QueuedNode[] | undefined;
     if (this.passing && this.node) {
       this.passing = false;
       // One read of the line: with nobody waiting behind the front, it stays where it is.
-      if ((await this.queue.contenders()).length > this.front) {
+      line = await this.queue.contenders();
+      if (line.length > this.front) {
+        line = undefined;
         const node = this.node;
         this.node = undefined;
         this.generation++;
@@ -189,10 +194,14 @@ export class ConsumerLine {
       this.node = await this.queue.join(MARKER);
     }
     const generation = ++this.generation;
-    const turn = await this.inspect(this.node.path, () => {
-      // A node just ahead changed or left (or its watch ended with our session): look again.
-      if (generation === this.generation) this.kick();
-    });
+    const turn = await this.inspect(
+      this.node.path,
+      () => {
+        // A node just ahead changed or left (or its watch ended with our session): look again.
+        if (generation === this.generation) this.kick();
+      },
+      line,
+    );
     if (generation !== this.generation) return;
     if (turn === 'missing') {
       // Deleted by hand, or gone with an expired session (then the EXPIRED handler ran first).
@@ -212,10 +221,13 @@ export class ConsumerLine {
   private async inspect(
     ownPath: string,
     onChange: () => void,
+    /** The line as read a moment ago, if it was. */
+    known?: QueuedNode[],
   ): Promise<'active' | 'waiting' | 'missing'> {
     const ownName = nodeName(ownPath);
     for (;;) {
-      const nodes = await this.queue.contenders();
+      const nodes = known ?? (await this.queue.contenders());
+      known = undefined;
       const own = nodes.findIndex((node) => node.name === ownName);
       if (own < 0) return 'missing';
       if (own < this.front) return 'active';
