@@ -80,7 +80,11 @@ export interface DriverSession {
   readonly credentials: { id: string; password: string; timeoutMs: number };
   /** The session timeout the server granted (0 before the first connect). */
   readonly negotiatedTimeoutMs: number;
-  close(): void;
+  /**
+   * Ends the session; resolves once the server answered (its ephemeral nodes are gone) or the
+   * close gave up waiting (no connection, or the driver's close timeout).
+   */
+  close(): Promise<void>;
 
   /** Resolves to the created path; `acl` given only when the driver has `createWithAcl`. */
   create(

@@ -58,9 +58,10 @@ export class AclReader {
     }
   }
 
-  close(): void {
+  /** Closes the side session, if one was opened; resolves once it is closed. */
+  close(): Promise<void> {
     this.closed = true;
-    this.drop();
+    return this.drop();
   }
 
   private async connected(): Promise<DriverSession> {
@@ -76,7 +77,7 @@ export class AclReader {
       settle = (failure) => (failure ? reject(failure) : resolve());
     });
     const lost = (text: string) => {
-      if (this.side?.session === session) this.drop();
+      if (this.side?.session === session) void this.drop();
       settle(new DriverFailure(CONNECTION_LOSS, `ACL reader session ${text}`));
     };
     const session: DriverSession = new WireSession(
@@ -115,15 +116,15 @@ export class AclReader {
   private asOwnFailure(error: unknown, session: DriverSession): unknown {
     if (!(error instanceof DriverFailure)) return error;
     if (!SIDE_SESSION_CODES.has(error.rc) && !session.isEnded) return error;
-    if (this.side?.session === session) this.drop();
+    if (this.side?.session === session) void this.drop();
     return new DriverFailure(CONNECTION_LOSS, `ACL reader session lost (${error.rc})`);
   }
 
-  private drop(): void {
+  private drop(): Promise<void> {
     const side = this.side;
     this.side = undefined;
     // A closed session reports nothing more: a getAcl waiting for it to connect is failed here.
     side?.fail(new DriverFailure(CONNECTION_LOSS, 'ACL reader session closed'));
-    side?.session.close();
+    return side?.session.close() ?? Promise.resolve();
   }
 }

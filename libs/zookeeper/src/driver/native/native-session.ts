@@ -128,12 +128,16 @@ export class NativeSession implements DriverSession {
     return this.native.timeout;
   }
 
-  /** Closes the session for good; no event of this instance reaches the listener afterwards. */
-  close(): void {
-    if (this.ended) return;
+  /**
+   * Closes the session for good; no event of this instance reaches the listener afterwards. The
+   * C client's close waits for the server's answer (or its own timeout) before it returns.
+   */
+  close(): Promise<void> {
+    if (this.ended) return Promise.resolve();
     this.ended = true;
-    this.acls.close();
+    const sideSession = this.acls.close();
     this.client.close();
+    return sideSession;
   }
 
   /** No `acl` here: the driver creates with the open ACL, the connection sets it afterwards. */

@@ -65,6 +65,8 @@ export class WireSession extends WireOperations implements DriverSession {
   /** closing: closeSession is on its way; requests sent before it still get their replies. */
   private state: 'idle' | 'connecting' | 'connected' | 'closing' | 'ended' = 'idle';
   private closingXid = 0;
+  /** Settles once a close ended (see `close`). */
+  private closing?: Promise<void>;
   private readonly identity = new SessionIdentity();
   private startError?: Error;
   private readonly toClientPath = (path: string): string => this.clientPath(path);
@@ -120,23 +122,31 @@ export class WireSession extends WireOperations implements DriverSession {
    * Ends the session. Requests never sent fail CLOSING (-116); those already handed to the link
    * go out before closeSession and settle from their replies, or fail CONNECTION_LOSS (-4: applied
    * or not, unknown) when the link ends first (the server's answer to closeSession, a dead link,
-   * or CLOSE_WAIT_MS).
+   * or CLOSE_WAIT_MS). Resolves once the link ended: after the server's answer its ephemeral
+   * nodes are gone.
    */
-  close(): void {
-    if (this.isEnded) return;
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.isEnded) return Promise.resolve();
     const connected = this.state === 'connected';
     this.state = connected ? 'closing' : 'ended';
     this.failUnsent(new DriverFailure(Rc.CLOSING, resultText(Rc.CLOSING)));
-    if (connected) {
-      this.closingXid = this.nextXid();
+    if (!connected) {
+      this.link.shutdown();
+      return Promise.resolve();
+    }
+    this.closingXid = this.nextXid();
+    this.closing = new Promise<void>((resolve) =>
       this.link.closeAfter(
         encode.encodeHeaderOnly(this.closingXid, Op.CLOSE_SESSION),
         CLOSE_WAIT_MS,
-        () => this.onCloseEnded(),
-      );
-    } else {
-      this.link.shutdown();
-    }
+        () => {
+          this.onCloseEnded();
+          resolve();
+        },
+      ),
+    );
+    return this.closing;
   }
 
   addAuth(scheme: string, credentials: string): Promise<void> {
