@@ -37,7 +37,7 @@ export class RequestExecutor {
     for (let retry = 0; ; retry++) {
       let error: ZookeeperError;
       try {
-        return await attempt(this.lifecycle.session(), retry > 0);
+        return await attempt(await this.lifecycle.preparedSession(), retry > 0);
       } catch (failure) {
         error = this.toError(failure, operation, path);
       }

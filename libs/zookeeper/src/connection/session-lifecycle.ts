@@ -39,6 +39,8 @@ export class SessionLifecycle {
   private reopenTimer?: NodeJS.Timeout;
   private driver?: ZookeeperDriver;
   private lastAttemptFailure?: Error;
+  /** Sessions not prepared yet, with what releases the requests waiting for them. */
+  private readonly preparing = new Map<DriverSession, { promise: Promise<void>; done(): void }>();
 
   constructor(
     private readonly driverName: DriverName,
@@ -69,6 +71,22 @@ export class SessionLifecycle {
   session(): DriverSession {
     if (this.closed || !this.current) throw new ConnectionClosedError();
     return this.current;
+  }
+
+  /**
+   * The current session once it is prepared (credentials added, namespace made): a request made
+   * while a new session connects waits for that, else the driver would send it before the
+   * credentials and a protected node would answer NoAuth. A session that ends unprepared lets its
+   * waiters go on (to its failure, or to the next session).
+   */
+  async preparedSession(): Promise<DriverSession> {
+    for (;;) {
+      const session = this.session();
+      const preparing = this.preparing.get(session);
+      if (!preparing) return session;
+      await preparing.promise;
+      if (this.current === session) return this.session();
+    }
   }
 
   /** Opens the first session and resolves once it is connected, or fails at the deadline. */
@@ -123,6 +141,7 @@ export class SessionLifecycle {
     this.clearSuspendedTimer();
     clearTimeout(this.reopenTimer);
     this.current?.close();
+    for (const session of [...this.preparing.keys()]) this.prepared(session);
     this.hooks.sessionLost();
     this.transition(ConnectionState.CLOSED);
     this.stateSubject.complete();
@@ -140,6 +159,9 @@ export class SessionLifecycle {
         this.logger.debug?.(`connection attempt failed: ${reason.message}`);
       },
     });
+    let done!: () => void;
+    const promise = new Promise<void>((resolve) => (done = resolve));
+    this.preparing.set(session, { promise, done });
     this.current = session;
     try {
       session.open();
@@ -148,6 +170,7 @@ export class SessionLifecycle {
       // rather than leaving the connection without a session for good.
       this.logger.warn(`could not open a session: ${(error as Error).message}; retrying`);
       session.close();
+      this.prepared(session);
       this.reopenTimer = setTimeout(() => {
         this.reopenTimer = undefined;
         if (!this.closed && this.current === session) this.openSession();
@@ -174,6 +197,8 @@ export class SessionLifecycle {
         return;
       }
       this.logger.error(`could not prepare the new session: ${(error as Error).message}`);
+    } finally {
+      this.prepared(session);
     }
     if (session === this.current && !this.closed) this.transition(ConnectionState.CONNECTED);
   }
@@ -194,6 +219,7 @@ export class SessionLifecycle {
   private onSessionClosed(session: DriverSession, code: number): void {
     if (session !== this.current || this.closed) return;
     if (code === AUTH_FAILED_CLOSE_CODE) {
+      this.prepared(session);
       this.clearSuspendedTimer();
       this.hooks.sessionLost();
       this.transition(ConnectionState.AUTH_FAILED);
@@ -202,9 +228,15 @@ export class SessionLifecycle {
     this.replaceSession(session);
   }
 
+  private prepared(session: DriverSession): void {
+    this.preparing.get(session)?.done();
+    this.preparing.delete(session);
+  }
+
   private replaceSession(session: DriverSession): void {
     this.clearSuspendedTimer();
     session.close();
+    this.prepared(session);
     this.hooks.sessionLost();
     this.transition(ConnectionState.EXPIRED);
     if (!this.closed) this.openSession();

@@ -2,7 +2,7 @@ import { Logger, LoggerService } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { InvalidOptionsError } from '../errors/library-errors.js';
 import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
-import { NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
+import { NoAuthError, NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
 import { ConnectionState } from './connection-state.enum.js';
 import { DriverFailure } from '../driver/driver-failure.js';
 import {
@@ -128,7 +128,11 @@ export class ZookeeperConnection {
         maxFrameBytes: options.maxFrameBytes,
       },
       {
-        prepareSession: (session) => prepareSession(session, this.auth, this.namespace),
+        prepareSession: (session) =>
+          prepareSession(session, this.auth, this.namespace, {
+            acl: this.options.defaultAcl,
+            inRequest: this.capabilities.createWithAcl,
+          }),
         sessionLost: () => {
           const clientPathOf = (serverPath: string) => this.toClientPath(serverPath);
           this.watches.loseAll(clientPathOf);
@@ -332,14 +336,20 @@ export class ZookeeperConnection {
     });
   }
 
-  /** Creates the path and any missing parents as persistent nodes; existing nodes are kept. */
+  /**
+   * Creates the path and any missing parents as persistent nodes, each with `defaultAcl`; existing
+   * nodes are kept. An existing node in a folder this session may not create in is kept too (the
+   * server answers NoAuth before NodeExists there): a reader of a protected tree can mkdirp it.
+   */
   async mkdirp(path: string): Promise<void> {
     validatePath(path, 'mkdirp');
     const segments = path.split('/').filter(Boolean);
     for (let depth = 1; depth <= segments.length; depth++) {
       const ancestor = `/${segments.slice(0, depth).join('/')}`;
-      await this.create(ancestor).catch((error) => {
-        if (!(error instanceof NodeExistsError)) throw error;
+      await this.create(ancestor).catch(async (error) => {
+        if (error instanceof NodeExistsError) return;
+        if (error instanceof NoAuthError && (await this.exists(ancestor))) return;
+        throw error;
       });
     }
   }
