@@ -1,11 +1,13 @@
-// `npm run chaos [-- --duration 120 --seed 7 --rate 420 --job-rate 40 --report file.json]`:
+// `npm run chaos [-- --duration 120 --seed 7 --rate 420 --job-rate 40 --acl --report file.json]`:
 // a 3-node ZooKeeper ensemble (the library's testing cluster), the demo's 2 producers and 3
 // consumers as processes, a load generator, and faults injected at random from a seeded schedule
 // (ZooKeeper nodes killed, the leader among them, or paused; the master killed or paused past its
 // session timeout; consumers killed, paused or their sessions expired), overlapping. Afterwards
 // the apps' logs and ZooKeeper's end state are checked (chaos/checker.ts); the report is printed
 // and written as JSON, its path on the last line. Exit 1 on any violation (or a run that could
-// not be carried out), 2 on bad options.
+// not be carried out), 2 on bad options. With --acl every app connects with the same digest
+// credentials and protects everything it creates (defaultAcl CREATOR_ALL_ACL, namespace included).
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +36,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '420' },
     'job-rate': { type: 'string' },
     report: { type: 'string' },
+    acl: { type: 'boolean', default: false },
   },
 });
 function integer(flag: string, value: string | undefined, min: number): number {
@@ -59,6 +62,10 @@ const namespace = 'nestjs-zookeeper-chaos';
 // a real one would need packet filtering on loopback (iptables or tc), which this run does not
 // assume it may change on a shared machine.
 const partitions = 'simulated by SIGSTOP/SIGCONT of a ZooKeeper node or app (no packet filtering)';
+// --acl: one identity for every app (CREATOR_ALL only lets the creator's user in, and the apps use
+// each other's nodes), a password of this run's own.
+const digest = flags.acl ? `chaos:${randomBytes(12).toString('hex')}` : undefined;
+const auth = digest ? [{ scheme: 'digest', credentials: digest }] : undefined;
 
 // The apps read these; ZK_CONNECT is set to the ensemble once it runs (never a user's own).
 delete process.env.ZK_CONNECT;
@@ -67,6 +74,7 @@ Object.assign(process.env, {
   ZK_NAMESPACE: namespace,
   PORT: 0,
   NO_COLOR: 1,
+  ...(digest ? { ZK_DIGEST: digest, ZK_ACL: 'creator' } : {}),
 });
 const logDir = mkdtempSync(join(tmpdir(), 'nestjs-zookeeper-chaos-'));
 const reportPath = resolve(flags.report ?? join(logDir, 'chaos-report.json'));
@@ -138,7 +146,7 @@ let leftovers: Leftovers | undefined;
 type Task = { title: string; output: string };
 
 console.log(
-  `nestjs-zookeeper chaos: seed ${seed}, ${durationS} s at ${rate} messages/s and ${jobRate} jobs/s, ${schedule.length} faults planned; logs in ${logDir}`,
+  `nestjs-zookeeper chaos: seed ${seed}, ${durationS} s at ${rate} messages/s and ${jobRate} jobs/s, ${schedule.length} faults planned${digest ? ', every node protected (--acl)' : ''}; logs in ${logDir}`,
 );
 const tasks = new Listr(
   [
@@ -193,6 +201,7 @@ const tasks = new Listr(
         leftovers = await readLeftovers({
           connectString: cluster!.connectString,
           namespace,
+          auth,
           consumers,
           producersRunning: producers.filter((name) => apps.get(name)?.running).length,
           timeoutMs: 30_000,
@@ -236,6 +245,7 @@ const report = buildReport(observations, verdict, {
   jobRate,
   sessionTimeoutMs,
   partitions,
+  acl: digest ? 'every node CREATOR_ALL_ACL for one digest user (--acl)' : 'open',
   logDir,
   notSent: load.notSent,
   loadAverage,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NoNodeError, ZookeeperConnection } from '../../libs/zookeeper/src/index.js';
+import { type AuthInfo, NoNodeError, ZookeeperConnection } from '../../libs/zookeeper/src/index.js';
 import type { Leftovers, QueueLeftovers } from './observations.js';
 
 const BATCH_NAME = /(?:^|-)m(\d+)-(\d{10})$/;
@@ -13,6 +13,8 @@ const BATCH_NAME = /(?:^|-)m(\d+)-(\d{10})$/;
 export async function readLeftovers(options: {
   connectString: string;
   namespace: string;
+  /** The apps' credentials when they protect what they create (--acl). */
+  auth?: AuthInfo[];
   consumers: readonly string[];
   producersRunning: number;
   timeoutMs: number;
@@ -20,6 +22,7 @@ export async function readLeftovers(options: {
   const zk = await ZookeeperConnection.connect({
     connectString: options.connectString,
     namespace: options.namespace,
+    auth: options.auth,
     sessionTimeoutMs: 10_000,
     // Its connection state lines would only clutter the run's output.
     logger: { log: () => undefined, warn: () => undefined, error: () => undefined },

@@ -7,6 +7,8 @@ export interface RunSettings {
   sessionTimeoutMs: number;
   /** How network partitions were done. */
   partitions: string;
+  /** The ACL of what the apps created ('open', or protected with --acl). */
+  acl: string;
   logDir: string;
   notSent: number;
   /** The machine's 1-minute load average when the load started and when it ended. */
@@ -150,6 +152,7 @@ export function formatReport(report: ChaosReport): string {
   lines.push('', `  Chaos run: seed ${report.seed}, ${s(report.durationMs)} of load`);
   lines.push(
     `  partitions: ${report.settings.partitions}`,
+    `  ACLs: ${report.settings.acl}`,
     `  machine: ${report.settings.cores} cores, load average ${report.settings.loadAverage.start.toFixed(1)} at the start of the load, ${report.settings.loadAverage.end.toFixed(1)} at its end`,
     '',
     `  Faults injected (${report.faults.length})`,
@@ -187,7 +190,7 @@ export function formatReport(report: ChaosReport): string {
     );
   lines.push(
     '',
-    `  ${report.passed ? 'PASSED' : 'FAILED'} · logs in ${report.settings.logDir} · replay: npm run chaos -- --seed ${report.seed} --duration ${report.durationMs / 1000} --rate ${report.settings.rate}`,
+    `  ${report.passed ? 'PASSED' : 'FAILED'} · logs in ${report.settings.logDir} · replay: npm run chaos -- --seed ${report.seed} --duration ${report.durationMs / 1000} --rate ${report.settings.rate}${report.settings.acl === 'open' ? '' : ' --acl'}`,
   );
   return lines.join('\n');
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { hostname } from 'node:os';
-import { DemoEnv, validateDemoEnv } from '../../apps/shared/src/demo-config.js';
+import { ConfigService } from '@nestjs/config';
+import { CREATOR_ALL_ACL } from 'nestjs-zookeeper';
+import {
+  DemoEnv,
+  validateDemoEnv,
+  zookeeperOptionsFromConfig,
+} from '../../apps/shared/src/demo-config.js';
 
 describe('demo apps environment', () => {
   it('applies defaults to a minimal environment', () => {
@@ -38,6 +44,30 @@ describe('demo apps environment', () => {
       GENERATOR_RATE: 25,
       PATH: '/usr/bin',
     });
+  });
+
+  it('protects what the apps create with ZK_DIGEST and ZK_ACL=creator (the chaos run --acl)', () => {
+    const config = (env: Record<string, unknown>) => {
+      const validated = validateDemoEnv({ ZK_CONNECT: 'zk:2181', ...env });
+      const get = (key: string) => validated[key];
+      return zookeeperOptionsFromConfig({ get } as unknown as ConfigService<DemoEnv, true>);
+    };
+    expect(config({})).not.toHaveProperty('auth');
+    expect(config({})).not.toHaveProperty('defaultAcl');
+    expect(config({ ZK_DIGEST: ' app:s3cret ', ZK_ACL: 'creator' })).toMatchObject({
+      auth: [{ scheme: 'digest', credentials: 'app:s3cret' }],
+      defaultAcl: CREATOR_ALL_ACL,
+    });
+    expect(config({ ZK_DIGEST: 'app:s3cret', ZK_ACL: 'open' })).not.toHaveProperty('defaultAcl');
+    expect(() => validateDemoEnv({ ZK_CONNECT: 'zk', ZK_ACL: 'creator' })).toThrow(
+      "ZK_ACL 'creator' needs ZK_DIGEST",
+    );
+    expect(() => validateDemoEnv({ ZK_CONNECT: 'zk', ZK_ACL: 'secret' })).toThrow(
+      "ZK_ACL must be 'open' or 'creator', got 'secret'",
+    );
+    expect(() => validateDemoEnv({ ZK_CONNECT: 'zk', ZK_DIGEST: 'no-password' })).toThrow(
+      "ZK_DIGEST must be 'user:password'",
+    );
   });
 
   it('reports every problem at once, one line per setting', () => {

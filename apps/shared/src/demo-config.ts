@@ -2,8 +2,10 @@ import { applyDecorators } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsIn,
   IsInt,
   IsNotEmpty,
+  IsOptional,
   IsString,
   Matches,
   Max,
@@ -12,7 +14,7 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { hostname } from 'node:os';
-import type { ZookeeperModuleOptions } from 'nestjs-zookeeper';
+import { CREATOR_ALL_ACL, type ZookeeperModuleOptions } from 'nestjs-zookeeper';
 
 const NAME_PATTERN = /^[A-Za-z0-9._:@-]{1,100}$/;
 const CONNECT_REQUIRED = "ZK_CONNECT is required, e.g. ZK_CONNECT='127.0.0.1:2181'";
@@ -85,6 +87,29 @@ export class DemoEnv {
   /** Producer only: messages per second its generator publishes (0 = off; `--rate N` sets it). */
   @IntegerSetting(0, 0, 10_000)
   GENERATOR_RATE = 0;
+
+  /**
+   * Digest credentials `user:password` added to every session (`auth`). Every app of one
+   * deployment needs the same user when ZK_ACL is `creator`: the nodes one creates are the others'.
+   */
+  @IsOptional()
+  @Matches(/^[^:\s]+:\S+$/, {
+    message: "ZK_DIGEST must be 'user:password' (digest credentials), got something else",
+  })
+  @Transform(({ value }: { value: unknown }) => (trimmed(value) as string) || undefined)
+  ZK_DIGEST?: string;
+
+  /**
+   * `open` (default): nodes the apps create are open to anyone. `creator`: every node they create
+   * (namespace included) gets CREATOR_ALL_ACL, i.e. only the ZK_DIGEST user may read or change it.
+   */
+  @IsOptional()
+  @IsIn(['open', 'creator'], {
+    message: ({ value }: ValidationArguments) =>
+      `ZK_ACL must be 'open' or 'creator', got '${String(value)}'`,
+  })
+  @Transform(({ value }: { value: unknown }) => (trimmed(value) as string) || undefined)
+  ZK_ACL?: 'open' | 'creator';
 }
 
 /**
@@ -97,6 +122,9 @@ export function validateDemoEnv(raw: Record<string, unknown>): DemoEnv & Record<
   // One problem per setting: an unset ZK_CONNECT is "required", not also "not a string".
   const errors = validateSync(env, { stopAtFirstError: true });
   const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
+  if (env.ZK_ACL === 'creator' && !env.ZK_DIGEST) {
+    problems.push("ZK_ACL 'creator' needs ZK_DIGEST (the identity the nodes are created for)");
+  }
   if (problems.length > 0) {
     throw new Error(`invalid environment:\n  - ${problems.join('\n  - ')}`);
   }
@@ -111,5 +139,17 @@ export function zookeeperOptionsFromConfig(
     connectString: config.get('ZK_CONNECT', { infer: true }),
     sessionTimeoutMs: config.get('ZK_SESSION_TIMEOUT_MS', { infer: true }),
     namespace: config.get('ZK_NAMESPACE', { infer: true }),
+    ...protection(config.get('ZK_DIGEST', { infer: true }), config.get('ZK_ACL', { infer: true })),
+  };
+}
+
+/** `auth` from ZK_DIGEST, and `defaultAcl` CREATOR_ALL_ACL when ZK_ACL is `creator`. */
+function protection(
+  digest: string | undefined,
+  acl: DemoEnv['ZK_ACL'],
+): Pick<ZookeeperModuleOptions, 'auth' | 'defaultAcl'> {
+  return {
+    ...(digest ? { auth: [{ scheme: 'digest', credentials: digest }] } : {}),
+    ...(acl === 'creator' ? { defaultAcl: CREATOR_ALL_ACL } : {}),
   };
 }
