@@ -39,6 +39,8 @@ export class SessionLifecycle {
   private reopenTimer?: NodeJS.Timeout;
   private driver?: ZookeeperDriver;
   private lastAttemptFailure?: Error;
+  /** The driver's close of the last session (resolved when there was none). */
+  private closing: Promise<void> = Promise.resolve();
   /** Sessions not prepared yet, with what releases the requests waiting for them. */
   private readonly preparing = new Map<DriverSession, { promise: Promise<void>; done(): void }>();
 
@@ -107,7 +109,7 @@ export class SessionLifecycle {
     );
     const result = await Promise.race([outcome, deadline]).finally(() => clearTimeout(timer));
     if (result === 'timeout') {
-      this.close();
+      void this.close();
       throw new ConnectTimeoutError(
         this.config.connectString,
         connectTimeoutMs,
@@ -135,16 +137,18 @@ export class SessionLifecycle {
     if (!isConnectedState(state)) throw new ConnectionClosedError();
   }
 
-  close(): void {
-    if (this.closed) return;
+  /** Ends for good (CLOSED at once); resolves once the driver closed the session (see `close`). */
+  close(): Promise<void> {
+    if (this.closed) return this.closing;
     this.closed = true;
     this.clearSuspendedTimer();
     clearTimeout(this.reopenTimer);
-    this.current?.close();
+    this.closing = this.current?.close() ?? Promise.resolve();
     for (const session of [...this.preparing.keys()]) this.prepared(session);
     this.hooks.sessionLost();
     this.transition(ConnectionState.CLOSED);
     this.stateSubject.complete();
+    return this.closing;
   }
 
   private openSession(): void {
@@ -169,7 +173,7 @@ export class SessionLifecycle {
       // The C client could not even start (e.g. no server name resolves): try again shortly,
       // rather than leaving the connection without a session for good.
       this.logger.warn(`could not open a session: ${(error as Error).message}; retrying`);
-      session.close();
+      void session.close();
       this.prepared(session);
       this.reopenTimer = setTimeout(() => {
         this.reopenTimer = undefined;
@@ -235,7 +239,7 @@ export class SessionLifecycle {
 
   private replaceSession(session: DriverSession): void {
     this.clearSuspendedTimer();
-    session.close();
+    void session.close();
     this.prepared(session);
     this.hooks.sessionLost();
     this.transition(ConnectionState.EXPIRED);

@@ -194,9 +194,13 @@ export class ZookeeperConnection {
     return this.watches.size + this.persistentWatches.size;
   }
 
-  /** Closes the session at once: its ephemeral nodes disappear now, not after the session timeout. */
+  /**
+   * Closes the session at once: its ephemeral nodes disappear now, not after the session timeout.
+   * The state is CLOSED at once; resolves once the server answered (the ephemerals are gone), or
+   * after the driver's close timeout (1 s on wire) when it does not.
+   */
   async close(): Promise<void> {
-    this.lifecycle.close();
+    await this.lifecycle.close();
   }
 
   async create(
