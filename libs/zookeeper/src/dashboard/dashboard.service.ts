@@ -11,7 +11,8 @@ import { decodeBatch } from '../messaging/shared/message-batch.js';
 import { getZookeeperToken } from '../module/zookeeper.tokens.js';
 import { DEAD_LETTER_PAGE, ZOOKEEPER_DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ZookeeperDashboardOptions } from './dashboard-options.interface.js';
-import { DashboardSampler, decodeData } from './dashboard-sampler.js';
+import { decodeData } from './dashboard-reads.js';
+import { DashboardSampler } from './dashboard-sampler.js';
 import { DashboardSnapshot } from './dashboard-snapshot.js';
 
 /** One point of the charts: per queue and per log, what a sample measured. */

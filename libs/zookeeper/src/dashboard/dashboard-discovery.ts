@@ -1,0 +1,37 @@
+import { joinPath } from '../connection/paths.js';
+import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { inBatches, whenNoNode } from './dashboard-reads.js';
+
+/** What discovery found so far, by kind. */
+export interface Discovered {
+  elections: Set<string>;
+  memberships: Set<string>;
+  queues: Set<string>;
+  logs: Set<string>;
+}
+
+/** Finds queues (items/, dead/), logs (log/, offsets/), elections and groups under the roots. */
+export async function discover(
+  connection: ZookeeperConnection,
+  roots: readonly string[],
+  listLimit: number,
+  discovered: Discovered,
+): Promise<void> {
+  const visit = async (path: string, depth: number): Promise<void> => {
+    const stat = await connection.exists(path);
+    if (!stat || stat.numChildren === 0 || stat.numChildren > listLimit) return;
+    const children = await connection.getChildren(path).catch(whenNoNode<string[]>([]));
+    const has = (name: string) => children.includes(name);
+    if (has('items') && has('dead') && has('locks')) return void discovered.queues.add(path);
+    if (has('log') && has('offsets')) return void discovered.logs.add(path);
+    if (children.some((name) => /latch-\d{10}$/.test(name))) {
+      return void discovered.elections.add(path);
+    }
+    if (children.some((name) => /member-\d{10}$/.test(name))) {
+      return void discovered.memberships.add(path);
+    }
+    if (depth === 0) return;
+    await inBatches(children, (name) => visit(joinPath(path, name), depth - 1));
+  };
+  for (const root of roots) await visit(root, 3);
+}
