@@ -4,7 +4,7 @@
 // by mkdirp/createParents), and a client without credentials, or with wrong ones, can neither
 // read, write nor delete any of it: NoAuthError, through the raw calls and the library's APIs.
 // Runs on both drivers (on native the ACL comes from a setAcl right after each create).
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { filter, firstValueFrom } from 'rxjs';
 import {
   Barrier,
@@ -26,6 +26,7 @@ import { expireSession } from 'nestjs-zookeeper/testing';
 import { ClientZookeeper } from 'nestjs-zookeeper/transport';
 import { useTestConnections } from '../support/connect.js';
 import {
+  describeIntruders,
   expectLockedOut,
   expectNoAuth,
   OWNER_AUTH,
@@ -145,32 +146,21 @@ it('a client that cannot create in the namespace still connects to it (the names
   await expectNoAuth(reader.get('/storage/small'));
 });
 
-describe.each([
-  ['no credentials', {}],
-  ['a wrong digest password', { auth: [{ scheme: 'digest', credentials: 'owner:wrong' }] }],
-])('an intruder with %s', (_label, options) => {
-  let raw: ZookeeperConnection;
-  let inApp: ZookeeperConnection;
-
-  beforeAll(async () => {
-    raw = await connections.open(options);
-    inApp = await connections.open({ namespace: connections.namespace + APP, ...options });
-  });
-
+describeIntruders(connections, APP, (intruder) => {
   it('gets NoAuthError for every read, write and delete of every node, raw', async () => {
     const nodes = await walkTree(admin, '/owned');
     // `/owned` itself sits in an open folder: deleting it is refused as NotEmpty, not NoAuth.
     for (const path of nodes.filter((node) => node !== '/owned')) {
-      await expectLockedOut(raw, admin, path);
+      await expectLockedOut(intruder.raw, admin, path);
     }
-    await expectNoAuth(raw.get('/owned'));
-    await expectNoAuth(raw.getChildren('/owned'));
-    await expectNoAuth(raw.set('/owned', 'x'));
-    await expectNoAuth(raw.create('/owned/intruder', 'x'));
+    await expectNoAuth(intruder.raw.get('/owned'));
+    await expectNoAuth(intruder.raw.getChildren('/owned'));
+    await expectNoAuth(intruder.raw.set('/owned', 'x'));
+    await expectNoAuth(intruder.raw.create('/owned/intruder', 'x'));
   });
 
   it('gets NoAuthError from the storage: values small and chunked, writes, deletes, lists', async () => {
-    const storage = new ZookeeperStorage(inApp, { maxNodeBytes: 1024 });
+    const storage = new ZookeeperStorage(intruder.inApp, { maxNodeBytes: 1024 });
     try {
       await expectNoAuth(storage.get('small'));
       await expectNoAuth(storage.get('big'));
@@ -193,11 +183,11 @@ describe.each([
   });
 
   it('gets NoAuthError from the lock and the election, which the owner keeps', async () => {
-    const other = new LeaderElection(inApp, '/election', { participantId: 'intruder' });
+    const other = new LeaderElection(intruder.inApp, '/election', { participantId: 'intruder' });
     await expectNoAuth(other.participants());
     await expectNoAuth(other.start());
     await other.close();
-    const lock = new Mutex(inApp, '/locks/mutex');
+    const lock = new Mutex(intruder.inApp, '/locks/mutex');
     await expectNoAuth(lock.acquire({ timeoutMs: 1000 }));
     expect(election.isLeader).toBe(true);
     expect((await election.participants()).map((p) => p.id)).toEqual(['owner']);

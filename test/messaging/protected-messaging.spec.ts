@@ -5,7 +5,7 @@
 // the owner's session; a client without credentials or with wrong ones gets NoAuthError for every
 // read, write and delete, raw and through the queue's and the log's APIs; the owner's queue and
 // log keep working across the expiry. Runs on both drivers.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import {
   BroadcastLog,
@@ -19,6 +19,7 @@ import { expireSession } from 'nestjs-zookeeper/testing';
 import { nextState, useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
 import {
+  describeIntruders,
   expectLockedOut,
   expectNoAuth,
   OWNER_AUTH,
@@ -116,39 +117,28 @@ it('every node of the queues and the log carries the ACL', async () => {
   expect(await wrongAcls(admin, '/owned')).toEqual([]);
 });
 
-describe.each([
-  ['no credentials', {}],
-  ['a wrong digest password', { auth: [{ scheme: 'digest', credentials: 'owner:wrong' }] }],
-])('an intruder with %s', (_label, options) => {
-  let raw: ZookeeperConnection;
-  let inApp: ZookeeperConnection;
-
-  beforeAll(async () => {
-    raw = await connections.open(options);
-    inApp = await connections.open({ namespace: connections.namespace + APP, ...options });
-  });
-
+describeIntruders(connections, APP, (intruder) => {
   it('gets NoAuthError for every read, write and delete of every queue and log node, raw', async () => {
     const nodes = await walkTree(admin, `${APP}/queues`);
     nodes.push(...(await walkTree(admin, `${APP}/topics`)));
     expect(nodes.length).toBeGreaterThan(20);
-    for (const path of nodes) await expectLockedOut(raw, admin, path);
+    for (const path of nodes) await expectLockedOut(intruder.raw, admin, path);
   });
 
   it('gets NoAuthError from the queue: publish, consume, dead letters, pending items', async () => {
-    const queue = new WorkQueue<Job>(inApp, '/queues/jobs');
+    const queue = new WorkQueue<Job>(intruder.inApp, '/queues/jobs');
     try {
       await expectNoAuth(queue.publish({ n: 99 }));
       await expectNoAuth(queue.consume(async () => undefined));
       await expectNoAuth(queue.pendingItems());
-      await expectNoAuth(new WorkQueue<Job>(inApp, '/queues/dead').deadLetters());
+      await expectNoAuth(new WorkQueue<Job>(intruder.inApp, '/queues/dead').deadLetters());
     } finally {
       await queue.close().catch(() => undefined);
     }
   });
 
   it('gets NoAuthError from the log: publish, deliveries, stats, offsets', async () => {
-    const log = new BroadcastLog<Job>(inApp, '/topics/live');
+    const log = new BroadcastLog<Job>(intruder.inApp, '/topics/live');
     try {
       await expectNoAuth(log.publish({ n: 99 }));
       await expectNoAuth(firstValueFrom(log.deliveries('spy', { from: 'earliest' })));

@@ -1,6 +1,6 @@
 // Helpers of the protected-tree tests: an owner identity whose connection protects everything it
 // creates (digest credentials, defaultAcl CREATOR_ALL_ACL), intruders, and a walk of the tree.
-import { expect } from '@jest/globals';
+import { beforeAll, describe, expect } from '@jest/globals';
 import {
   Acl,
   AuthInfo,
@@ -91,7 +91,7 @@ export async function expectLockedOut(
       (error: unknown) => error,
     );
     if (outcome instanceof NoNodeError && !(await owner.exists(path))) continue;
-    expect({ path, operation, outcome: describe(outcome) }).toEqual({
+    expect({ path, operation, outcome: outcomeText(outcome) }).toEqual({
       path,
       operation,
       outcome: 'NoAuthError',
@@ -104,7 +104,7 @@ export async function expectNoAuth(promise: Promise<unknown>): Promise<void> {
   await expect(promise).rejects.toBeInstanceOf(NoAuthError);
 }
 
-function describe(outcome: unknown): string {
+function outcomeText(outcome: unknown): string {
   if (outcome instanceof NoAuthError) return 'NoAuthError';
   if (outcome instanceof Error) return `${outcome.name}: ${outcome.message}`;
   return String(outcome);
@@ -120,5 +120,37 @@ export function openIntruders(
       label,
       connection: await connections.open({ namespace, ...options }),
     })),
+  );
+}
+
+/** An intruder's connections: `raw` in the test file's namespace, `inApp` in the owner's below it. */
+export interface IntruderConnections {
+  raw: ZookeeperConnection;
+  inApp: ZookeeperConnection;
+}
+
+/**
+ * Declares `body`'s tests once for each of INTRUDERS ('an intruder with <label>'), its
+ * connections opened before them: `raw` in the test file's namespace, `inApp` in the owner's
+ * namespace `app` below it.
+ */
+export function describeIntruders(
+  connections: TestConnections,
+  app: string,
+  body: (intruder: Readonly<IntruderConnections>) => void,
+): void {
+  describe.each(INTRUDERS.map(({ label, options }) => [label, options] as const))(
+    'an intruder with %s',
+    (_label, options) => {
+      const intruder = {} as IntruderConnections;
+      beforeAll(async () => {
+        intruder.raw = await connections.open(options);
+        intruder.inApp = await connections.open({
+          namespace: connections.namespace + app,
+          ...options,
+        });
+      });
+      body(intruder);
+    },
   );
 }
