@@ -20,6 +20,12 @@ export interface DeadLetter<T> {
   readonly unreadable?: string;
   /** Whether `replay` can publish it again: false for a corrupt record. */
   readonly replayable: boolean;
+  /**
+   * A whole item moved here because it could not be run as it was (see `item-corrupt`): `payload`
+   * holds the item's raw bytes, `message` is undefined and `unreadable` says so. Replayable when
+   * those bytes are a batch of at least one message: `replay` publishes each of its messages.
+   */
+  readonly wholeItem?: boolean;
   readonly error: string;
   readonly attempts: number;
   /** Where it came from: the item and the index of the message in it. */
@@ -28,7 +34,22 @@ export interface DeadLetter<T> {
   readonly failedAt: number;
 }
 
-type Metadata = Pick<DeadLetter<unknown>, 'error' | 'attempts' | 'item' | 'index' | 'failedAt'>;
+type Metadata = Pick<
+  DeadLetter<unknown>,
+  'error' | 'attempts' | 'item' | 'index' | 'failedAt' | 'wholeItem'
+>;
+
+/** Whether a letter of `payloadBytes` fits one request (else `writeDeadLetter` would fail). */
+export function letterFits(connection: ZookeeperConnection, payloadBytes: number): boolean {
+  return (
+    payloadBytes + REQUEST_OVERHEAD_BYTES + BATCH_OVERHEAD_BYTES + 1024 <= connection.maxFrameBytes
+  );
+}
+
+/** The messages a letter stands for: its payload, or each message of a whole item's batch. */
+export function letterPayloads(letter: DeadLetter<unknown>): Buffer[] {
+  return letter.wholeItem ? decodeBatch(letter.payload, letter.item) : [letter.payload];
+}
 
 /** Room left in a frame for the create request around the record (path, ACL, framing). */
 const REQUEST_OVERHEAD_BYTES = 4096;
@@ -125,6 +146,19 @@ function readLetter<T>(
       failedAt: createdAt,
     };
   }
+  if (metadata.wholeItem) {
+    let replayable = false;
+    let what = 'no batch';
+    try {
+      const count = decodeBatch(payload, path).length;
+      replayable = count > 0;
+      what = `${count} message(s)`;
+    } catch {
+      // Not a batch: kept as it was found, for people to look at; only `discard` removes it.
+    }
+    const unreadable = `a whole item kept as it was found (${what}), not one message`;
+    return { id, payload, message: undefined, unreadable, replayable, ...metadata };
+  }
   try {
     return { id, payload, message: deserialize(payload), replayable: true, ...metadata };
   } catch (error) {
@@ -144,6 +178,7 @@ function parseMetadata(bytes: Buffer): Metadata {
     item: String(parsed.item ?? ''),
     index: Number.isInteger(parsed.index) ? Number(parsed.index) : -1,
     failedAt: Number(parsed.failedAt) || 0,
+    ...(parsed.wholeItem === true ? { wholeItem: true } : {}),
   };
 }
 

@@ -1,10 +1,27 @@
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { LibraryErrorCode } from '../../errors/library-errors.js';
+import { ZookeeperError } from '../../errors/zookeeper.error.js';
 import { whenNoNode } from '../../internal/no-node.js';
+
+/** An item's progress record (`<queue>/progress/<item>`) is not one this library wrote. */
+export class CorruptProgressError extends ZookeeperError {
+  constructor(path: string, reason: string) {
+    super(LibraryErrorCode.CORRUPT_VALUE, `not a progress record: ${reason}`, {
+      operation: 'read',
+      path,
+    });
+  }
+}
 
 /** How far a batch item got: messages before `next` are done; `attempts` failed runs of `next`. */
 export interface Progress {
   next: number;
   attempts: number;
+  /**
+   * Set when the stored record is not a progress record (written by someone else): why. `next`
+   * and `attempts` are 0 then and mean nothing; the item is quarantined, not run (see ItemWorker).
+   */
+  corrupt?: string;
 }
 
 export const FRESH: Progress = { next: 0, attempts: 0 };
@@ -56,8 +73,34 @@ export function encodeProgress(progress: Progress): Buffer {
   return Buffer.from(JSON.stringify(progress), 'utf8');
 }
 
+/**
+ * The stored progress; never throws. A record that is not one this library wrote (not JSON, `next`
+ * or `attempts` not a non-negative integer) comes back with `corrupt` saying why, so a take still
+ * succeeds and the holder quarantines the item rather than guessing where to resume.
+ */
 export function decodeProgress(data: Buffer): Progress {
   if (data.length === 0) return FRESH;
-  const parsed = JSON.parse(data.toString('utf8')) as Partial<Progress>;
-  return { next: Number(parsed.next ?? 0), attempts: Number(parsed.attempts ?? 0) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString('utf8'));
+  } catch {
+    return corrupt('not JSON', data);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return corrupt('not an object', data);
+  }
+  const { next = 0, attempts = 0 } = parsed as Record<string, unknown>;
+  if (!isCount(next)) return corrupt('next is not a non-negative integer', data);
+  if (!isCount(attempts)) return corrupt('attempts is not a non-negative integer', data);
+  return { next, attempts };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function corrupt(reason: string, data: Buffer): Progress {
+  const text = data.toString('utf8');
+  const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return { next: 0, attempts: 0, corrupt: `${reason}: ${JSON.stringify(shown)}` };
 }

@@ -2,7 +2,9 @@ import { joinPath } from '../../connection/paths.js';
 import { sleep } from '../../internal/sleep.js';
 import { decodeBatch } from '../shared/message-batch.js';
 import { DeliveryReleasedError } from '../shared/messaging-errors.js';
-import { writeDeadLetter } from './dead-letters.js';
+import { CorruptProgressError } from './item-progress.js';
+import { CorruptBatchError } from '../shared/messaging-errors.js';
+import { letterFits, writeDeadLetter } from './dead-letters.js';
 import { Claim, FinishOutcome, ItemClaims } from './item-claims.js';
 import { ConsumeOptions, ConsumerContext, MessageHandler } from './queue-types.js';
 
@@ -30,6 +32,13 @@ export class ItemWorker<T> {
     private readonly isStopping: () => boolean,
     /** The item is gone from the queue: never take it again from the listing. */
     private readonly markFinished: (item: string) => void,
+    /** A corrupt item left in place (too large for a letter): never take it again. */
+    private readonly keepAside: (item: string) => void,
+    /**
+     * Resolves at once while the connection is up; while it is SUSPENDED, once it is back (the
+     * same session or not: `held.lost` tells) or the consumer stops. No message starts meanwhile.
+     */
+    private readonly whenConnected: () => Promise<void>,
   ) {}
 
   /**
@@ -43,7 +52,12 @@ export class ItemWorker<T> {
   ): Promise<void> {
     const { connection, paths, serializer } = this.context;
     const { entry, progress } = claim;
-    const payloads = decodeBatch(claim.data, joinPath(paths.items, entry.name));
+    let payloads: Buffer[];
+    try {
+      payloads = checkedItem(claim, joinPath(paths.items, entry.name));
+    } catch (error) {
+      return this.quarantine(claim, held, error, acknowledge);
+    }
     const start = progress.start;
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? 5);
     const interval = this.options.progressIntervalMs ?? 100;
@@ -53,6 +67,9 @@ export class ItemWorker<T> {
       this.context.emit({ type: 'item-abandoned', item: entry.name, error });
 
     for (let index = start.next; index < payloads.length; index++) {
+      // Cut off (SUSPENDED): the lock may be another consumer's by now; start nothing until the
+      // connection is back, then go on only if the session (so the lock) is still ours.
+      await this.whenConnected();
       if (held.lost) return abandon();
       if (this.isStopping()) {
         return this.claims.release(claim, saved < index ? { next: index, attempts: 0 } : undefined);
@@ -96,6 +113,9 @@ export class ItemWorker<T> {
           await progress.save({ next: index, attempts });
           if (this.isStopping()) return this.claims.release(claim);
           await sleep(this.options.retryDelayMs ?? 100);
+          await this.whenConnected();
+          if (held.lost) return abandon();
+          if (this.isStopping()) return this.claims.release(claim);
         }
       }
       // Not once the lock is lost: the next owner may have loaded the progress already, and this
@@ -115,6 +135,69 @@ export class ItemWorker<T> {
     if (outcome.done) this.markFinished(entry.name);
     else abandon(outcome.error);
   }
+
+  /**
+   * Moves an item that cannot be run as it is to the dead letters whole (raw bytes, `wholeItem`)
+   * and deletes it, as an acknowledgement does (fenced the same way); one too large for a letter
+   * stays where it is and this consumer skips it. Either way `item-corrupt` says so, and the
+   * queue goes on: never a retry loop on it, never a message of it deleted without a copy.
+   */
+  private async quarantine(
+    claim: Claim,
+    held: HeldItem,
+    error: unknown,
+    acknowledge: (claim: Claim) => Promise<FinishOutcome>,
+  ): Promise<void> {
+    const { connection, paths } = this.context;
+    const item = claim.entry.name;
+    const abandon = (cause?: unknown) =>
+      this.context.emit({ type: 'item-abandoned', item, error: cause });
+    await this.whenConnected();
+    if (held.lost) return abandon();
+    if (!letterFits(connection, claim.data.length)) {
+      this.keepAside(item);
+      this.context.emit({ type: 'item-corrupt', item, error, kept: true });
+      return this.claims.release(claim);
+    }
+    await writeDeadLetter(connection, paths.dead, claim.data, {
+      error: `corrupt item: ${describe(error)}`,
+      attempts: 0,
+      item,
+      index: -1,
+      failedAt: Date.now(),
+      wholeItem: true,
+    });
+    this.context.emit({ type: 'item-corrupt', item, error });
+    if (held.lost && !this.claims.fenced) return abandon();
+    const outcome = await acknowledge(claim);
+    if (outcome.done) this.markFinished(item);
+    else abandon(outcome.error);
+  }
+}
+
+/**
+ * The messages of a claimed item, checked against its name and its progress; throws
+ * CorruptBatchError or CorruptProgressError when the item cannot be run as it is.
+ */
+function checkedItem(claim: Claim, path: string): Buffer[] {
+  const { entry, progress } = claim;
+  const payloads = decodeBatch(claim.data, path);
+  if (payloads.length === 0) throw new CorruptBatchError(path, 'no message in it');
+  if (payloads.length !== entry.count) {
+    throw new CorruptBatchError(
+      path,
+      `it holds ${payloads.length} messages, its name says ${entry.count}`,
+    );
+  }
+  const { start } = progress;
+  if (start.corrupt !== undefined) throw new CorruptProgressError(progress.path, start.corrupt);
+  if (start.next > payloads.length) {
+    throw new CorruptProgressError(
+      progress.path,
+      `next is ${start.next}, beyond the item's ${payloads.length} messages`,
+    );
+  }
+  return payloads;
 }
 
 function describe(error: unknown): string {

@@ -35,6 +35,10 @@ export class QueueConsumer<T> {
   private readonly concurrency: number;
   private readonly held = new Map<string, HeldItem>();
   private readonly lockedByOthers = new Set<string>();
+  /** Corrupt items left in place (too large for a dead letter): never taken again. */
+  private readonly keptAside = new Set<string>();
+  /** Set while the connection is SUSPENDED: resolved when it is back, expired, or on stop. */
+  private suspension?: { promise: Promise<void>; resume: () => void };
   /** Items this consumer is taking now (a take or a handoff in flight). */
   private readonly taking = new Set<string>();
   /** Bytes of next items, read while the current ones run (items are written once). */
@@ -80,6 +84,8 @@ export class QueueConsumer<T> {
       this.handler,
       () => this.stopping,
       (item) => this.listing.markGone(item),
+      (item) => this.keptAside.add(item),
+      () => this.suspension?.promise ?? Promise.resolve(),
     );
     this.line = new ConsumerLine(
       connection,
@@ -90,19 +96,32 @@ export class QueueConsumer<T> {
     );
     this.line.start();
     const state = (wanted: ConnectionState) => connection.state$.pipe(filter((s) => s === wanted));
+    if (connection.state === ConnectionState.SUSPENDED) this.suspend();
     this.links.push(
+      // Cut off: our locks may expire on the server (and go to other consumers) before we hear of
+      // it, so the held items start no new message until the connection is back.
+      state(ConnectionState.SUSPENDED).subscribe(() => this.suspend()),
       // Locks are ephemeral: after an expiry none of ours is held any more.
       state(ConnectionState.EXPIRED).subscribe(() => {
         for (const held of this.held.values()) held.lost = true;
         this.listing.invalidate();
+        this.resume();
       }),
+      // The connection ended for good: nothing to wait for (the items' requests fail).
+      state(ConnectionState.CLOSED).subscribe(() => this.resume()),
+      state(ConnectionState.AUTH_FAILED).subscribe(() => this.resume()),
       state(ConnectionState.CONNECTED).subscribe(() => {
+        // Items held over an expiry were marked lost on EXPIRED (and are abandoned).
+        for (const held of this.held.values()) held.lost = true;
+        this.resume();
         // A new session: the exists watches on other consumers' locks went with the old one.
         this.lockedByOthers.clear();
         this.listing.invalidate();
         this.fill();
       }),
       state(ConnectionState.RECONNECTED).subscribe(() => {
+        // The same session: our locks held all along, the items go on.
+        this.resume();
         this.listing.invalidate();
         this.fill();
       }),
@@ -114,6 +133,8 @@ export class QueueConsumer<T> {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const link of this.links) link.unsubscribe();
+    // Held items stop before their next message (released once the connection allows).
+    this.resume();
     this.listing.invalidate();
     await this.line?.close();
     while (this.held.size > 0) {
@@ -125,6 +146,19 @@ export class QueueConsumer<T> {
   /** Items this consumer holds now. */
   get heldItems(): string[] {
     return [...this.held.keys()];
+  }
+
+  private suspend(): void {
+    if (this.suspension || this.stopping) return;
+    let resume!: () => void;
+    const promise = new Promise<void>((resolve) => (resume = resolve));
+    this.suspension = { promise, resume };
+  }
+
+  private resume(): void {
+    const suspension = this.suspension;
+    this.suspension = undefined;
+    suspension?.resume();
   }
 
   /** Active: follow the item list (the next read arms a watch). Not (any more): no watch. */
@@ -165,7 +199,10 @@ export class QueueConsumer<T> {
 
   /** Held, being taken, or another consumer's: not to be taken now. */
   private readonly unavailable = (name: string): boolean =>
-    this.held.has(name) || this.taking.has(name) || this.lockedByOthers.has(name);
+    this.held.has(name) ||
+    this.taking.has(name) ||
+    this.lockedByOthers.has(name) ||
+    this.keptAside.has(name);
 
   private async tryTake(entry: BatchEntry): Promise<boolean> {
     this.taking.add(entry.name);

@@ -37,6 +37,14 @@ export type WorkQueueEvent =
   | { type: 'dead-lettered'; item: string; index: number; attempts: number; error: unknown }
   /** The item was left for another consumer (lock lost with the session, or a ZooKeeper error). */
   | { type: 'item-abandoned'; item: string; error?: unknown }
+  /**
+   * An item that cannot be run as it is (written by someone else): not a decodable batch, no
+   * message, another message count than its name says, or a progress record that is not one
+   * (`error`: CorruptBatchError or CorruptProgressError). Its raw bytes went to the dead letters
+   * (a `wholeItem` letter) and the item was deleted; `kept`: too large for a letter, it was left in
+   * place and this consumer skips it from now on.
+   */
+  | { type: 'item-corrupt'; item: string; error: unknown; kept?: boolean }
   | { type: 'consumer-error'; error: unknown };
 
 export interface QueuePaths {

@@ -7,7 +7,7 @@ import { byteLimit, nonNegativeMs, positiveInteger } from '../../internal/option
 import { RetryableOnce } from '../../internal/retryable-once.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
 import { parseBatchEntries } from '../shared/entry-names.js';
-import { DeadLetter, readDeadLetters } from './dead-letters.js';
+import { DeadLetter, letterPayloads, readDeadLetters } from './dead-letters.js';
 import { consumerDeliveries, QueueDelivery } from './queue-deliveries.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { ConsumeOptions, MessageHandler, QueuePaths, WorkQueueEvent } from './queue-types.js';
@@ -194,13 +194,14 @@ export class WorkQueue<T = unknown> {
   /**
    * Publishes dead letters again (all, or those with the given ids) with a fresh attempt count,
    * then deletes them; returns how many. A crash in between can leave a replayed letter in
-   * `dead/` as well. A corrupt record (`replayable: false`) is left for `discard`.
+   * `dead/` as well. A corrupt record (`replayable: false`) is left for `discard`. A whole item
+   * (`wholeItem`, see the `item-corrupt` event) is published again message by message.
    */
   async replay(ids?: readonly string[]): Promise<number> {
     const letters = (await this.deadLetters()).filter(
       (letter) => letter.replayable && (!ids || ids.includes(letter.id)),
     );
-    await this.appender.publishPayloads(letters.map((letter) => letter.payload));
+    await this.appender.publishPayloads(letters.flatMap((letter) => letterPayloads(letter)));
     await this.discard(letters.map((letter) => letter.id));
     return letters.length;
   }
