@@ -2,21 +2,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { ConnectionState } from 'nestjs-zookeeper';
 import {
   ConfigUnavailableError,
-  ZookeeperConfigModule,
   zookeeperConfig,
   ZookeeperConfigOptions,
 } from 'nestjs-zookeeper/config';
 import { expireSession, getFreePort } from 'nestjs-zookeeper/testing';
 import { nextState, silentLogger } from '../support/connect.js';
 import { DedicatedServer } from '../support/dedicated-server.js';
-import { recordingLogger, writeNodes } from './config-support.js';
+import { configAppModule, recordingLogger, writeNodes } from './config-support.js';
 
 const dedicated = new DedicatedServer();
 let directory: string;
@@ -98,15 +95,8 @@ describe('startup', () => {
     const factory = zookeeperConfig(
       options({ connectString: `127.0.0.1:${port}`, startupTimeoutMs: 1500 }),
     );
-    @Module({
-      imports: [
-        ConfigModule.forRoot({ ignoreEnvFile: true, load: [factory] }),
-        ZookeeperConfigModule.forRoot(factory),
-      ],
-    })
-    class UnreachableModule {}
     const started = Date.now();
-    const error = await NestFactory.createApplicationContext(UnreachableModule, {
+    const error = await NestFactory.createApplicationContext(configAppModule(factory), {
       logger: false,
       abortOnError: false,
     }).catch((failure: unknown) => failure);

@@ -1,27 +1,21 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { INestApplicationContext, Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { ConfigService } from '@nestjs/config';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import {
   ZookeeperConfig,
   ZookeeperConfigEvent,
-  ZookeeperConfigModule,
   zookeeperConfig,
   ZookeeperConfigOptions,
 } from 'nestjs-zookeeper/config';
 import { silentLogger, testConnectString, useTestConnections } from '../support/connect.js';
 import { LineProcess, spawnFixture } from '../support/line-process.js';
-import { writeNodes } from './config-support.js';
+import { useConfigApps, writeNodes } from './config-support.js';
 
 const connections = useTestConnections('config-live');
 const { namespace } = connections;
-const opened: INestApplicationContext[] = [];
+const apps = useConfigApps();
 const children: LineProcess[] = [];
 
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((app) => app.close()));
-});
 afterAll(async () => {
   await Promise.all(children.map((child) => child.stop()));
 });
@@ -37,15 +31,7 @@ async function appFor(
     logger: silentLogger,
     ...extra,
   });
-  @Module({
-    imports: [
-      ConfigModule.forRoot({ ignoreEnvFile: true, load: [factory] }),
-      ZookeeperConfigModule.forRoot(factory),
-    ],
-  })
-  class LiveModule {}
-  const app = await NestFactory.createApplicationContext(LiveModule, { logger: false });
-  opened.push(app);
+  const app = await apps.open(factory);
   return { config: app.get(ConfigService), zkConfig: app.get(ZookeeperConfig) };
 }
 

@@ -1,22 +1,22 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { INestApplicationContext, Module } from '@nestjs/common';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import {
   ConfigValidationError,
   ZookeeperConfig,
-  ZookeeperConfigFactory,
   ZookeeperConfigModule,
   zookeeperConfig,
   ZookeeperConfigOptions,
 } from 'nestjs-zookeeper/config';
 import { getZookeeperToken, ZookeeperConnection, ZookeeperModule } from 'nestjs-zookeeper';
 import { silentLogger, testConnectString, useTestConnections } from '../support/connect.js';
-import { writeNodes } from './config-support.js';
+import { useConfigApps, writeNodes } from './config-support.js';
 
 const connections = useTestConnections('config-load');
 const { namespace } = connections;
-const opened: INestApplicationContext[] = [];
+const apps = useConfigApps({ abortOnError: false });
+const { opened } = apps;
 
 function options(extra: Partial<ZookeeperConfigOptions> = {}): ZookeeperConfigOptions {
   return {
@@ -29,28 +29,7 @@ function options(extra: Partial<ZookeeperConfigOptions> = {}): ZookeeperConfigOp
 }
 
 /** A Nest app whose ConfigModule loads `factories` (the first one bound for live updates). */
-async function appWith(
-  first: ZookeeperConfigFactory,
-  ...others: Array<() => Record<string, unknown>>
-): Promise<INestApplicationContext> {
-  @Module({
-    imports: [
-      ConfigModule.forRoot({ ignoreEnvFile: true, load: [first, ...others] }),
-      ZookeeperConfigModule.forRoot(first),
-    ],
-  })
-  class AppModule {}
-  const app = await NestFactory.createApplicationContext(AppModule, {
-    logger: false,
-    abortOnError: false,
-  });
-  opened.push(app);
-  return app;
-}
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((app) => app.close()));
-});
+const appWith = apps.open;
 
 beforeAll(async () => {
   await writeNodes(connections.zk, {
