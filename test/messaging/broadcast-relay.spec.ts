@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import {
   BroadcastLog,
   CapabilityMissingError,
+  CreateMode,
   LeaderElection,
   LogRelayEvent,
   WorkQueue,
@@ -10,6 +12,7 @@ import {
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { testConnectString, useTestConnections } from '../support/connect.js';
 import { firstMatch, until } from '../support/until.js';
+import { encodeBatch } from '../../libs/zookeeper/src/messaging/shared/message-batch.js';
 import { FixtureProcess } from './support.js';
 
 const connections = useTestConnections('broadcast-relay');
@@ -100,6 +103,37 @@ describe('BroadcastLog.relay: a work queue into a log, exactly once and fenced',
     );
     await log.close();
   }, 60_000);
+
+  it("a publisher's retried batch (same protected name, its first copy already relayed) is dropped, not appended again", async () => {
+    const { zk, election } = await leader('/relay/retried/master', 'm');
+    if (!zk.capabilities.multi) return;
+    await leads(election);
+    const inbox = new WorkQueue<Sent>(zk, '/relay/retried/inbox');
+    await inbox.pendingItems(); // the folders exist
+    const log = new BroadcastLog<Sent>(zk, '/relay/retried/log');
+    const relay = await log.relay(new WorkQueue(zk, '/relay/retried/inbox'), { fence: election });
+    const events: LogRelayEvent[] = [];
+    relay.events$.subscribe((event) => events.push(event));
+    // What a publisher's protected create leaves, then (after a lost reply, once the first copy
+    // was relayed and deleted) its retry under the same `_c_<uuid>-` name.
+    const batch = encodeBatch([Buffer.from(JSON.stringify({ producer: 'p', n: 0 }))]);
+    const name = `/relay/retried/inbox/items/_c_${randomUUID()}-m1-`;
+    // The name is the protected form already: not wrapped in another one.
+    const asPublished = { mode: CreateMode.PERSISTENT_SEQUENTIAL, protected: false };
+    await connections.zk.create(name, batch, asPublished);
+    await until(() => relay.relayed === 1, { message: 'the first copy relayed' });
+    await connections.zk.create(name, batch, asPublished);
+    await inbox.publish({ producer: 'p', n: 1 });
+    await until(() => relay.relayed === 2, {
+      message: () => `relayed ${relay.relayed} ${JSON.stringify(events)}`,
+    });
+    expect(events.filter((event) => event.type === 'duplicate-dropped')).toHaveLength(1);
+    expect(await inbox.pendingItems()).toBe(0);
+    await relay.stop();
+    const { messages } = await logContents(connections.zk, '/relay/retried/log');
+    expectExactlyOnceInOrder(messages, { p: 2 });
+    await log.close();
+  });
 
   it('a master whose session expired appends nothing; its successor relays the rest once', async () => {
     const a = await leader('/relay/expiry/master', 'a');

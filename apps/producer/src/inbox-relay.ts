@@ -33,7 +33,12 @@ export async function startFencedRelay(
       logger.log(`appended ${entry} (${event.messages} messages) term ${term}${mono()}`);
       return;
     }
-    const detail = 'error' in event ? String(event.error) : `${event.item} (${event.bytes} bytes)`;
+    const detail =
+      'error' in event
+        ? String(event.error)
+        : event.type === 'item-too-large'
+          ? `${event.item} (${event.bytes} bytes)`
+          : event.item;
     logger.warn(`relay: ${event.type}: ${detail}${mono()}`);
   });
   return relay;

@@ -9,6 +9,7 @@ import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
 import { BATCH_HEADER_BYTES, decodeBatch } from '../shared/message-batch.js';
 import { appendLogBatch, batchHasRoom, logBatchBytes } from './log-batch-op.js';
+import { RelayedCreates } from './relayed-creates.js';
 
 /**
  * Makes a transaction conditional on the caller's right to write, e.g. a LeaderElection
@@ -34,7 +35,12 @@ export type LogRelayEvent =
   /** A step failed (nothing, or everything, of it applied); the relay reads again and goes on. */
   | { type: 'relay-failed'; error: unknown }
   /** One source batch is above `maxBatchBytes` once mapped: it stays in the source. */
-  | { type: 'item-too-large'; item: string; bytes: number };
+  | { type: 'item-too-large'; item: string; bytes: number }
+  /**
+   * A source batch that is a publisher's retried copy of one already relayed (see
+   * RelayedCreates): deleted without being appended.
+   */
+  | { type: 'duplicate-dropped'; item: string };
 
 /** What a relay needs from its BroadcastLog. */
 export interface RelayTarget {
@@ -66,7 +72,8 @@ const RETRY_DELAY_MS = 500;
  * a source batch deleted by an earlier step (or a step whose reply was lost) fails the delete of
  * any later attempt, so no message is appended twice, and a relay that lost its right to write
  * (fence) appends nothing. Source batches are taken in sequence order, one step at a time, so
- * each publisher's messages keep their order in the log.
+ * each publisher's messages keep their order in the log. A publisher's retried copy of a batch
+ * this relay already appended is dropped (see RelayedCreates for the one case it misses).
  *
  * Assumes it is the only consumer of the source while it runs (no QueueConsumer on it).
  */
@@ -77,6 +84,7 @@ export class LogRelay {
   private draining?: Promise<void>;
   private stopped = false;
   private count = 0;
+  private readonly relayedCreates = new RelayedCreates();
   private ended?: () => void;
   /** Resolves once stopped. */
   readonly closed = new Promise<void>((resolve) => (this.ended = resolve));
@@ -150,6 +158,10 @@ export class LogRelay {
       for (let index = 0; index < entries.length && !this.stopped; index++) {
         const item = await readAt(index);
         if (!item) continue;
+        if (this.relayedCreates.has(item.entry.name)) {
+          await this.dropDuplicate(item);
+          continue;
+        }
         const mapped = item.payloads.map((payload) => this.target.transform(payload));
         const bytes = logBatchBytes(mapped) - BATCH_HEADER_BYTES;
         const fits =
@@ -176,6 +188,16 @@ export class LogRelay {
     }
   }
 
+  /** Deletes a retried copy at the version read; already gone is fine. */
+  private async dropDuplicate(item: ReadItem): Promise<void> {
+    await this.source.connection
+      .delete(item.path, { version: item.stat.version })
+      .catch((error: unknown) => {
+        if (!(error instanceof NoNodeError)) throw error;
+      });
+    this.events.next({ type: 'duplicate-dropped', item: item.path });
+  }
+
   /** A source batch and its version, or undefined when it is gone (relayed already). */
   private async read(entry: BatchEntry): Promise<ReadItem | undefined> {
     const path = joinPath(this.source.paths.items, entry.name);
@@ -193,6 +215,7 @@ export class LogRelay {
     appendLogBatch(tx, this.target.logFolder, payloads);
     for (const item of items) tx.delete(item.path, { version: item.stat.version });
     const results = await tx.commit();
+    this.relayedCreates.add(items.map((item) => item.entry.name));
     const created = results.find((result) => result.type === 'create');
     this.count += payloads.length;
     this.events.next({
