@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { ZookeeperStorage } from 'nestjs-zookeeper';
 import type { DashboardSnapshot } from 'nestjs-zookeeper/dashboard';
 import { testNamespace } from '../support/connect.js';
 import { DashboardFixture, nextEvent, PATHS, startDashboardApp } from './dashboard-fixture.js';
@@ -145,7 +146,110 @@ describe('dashboard API (JSON and server-sent events)', () => {
     expect(value.body).toMatchObject({ value: { max: 10 }, version: 0 });
     expect((await get(`/api/storage/value?path=${PATHS.storage}/feature`)).body.value).toBe('on');
     expect((await get('/api/storage/children?path=/queues')).status).toBe(400);
+    expect((await get(`/api/storage/value?path=${PATHS.storage}//x`)).status).toBe(400);
     expect((await get(`/api/storage/value?path=${PATHS.storage}/nothing`)).status).toBe(404);
+  });
+
+  it('refuses storage writes unless storageWrites is on (403), and writes nothing', async () => {
+    const path = `${PATHS.storage}/feature`;
+    const set = await post('/api/storage/set', { path, json: '"off"' });
+    expect(set).toMatchObject({
+      status: 403,
+      body: { statusCode: 403, code: 'STORAGE_WRITES_DISABLED' },
+    });
+    expect((await post('/api/storage/delete', { path })).status).toBe(403);
+    expect((await fixture.zk.get(path)).data.toString()).toBe('on');
+  });
+});
+
+describe('dashboard storage writes (storageWrites: true)', () => {
+  let fixture: DashboardFixture;
+  const post = async (path: string, body: unknown): Promise<{ status: number; body: any }> => {
+    const response = await fetch(`${fixture.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  const value = async (path: string) => {
+    const response = await fetch(`${fixture.url}/api/storage/value?path=${path}`);
+    return { status: response.status, body: (await response.json()) as any };
+  };
+
+  beforeAll(async () => {
+    fixture = await startDashboardApp(testNamespace('dashboard-storage-writes'), {
+      storageWrites: true,
+    });
+  });
+  afterAll(() => fixture?.close());
+
+  it('says so in the snapshot', async () => {
+    const response = await fetch(`${fixture.url}/api/snapshot`);
+    expect(((await response.json()) as any).snapshot.storageWrites).toBe(true);
+  });
+
+  it('sets a value, reads it back (also through ZookeeperStorage), and deletes the key', async () => {
+    const path = `${PATHS.storage}/limits/max-orders`;
+    const set = await post('/api/storage/set', { path, json: '{"max": 20, "soft": true}' });
+    expect(set).toEqual({ status: 200, body: { path, version: 1 } });
+    expect((await value(path)).body).toMatchObject({ value: { max: 20, soft: true }, version: 1 });
+    const storage = new ZookeeperStorage(fixture.zk, { root: PATHS.storage });
+    expect(await storage.getValue('limits/max-orders')).toEqual({ max: 20, soft: true });
+
+    // a new key, its parents created
+    const created = await post('/api/storage/set', { path: `${PATHS.storage}/new/key`, json: '7' });
+    expect(created.status).toBe(200);
+    expect(await storage.getValue('new/key')).toBe(7);
+
+    expect(await post('/api/storage/delete', { path })).toEqual({
+      status: 200,
+      body: { path, deleted: true },
+    });
+    expect((await value(path)).status).toBe(404);
+    expect(await fixture.zk.exists(path)).toBeUndefined();
+  });
+
+  it('refuses bad JSON and bad keys (400), writing nothing', async () => {
+    const path = `${PATHS.storage}/feature`;
+    const bad = await post('/api/storage/set', { path, json: '{"max": ' });
+    expect(bad).toMatchObject({ status: 400, body: { code: 'INVALID_JSON' } });
+    expect(bad.body.message).toMatch(/not JSON/);
+    expect((await post('/api/storage/set', { path })).status).toBe(400);
+    expect((await fixture.zk.get(path)).data.toString()).toBe('on');
+    for (const key of [`${PATHS.storage}/__chunks/x`, `${PATHS.storage}//x`, PATHS.storage]) {
+      const response = await post('/api/storage/set', { path: key, json: '1' });
+      expect([key, response.status, response.body.code]).toEqual([key, 400, 'INVALID_KEY']);
+    }
+    expect((await post('/api/storage/delete', { path: PATHS.storage })).status).toBe(400);
+  });
+
+  it('refuses paths outside the storage roots, the root check reused', async () => {
+    for (const path of ['/queues/jobs/x', '/configuration/x', '/x']) {
+      const set = await post('/api/storage/set', { path, json: '1' });
+      expect([path, set.status, set.body.code]).toEqual([path, 400, 'OUTSIDE_STORAGE_ROOTS']);
+      expect((await post('/api/storage/delete', { path })).status).toBe(400);
+    }
+    expect(await fixture.zk.exists('/configuration')).toBeUndefined();
+    expect(await fixture.zk.exists('/x')).toBeUndefined();
+    expect((await fixture.messaging.queue(PATHS.queue).deadLetters()).length).toBe(1);
+  });
+
+  it('answers 404 for an unknown key and 409 on a version conflict or child keys', async () => {
+    const missing = await post('/api/storage/delete', { path: `${PATHS.storage}/nothing` });
+    expect(missing).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+
+    const path = `${PATHS.storage}/feature`;
+    const stale = await post('/api/storage/set', { path, json: '"off"', expectedVersion: 5 });
+    expect(stale).toMatchObject({ status: 409, body: { code: 'VERSION_CONFLICT' } });
+    expect((await post('/api/storage/delete', { path, expectedVersion: 5 })).status).toBe(409);
+    expect((await fixture.zk.get(path)).data.toString()).toBe('on');
+    const current = await post('/api/storage/set', { path, json: '"off"', expectedVersion: 0 });
+    expect(current).toEqual({ status: 200, body: { path, version: 1 } });
+
+    await fixture.zk.create(`${PATHS.storage}/parent/child`, '1', { createParents: true });
+    const parent = await post('/api/storage/delete', { path: `${PATHS.storage}/parent` });
+    expect(parent).toMatchObject({ status: 409, body: { code: 'HAS_CHILD_KEYS' } });
   });
 });
 
@@ -184,6 +288,7 @@ describe('dashboard access', () => {
     const fixture = await startDashboardApp(testNamespace('dashboard-guard'), {
       guards: [TokenGuard],
       readOnly: true,
+      storageWrites: true,
     });
     try {
       expect((await fetch(`${fixture.url}/api/snapshot`)).status).toBe(403);
@@ -197,6 +302,19 @@ describe('dashboard access', () => {
       });
       expect(replay.status).toBe(403);
       expect((await fixture.messaging.queue(PATHS.queue).deadLetters()).length).toBe(1);
+      // storageWrites is refused too while readOnly; without the token the guard answers first
+      const body = JSON.stringify({ path: `${PATHS.storage}/feature`, json: '"off"' });
+      const set = await fetch(`${fixture.url}/api/storage/set`, { method: 'POST', headers, body });
+      expect(set.status).toBe(403);
+      expect(await set.json()).toMatchObject({ code: 'STORAGE_WRITES_DISABLED' });
+      const unguarded = await fetch(`${fixture.url}/api/storage/set`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(unguarded.status).toBe(403);
+      expect(await unguarded.json()).not.toMatchObject({ code: 'STORAGE_WRITES_DISABLED' });
+      expect((await fixture.zk.get(`${PATHS.storage}/feature`)).data.toString()).toBe('on');
     } finally {
       await fixture.close();
     }

@@ -29,6 +29,7 @@ maybe('dashboard page in a headless browser', () => {
   beforeAll(async () => {
     fixture = await startDashboardApp(testNamespace('dashboard-browser'), {
       sampleIntervalMs: 250,
+      storageWrites: true,
     });
     profile = mkdtempSync(join(tmpdir(), 'dashboard-chromium-'));
     browser = await puppeteer.launch({
@@ -132,6 +133,52 @@ maybe('dashboard page in a headless browser', () => {
     await untilNumber(`${queueCard} .dead-count`, 0);
     expect(await fixture.messaging.queue(PATHS.queue).deadLetters()).toEqual([]);
     await untilNumber(`${queueCard} .depth`, before + 1);
+    expect(problems).toEqual([]);
+  });
+  it('edits a storage value on the page (bad JSON refused) and deletes a key', async () => {
+    const key = (path: string) => `#storage li[data-path="${path}"] > span`;
+    const path = `${PATHS.storage}/limits/max-orders`;
+    await page.click(key(PATHS.storage));
+    await page.waitForSelector(key(`${PATHS.storage}/limits`));
+    await page.click(key(`${PATHS.storage}/limits`));
+    await page.waitForSelector(key(path));
+    await page.click(key(path));
+    await page.waitForFunction(
+      `document.querySelector('#storage .value')?.dataset.path === ${JSON.stringify(path)} && !!document.querySelector('#storage .storage-edit')`,
+      { timeout: 10_000 },
+    );
+    expect(JSON.parse(await page.$eval('#storage .storage-edit', (e) => (e as any).value))).toEqual(
+      {
+        max: 10,
+      },
+    );
+
+    const edit = async (text: string) => {
+      await page.$eval('#storage .storage-edit', (e, value) => ((e as any).value = value), text);
+      await page.click('#storage .storage-save');
+    };
+    await edit('{"max": ');
+    await page.waitForSelector('#storage .storage-error:not([hidden])');
+    expect(await text('#storage .storage-error')).toContain('not JSON');
+    expect(JSON.parse((await fixture.zk.get(path)).data.toString())).toEqual({ max: 10 });
+
+    await edit('{"max": 42}');
+    await page.waitForFunction(
+      `document.querySelector('#storage .storage-meta')?.innerText.startsWith('version 1')`,
+      { timeout: 10_000 },
+    );
+    expect(JSON.parse(await page.$eval('#storage .storage-edit', (e) => (e as any).value))).toEqual(
+      {
+        max: 42,
+      },
+    );
+    expect(JSON.parse((await fixture.zk.get(path)).data.toString())).toEqual({ max: 42 });
+
+    await page.click('#storage .storage-delete'); // the confirmation is accepted
+    await page.waitForFunction(`!document.querySelector(${JSON.stringify(key(path))})`, {
+      timeout: 10_000,
+    });
+    expect(await fixture.zk.exists(path)).toBeUndefined();
     expect(problems).toEqual([]);
   });
 });

@@ -9,7 +9,10 @@ export interface ZookeeperDashboardOptions {
    * answers 404 and nothing is read from ZooKeeper).
    */
   enabled?: boolean;
-  /** Refuses the write actions (dead-letter replay and delete) with 403. Default false. */
+  /**
+   * Refuses the write actions (dead-letter replay and delete, storage writes) with 403.
+   * Default false.
+   */
   readOnly?: boolean;
   /** Title shown on the page. Default 'ZooKeeper'. */
   title?: string;
@@ -32,8 +35,13 @@ export interface ZookeeperDashboardOptions {
   queues?: string[];
   /** Broadcast log (topic) paths. */
   logs?: string[];
-  /** Storage roots whose key tree can be browsed (read only). */
+  /** Storage roots whose key tree can be browsed (read only unless `storageWrites`). */
   storageRoots?: string[];
+  /**
+   * Lets the page set a key's value (JSON) and delete a key under `storageRoots`, through a
+   * ZookeeperStorage of the root (refused with 403 when off or when `readOnly`). Default false.
+   */
+  storageWrites?: boolean;
   /**
    * Roots searched (3 levels deep, folders up to `listLimit` children) for elections, groups,
    * queues and logs, every `discoveryIntervalMs`; what is found is shown next to the listed ones.

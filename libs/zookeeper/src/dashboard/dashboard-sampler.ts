@@ -20,6 +20,7 @@ export interface SamplerSettings {
   queues: string[];
   logs: string[];
   storageRoots: string[];
+  storageWrites: boolean;
   discoverUnder: string[];
   discoveryIntervalMs: number;
   fourLetterWords: boolean;
@@ -120,6 +121,7 @@ export class DashboardSampler {
       queues,
       logs,
       storageRoots: this.settings.storageRoots,
+      storageWrites: this.settings.storageWrites,
       errors,
     };
   }

@@ -10,6 +10,8 @@ export interface DashboardSnapshot {
   queues: QueueView[];
   logs: LogView[];
   storageRoots: string[];
+  /** The page may set and delete storage keys (`storageWrites` and not `readOnly`). */
+  storageWrites: boolean;
   /** Errors of the last sample, by path. */
   errors: { path: string; message: string }[];
 }

@@ -6,6 +6,8 @@ import {
   ForbiddenException,
   Get,
   HttpCode,
+  HttpException,
+  HttpStatus,
   MessageEvent,
   NotFoundException,
   Param,
@@ -18,10 +20,13 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { map, Observable } from 'rxjs';
-import { InvalidOptionsError } from '../errors/library-errors.js';
+import { SerializationError } from '../codec/serialization-error.js';
+import { InvalidOptionsError, InvalidPathError } from '../errors/library-errors.js';
+import { BadVersionError, NoNodeError, NotEmptyError } from '../errors/zookeeper-errors.js';
+import { InvalidKeyError, ValueTooLargeError } from '../storage/storage-errors.js';
 import { dashboardAsset } from './dashboard-assets.js';
 import { DashboardEnabledGuard } from './dashboard-enabled.guard.js';
-import { ZookeeperDashboardService } from './dashboard.service.js';
+import { OutsideStorageRootsError, ZookeeperDashboardService } from './dashboard.service.js';
 
 interface HttpRequest {
   originalUrl?: string;
@@ -43,8 +48,113 @@ async function asHttp<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof InvalidOptionsError) throw new BadRequestException(error.message);
+    if (error instanceof InvalidOptionsError || error instanceof InvalidPathError) {
+      throw new BadRequestException(error.message);
+    }
     throw error;
+  }
+}
+
+interface StorageBody {
+  path?: unknown;
+  /** The new value as JSON text (set). */
+  json?: unknown;
+  expectedVersion?: unknown;
+}
+
+/** What a storage write answers on failure: `{ statusCode, error, code, message }`. */
+export type StorageErrorCode =
+  | 'STORAGE_WRITES_DISABLED'
+  | 'INVALID_JSON'
+  | 'INVALID_KEY'
+  | 'INVALID_REQUEST'
+  | 'OUTSIDE_STORAGE_ROOTS'
+  | 'NOT_FOUND'
+  | 'VERSION_CONFLICT'
+  | 'HAS_CHILD_KEYS'
+  | 'VALUE_TOO_LARGE';
+
+function storageError(status: HttpStatus, code: StorageErrorCode, message: string): HttpException {
+  const error = HttpStatus[status]
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+  return new HttpException({ statusCode: status, error, code, message }, status);
+}
+
+/** A storage write, its failures as typed JSON errors with their HTTP status. */
+async function asStorageHttp<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof HttpException) throw error;
+    if (error instanceof InvalidKeyError || error instanceof InvalidPathError) {
+      throw storageError(HttpStatus.BAD_REQUEST, 'INVALID_KEY', message);
+    }
+    if (error instanceof InvalidOptionsError) {
+      const outside = error instanceof OutsideStorageRootsError;
+      throw storageError(
+        HttpStatus.BAD_REQUEST,
+        outside ? 'OUTSIDE_STORAGE_ROOTS' : 'INVALID_REQUEST',
+        message,
+      );
+    }
+    if (error instanceof SerializationError) {
+      throw storageError(HttpStatus.BAD_REQUEST, 'INVALID_JSON', message);
+    }
+    if (error instanceof NoNodeError) {
+      throw storageError(HttpStatus.NOT_FOUND, 'NOT_FOUND', message);
+    }
+    if (error instanceof BadVersionError) {
+      throw storageError(HttpStatus.CONFLICT, 'VERSION_CONFLICT', message);
+    }
+    if (error instanceof NotEmptyError) {
+      throw storageError(HttpStatus.CONFLICT, 'HAS_CHILD_KEYS', message);
+    }
+    if (error instanceof ValueTooLargeError) {
+      throw storageError(HttpStatus.PAYLOAD_TOO_LARGE, 'VALUE_TOO_LARGE', message);
+    }
+    throw error;
+  }
+}
+
+function storagePathOf(body: StorageBody): string {
+  if (typeof body.path !== 'string' || body.path === '') {
+    throw storageError(HttpStatus.BAD_REQUEST, 'INVALID_KEY', 'path is required');
+  }
+  return body.path;
+}
+
+function expectedVersionOf(body: StorageBody): number | undefined {
+  if (body.expectedVersion === undefined || body.expectedVersion === null) return undefined;
+  if (typeof body.expectedVersion !== 'number') {
+    throw storageError(
+      HttpStatus.BAD_REQUEST,
+      'INVALID_REQUEST',
+      'expectedVersion must be a number',
+    );
+  }
+  return body.expectedVersion;
+}
+
+function parsedJson(body: StorageBody): unknown {
+  if (typeof body.json !== 'string') {
+    throw storageError(
+      HttpStatus.BAD_REQUEST,
+      'INVALID_JSON',
+      'json (the value as JSON text) is required',
+    );
+  }
+  try {
+    return JSON.parse(body.json);
+  } catch (error) {
+    throw storageError(
+      HttpStatus.BAD_REQUEST,
+      'INVALID_JSON',
+      `not JSON: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -140,6 +250,40 @@ export function createDashboardController(
       const value = await asHttp(() => this.dashboard.storageValue(String(path ?? '')));
       if (!value) throw new NotFoundException(`no node ${String(path)}`);
       return value;
+    }
+
+    @Post('api/storage/set')
+    @HttpCode(200)
+    storageSet(@Body() body: StorageBody = {}) {
+      return asStorageHttp(() => {
+        this.storageWritable();
+        const path = storagePathOf(body);
+        const value = parsedJson(body);
+        return this.dashboard.setStorageValue(path, value, expectedVersionOf(body));
+      });
+    }
+
+    @Post('api/storage/delete')
+    @HttpCode(200)
+    storageDelete(@Body() body: StorageBody = {}) {
+      return asStorageHttp(async () => {
+        this.storageWritable();
+        const path = storagePathOf(body);
+        await this.dashboard.deleteStorageKey(path, expectedVersionOf(body));
+        return { path, deleted: true };
+      });
+    }
+
+    private storageWritable(): void {
+      if (!this.dashboard.storageWrites) {
+        throw storageError(
+          HttpStatus.FORBIDDEN,
+          'STORAGE_WRITES_DISABLED',
+          this.dashboard.readOnly
+            ? 'the dashboard is read-only (readOnly: true)'
+            : 'storage writes are off (storageWrites: false)',
+        );
+      }
     }
 
     private writable(): void {

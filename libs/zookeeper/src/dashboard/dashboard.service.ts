@@ -7,6 +7,8 @@ import { NoNodeError } from '../errors/zookeeper-errors.js';
 import { InvalidOptionsError } from '../errors/library-errors.js';
 import { positiveInteger, positiveMs } from '../internal/option-checks.js';
 import { WorkQueue } from '../messaging/index.js';
+import { InvalidKeyError } from '../storage/storage-errors.js';
+import { ZookeeperStorage } from '../storage/zookeeper-storage.js';
 import { decodeBatch } from '../messaging/shared/message-batch.js';
 import { getZookeeperToken } from '../module/zookeeper.tokens.js';
 import { DEAD_LETTER_PAGE, ZOOKEEPER_DASHBOARD_OPTIONS } from './dashboard.constants.js';
@@ -43,6 +45,8 @@ export interface DeadLetterView {
 export class ZookeeperDashboardService implements OnModuleDestroy {
   readonly enabled: boolean;
   readonly readOnly: boolean;
+  /** The page may set and delete storage keys (`storageWrites`, refused when `readOnly`). */
+  readonly storageWrites: boolean;
   private connectionRef?: ZookeeperConnection;
   private samplerRef?: DashboardSampler;
   private readonly history: HistoryPoint[] = [];
@@ -74,6 +78,7 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
     }
     this.enabled = options.enabled ?? process.env.NODE_ENV !== 'production';
     this.readOnly = options.readOnly ?? false;
+    this.storageWrites = !this.readOnly && (options.storageWrites ?? false);
     this.sampleIntervalMs = options.sampleIntervalMs ?? 1000;
     this.historySize = options.historySize ?? 300;
     this.listLimit = options.listLimit ?? 1000;
@@ -107,6 +112,7 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
       queues: this.options.queues ?? [],
       logs: this.options.logs ?? [],
       storageRoots: this.options.storageRoots ?? [],
+      storageWrites: this.storageWrites,
       discoverUnder: this.options.discoverUnder ?? [],
       discoveryIntervalMs: this.options.discoveryIntervalMs ?? 30_000,
       fourLetterWords: this.options.fourLetterWords ?? false,
@@ -230,7 +236,7 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
     validatePath(path, 'dashboard storage');
     const roots = this.options.storageRoots ?? [];
     if (!roots.some((root) => path === root || path.startsWith(root === '/' ? '/' : `${root}/`))) {
-      throw new InvalidOptionsError(`'${path}' is under none of the dashboard's storage roots`);
+      throw new OutsideStorageRootsError(path);
     }
     return path;
   }
@@ -280,8 +286,61 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * The storage root holding `path` (the longest one, `path` itself excluded) and its key there.
+   * Outside every root: InvalidOptionsError; a root itself: InvalidKeyError.
+   */
+  private storageKey(path: string): { root: string; key: string } {
+    this.storagePath(path);
+    const root = (this.options.storageRoots ?? [])
+      .filter((root) => path !== root && path.startsWith(root === '/' ? '/' : `${root}/`))
+      .sort((a, b) => b.length - a.length)[0];
+    if (root === undefined) throw new InvalidKeyError(path, 'a storage root is not a key');
+    return { root, key: path.slice(root === '/' ? 1 : root.length + 1) };
+  }
+
+  /**
+   * Writes a storage key (parents created) through a ZookeeperStorage of its root: JSON, one
+   * znode (no chunks). With `expectedVersion`, only if the key is still at that version.
+   */
+  async setStorageValue(
+    path: string,
+    value: unknown,
+    expectedVersion?: number,
+  ): Promise<{ path: string; version: number }> {
+    return this.withStorage(path, async (storage, key) => {
+      const { version } = await storage.set(key, value, { expectedVersion });
+      return { path, version };
+    });
+  }
+
+  /** Deletes a storage key (not one with child keys), through a ZookeeperStorage of its root. */
+  async deleteStorageKey(path: string, expectedVersion?: number): Promise<void> {
+    await this.withStorage(path, (storage, key) => storage.delete(key, { expectedVersion }));
+  }
+
+  private async withStorage<T>(
+    path: string,
+    act: (storage: ZookeeperStorage, key: string) => Promise<T>,
+  ): Promise<T> {
+    const { root, key } = this.storageKey(path);
+    const storage = new ZookeeperStorage(this.connection, { root, chunking: false });
+    try {
+      return await act(storage, key);
+    } finally {
+      storage.close();
+    }
+  }
+
   onModuleDestroy(): void {
     this.history.length = 0;
+  }
+}
+
+/** A storage path under none of the dashboard's `storageRoots` (answered with 400). */
+export class OutsideStorageRootsError extends InvalidOptionsError {
+  constructor(path: string) {
+    super(`'${path}' is under none of the dashboard's storage roots`);
   }
 }
 

@@ -366,7 +366,7 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // storage browser (on demand, read only)
+  // storage browser (on demand; set and delete with storageWrites)
   // ---------------------------------------------------------------------------------------------
   function renderStorage(roots) {
     const body = $('#storage .body');
@@ -394,11 +394,7 @@
     }
     const target = $('#storage .value');
     try {
-      const value = await api(`storage/value?path=${key(path)}`).catch(() => undefined);
-      if (value) {
-        target.classList.remove('muted');
-        target.innerHTML = `<div><code>${esc(path)}</code> <span class="muted">version ${value.version}, ${value.bytes} bytes, modified ${new Date(value.modifiedAt).toLocaleString()}</span></div><pre>${esc(json(value.value))}</pre>`;
-      }
+      await showValue(path);
       if (li.dataset.children === '0') return;
       const { total, children } = await api(`storage/children?path=${key(path)}`);
       const ul = document.createElement('ul');
@@ -413,6 +409,81 @@
       li.appendChild(ul);
     } catch (error) {
       target.innerHTML = `<span class="badge bad">${esc(error.message)}</span>`;
+    }
+  }
+
+  /** Shows a key's value; with storageWrites, as an editor with save and delete. */
+  async function showValue(path) {
+    const target = $('#storage .value');
+    const value = await api(`storage/value?path=${key(path)}`).catch(() => undefined);
+    if (!value) return;
+    const writable = state.snapshot && state.snapshot.storageWrites && !isRoot(path);
+    target.classList.remove('muted');
+    target.dataset.path = path;
+    const meta = `<div><code>${esc(path)}</code> <span class="muted storage-meta">version ${value.version}, ${value.bytes} bytes, modified ${new Date(value.modifiedAt).toLocaleString()}</span></div>`;
+    if (!writable) {
+      target.innerHTML = `${meta}<pre class="storage-value">${esc(json(value.value))}</pre>`;
+      return;
+    }
+    target.innerHTML = `${meta}<textarea class="storage-edit" rows="8" spellcheck="false">${esc(
+      JSON.stringify(value.value, null, 2),
+    )}</textarea>
+      <div class="actions">
+        <button class="storage-save">save</button>
+        <button class="storage-delete danger">delete key</button>
+        <span class="storage-error badge bad" hidden></span>
+      </div>`;
+    $('.storage-save', target).onclick = () => saveValue(path, value.version);
+    $('.storage-delete', target).onclick = () => deleteKey(path, value.version);
+  }
+
+  function isRoot(path) {
+    return (state.snapshot ? state.snapshot.storageRoots : []).includes(path);
+  }
+
+  function storageProblem(message) {
+    const problem = $('#storage .storage-error');
+    if (!problem) return flash(message, true);
+    problem.textContent = message;
+    problem.hidden = false;
+  }
+
+  async function saveValue(path, version) {
+    const text = $('#storage .storage-edit').value;
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      storageProblem(`not JSON: ${error.message}`);
+      return;
+    }
+    try {
+      await api('storage/set', {
+        method: 'POST',
+        body: JSON.stringify({ path, json: text, expectedVersion: version }),
+      });
+      flash(`saved ${path}`);
+      await showValue(path);
+    } catch (error) {
+      storageProblem(error.message);
+    }
+  }
+
+  async function deleteKey(path, version) {
+    if (!confirm(`Delete the key ${path} for good?`)) return;
+    try {
+      await api('storage/delete', {
+        method: 'POST',
+        body: JSON.stringify({ path, expectedVersion: version }),
+      });
+      flash(`deleted ${path}`);
+      for (const li of document.querySelectorAll('#storage li[data-path]')) {
+        if (li.dataset.path === path) li.remove();
+      }
+      const target = $('#storage .value');
+      target.className = 'value muted';
+      target.textContent = `deleted ${path}`;
+    } catch (error) {
+      storageProblem(error.message);
     }
   }
 
