@@ -33,7 +33,17 @@ export interface ConsumerSummary {
 }
 
 const RECEIVED = /\[Receiver\] offset (\d+): (\S+)(?: \(accepted by (\S+) at (\S+)\))?/;
-const JOB_DONE = /\[Jobs\] done (\S+)/;
+const JOB_DONE = /\[Jobs\] done (\S+)(?: .*, (\d+) concurrent\))?/;
+const CONCURRENCY = /\[Jobs\] concurrency (\d+) -> (\d+)/;
+
+/** One consumer's jobs.concurrency changes and the peak of its concurrent jobs around them. */
+export interface JobConcurrency {
+  /** `2 -> 3` for each change the consumer logged, in order. */
+  changes: string[];
+  /** The most jobs that ran at once before its first change, and since its last one. */
+  peakBefore: number;
+  peakAfter: number;
+}
 
 /**
  * Counts deliveries from the consumers' log lines, which are written before each ack: a line that
@@ -43,6 +53,8 @@ export class DeliveryTally {
   readonly consumers = new Map<string, ConsumerTally>();
   /** Times each job id was done, by any consumer. */
   readonly jobRuns = new Map<string, number>();
+  /** Per consumer: its concurrency changes and peak concurrent jobs (see JobConcurrency). */
+  readonly jobConcurrency = new Map<string, JobConcurrency>();
 
   /** Feeds one stdout line of consumer `name` (process `pid`); other lines are ignored. */
   record(name: string, pid: number, line: string): void {
@@ -52,7 +64,30 @@ export class DeliveryTally {
       return this.recordMessage(name, pid, Number(offset), id, `${id} ${by} ${at}`);
     }
     const job = JOB_DONE.exec(line);
-    if (job) this.jobRuns.set(job[1], (this.jobRuns.get(job[1]) ?? 0) + 1);
+    if (job) {
+      this.jobRuns.set(job[1], (this.jobRuns.get(job[1]) ?? 0) + 1);
+      if (job[2] !== undefined) this.recordPeak(name, Number(job[2]));
+      return;
+    }
+    const change = CONCURRENCY.exec(line);
+    if (change) {
+      const entry = this.concurrencyOf(name);
+      entry.changes.push(`${change[1]} -> ${change[2]}`);
+      entry.peakAfter = 0;
+    }
+  }
+
+  private concurrencyOf(name: string): JobConcurrency {
+    let entry = this.jobConcurrency.get(name);
+    if (!entry)
+      this.jobConcurrency.set(name, (entry = { changes: [], peakBefore: 0, peakAfter: 0 }));
+    return entry;
+  }
+
+  private recordPeak(name: string, concurrent: number): void {
+    const entry = this.concurrencyOf(name);
+    if (entry.changes.length === 0) entry.peakBefore = Math.max(entry.peakBefore, concurrent);
+    else entry.peakAfter = Math.max(entry.peakAfter, concurrent);
   }
 
   received(name: string): number {

@@ -38,7 +38,7 @@ export interface DemoAppsOptions {
 
 /**
  * The demo's running apps by name, and the URL of each one listening. An app's master and
- * registration log lines are echoed (`name │ line`) so the flow can be followed live.
+ * registration log lines, and its jobs concurrency changes, are echoed (`name │ line`) so the flow can be followed live.
  */
 export class DemoApps {
   /** After the summary, the apps' shutdown lines would only clutter it. */
@@ -58,10 +58,10 @@ export class DemoApps {
       (from, line) => {
         if (from.kind === 'consumer') this.options.tally.record(from.name, from.pid, line);
         this.options.onLine?.(from, line);
-        const note = /\[(?:Master|Registration)\] (.*)$/.exec(line)?.[1];
+        const note = /\[(?:Master|Registration)\] (.*)$|\[Jobs\] (concurrency .*)$/.exec(line);
         if (note && !this.quiet)
           say(
-            `      ${from.name.padEnd(11)}│ ${note.replace(/_c_[0-9a-f-]{36}-/g, '_c_…-').replace(/ mono=\S+$/, '')}`,
+            `      ${from.name.padEnd(11)}│ ${(note[1] ?? note[2]).replace(/_c_[0-9a-f-]{36}-/g, '_c_…-').replace(/ mono=\S+$/, '')}`,
           );
       },
       this.options.env,

@@ -53,9 +53,15 @@ export function summarize({ plan, record, tally, results, logDir }: SummaryInput
       `  ${String(index + 1).padStart(2)}  ${ok ? 'ok  ' : 'FAIL'}  ${secs(ms).padStart(6)}  ${title}`,
   );
   const good = results.every((result) => result.ok) && lost === 0 && disordered === 0;
+  const resized = plan.consumers
+    .map((name) => ({ name, ...tally.jobConcurrency.get(name) }))
+    .filter((entry) => entry.changes && entry.changes.length > 0)
+    .map((e) => `${e.name} ${e.changes!.join(', ')}: ${e.peakBefore} → ${e.peakAfter}`);
+  const concurrency =
+    resized.length > 0 ? `\n  jobs at once  ${resized.join('; ')} (peak before → after)` : '';
   const takeover = record.takeoverMs ? ` (takeover ${secs(record.takeoverMs)})` : '';
   const text = `\n  Steps\n${steps.join('\n')}\n\n  Deliveries\n${table.join('\n')}
-  masters       ${record.masters.join(' → ') || '?'}${takeover}
+  masters       ${record.masters.join(' → ') || '?'}${takeover}${concurrency}
   total time    ${secs(Date.now() - record.startedAt)}
   app logs      ${logDir}
 \n  ${good ? 'Nothing lost: every consumer got every message, in order.' : `FAILED: ${lost} lost, ${disordered} out of order, or a step failed (see above).`}`;

@@ -9,6 +9,7 @@ export class ConsumerCounters {
   private receivedCount = 0;
   private lastOffset?: number;
   private jobsDoneCount = 0;
+  private jobsRunning = 0;
 
   /** Broadcast messages received by this process, and the offset of the last one. */
   get received(): { count: number; lastOffset: number | null } {
@@ -23,6 +24,15 @@ export class ConsumerCounters {
   messageReceived(offset: number | undefined): void {
     this.receivedCount++;
     if (offset !== undefined) this.lastOffset = offset;
+  }
+
+  /** A job starts: returns the jobs running now, this one included. */
+  jobStarted(): number {
+    return ++this.jobsRunning;
+  }
+
+  jobEnded(): void {
+    this.jobsRunning--;
   }
 
   jobDone(): void {

@@ -4,6 +4,7 @@ import { getZookeeperToken, type ZookeeperConnection } from 'nestjs-zookeeper';
 import { ServerZookeeper } from 'nestjs-zookeeper/transport';
 import type { DemoEnv } from '../../shared/src/demo-config.js';
 import { DEMO_TRANSPORT } from '../../shared/src/demo-topology.js';
+import { followJobsConcurrency } from './jobs-concurrency.js';
 
 /**
  * Makes the consumer a hybrid app: HTTP plus a ServerZookeeper for its @EventPattern and
@@ -27,4 +28,6 @@ export async function startConsumerTransport(app: INestApplication): Promise<voi
   });
   app.connectMicroservice({ strategy });
   await app.startAllMicroservices();
+  // The live jobs.concurrency setting resizes the jobs pattern's consumer.
+  await followJobsConcurrency(app, strategy);
 }

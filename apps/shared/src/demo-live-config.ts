@@ -8,7 +8,8 @@ export const DEMO_CONFIG_APPLICATION = 'demo';
 
 /**
  * The keys the demo apps read from ZooKeeper: `generator.rate` (the producer's generated
- * messages per second; unset: GENERATOR_RATE) and `jobs.concurrency` (logged by the consumers).
+ * messages per second; unset: GENERATOR_RATE) and `jobs.concurrency` (the consumers' jobs done at
+ * once; apps/consumer/src/jobs-concurrency.ts resizes their jobs consumer on a change).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the signature @nestjs/config validate takes
 function validateDemoLiveConfig(config: Record<string, any>): Record<string, any> {

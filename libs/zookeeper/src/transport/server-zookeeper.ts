@@ -24,7 +24,7 @@ import { settledWithin } from '../internal/sleep.js';
 import { BroadcastDelivery } from '../messaging/broadcast/broadcast-subscriber.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
 import { QueueConsumer } from '../messaging/queue/queue-consumer.js';
-import { MessageContext } from '../messaging/queue/queue-types.js';
+import { ConsumeOptions, MessageContext } from '../messaging/queue/queue-types.js';
 import { WorkQueue } from '../messaging/queue/work-queue.js';
 import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
 import { watchChildren } from '../watch/children-watch.js';
@@ -49,6 +49,19 @@ const DEFAULT_BROADCAST_ATTEMPTS = 5;
 const RESUBSCRIBE_DELAY_MS = 1000;
 /** Replies and relayed messages write at once; batches still form under load. */
 const PUBLISHING = { lingerMs: 0 };
+
+type QueueHandler = (message: unknown, item: MessageContext) => Promise<void>;
+
+/** A queued pattern's consumer and what it takes to start it again with another concurrency. */
+interface QueuedPattern {
+  queue: WorkQueue;
+  options: ConsumeOptions;
+  handler: QueueHandler;
+  consumer: QueueConsumer<unknown>;
+  concurrency: number;
+  /** The resize under way (or the last one, settled): resizes of a pattern run in turn. */
+  resizing: Promise<void>;
+}
 
 /** Nest's transport id for this strategy (`ctx` hooks and `instrument` see it). */
 export const ZOOKEEPER_TRANSPORT = Symbol('ZOOKEEPER_TRANSPORT');
@@ -81,6 +94,9 @@ export class ServerZookeeper
   private connection?: ZookeeperConnection;
   private ownsConnection = false;
   private outbox?: ReplyOutbox;
+  /** The queue consumer of each queued pattern (events and requests), to resize it. */
+  private readonly queued = new Map<string, QueuedPattern>();
+  private closing = false;
 
   constructor(private readonly options: ServerZookeeperOptions) {
     super();
@@ -115,12 +131,16 @@ export class ServerZookeeper
    */
   async close(): Promise<void> {
     const grace = this.options.closeGracePeriodMs ?? 10_000;
+    this.closing = true;
+    // A resize under way stops its consumer itself (and starts none now that we are closing).
+    const resizing = [...this.queued.values()].map((entry) => entry.resizing);
+    this.queued.clear();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
     const stopped = Promise.allSettled([
       ...this.consumers.splice(0).map((consumer) => consumer.stop()),
       ...this.inFlight,
     ]);
-    await settledWithin(stopped, grace);
+    await settledWithin(Promise.allSettled([stopped, ...resizing]), grace);
     await this.outbox?.close();
     await this.messaging?.close();
     this.transportStatus.stop();
@@ -138,6 +158,73 @@ export class ServerZookeeper
         'ServerZookeeper is not listening yet: call unwrap() after listen()',
       );
     return this.connection as T;
+  }
+
+  /**
+   * Changes how many items the server takes at once for a queued pattern (an `@EventPattern` that
+   * is not `broadcast`, or a `@MessagePattern`), e.g. on a live configuration change. The pattern's
+   * queue consumer is stopped (its handlers in flight finish their current message; unfinished
+   * items are given back with their progress, so nothing is lost or run twice) and started again
+   * with the new concurrency. Calls for one pattern run one after the other; resolves once the new
+   * consumer is taking items. Returns the previous concurrency.
+   */
+  async setConcurrency(pattern: string, concurrency: number): Promise<number> {
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`concurrency must be an integer of at least 1, got ${concurrency}`);
+    const entry = this.queued.get(this.normalizePattern(pattern));
+    if (!entry)
+      throw new TransportStateError(
+        `ServerZookeeper: no queued pattern '${pattern}' (a listening server's @EventPattern without broadcast, or @MessagePattern)`,
+      );
+    const resize = entry.resizing.then(async () => {
+      const previous = entry.concurrency;
+      if (previous === concurrency || this.closing) return previous;
+      const old = entry.consumer;
+      await old.stop();
+      this.forget(old);
+      if (this.closing) return previous;
+      const next = await entry.queue.consume({ ...entry.options, concurrency }, entry.handler);
+      // Closed while it started: close() did not see it.
+      if (this.closing) return next.stop().then(() => previous);
+      entry.consumer = next;
+      entry.concurrency = concurrency;
+      this.consumers.push(next);
+      return previous;
+    });
+    // The next resize of the pattern waits for this one, whether it failed or not.
+    entry.resizing = resize.then(
+      () => undefined,
+      () => undefined,
+    );
+    return resize;
+  }
+
+  /** The current concurrency of a queued pattern (undefined for other patterns). */
+  concurrencyOf(pattern: string): number | undefined {
+    return this.queued.get(this.normalizePattern(pattern))?.concurrency;
+  }
+
+  private forget(consumer: QueueConsumer<unknown>): void {
+    const index = this.consumers.indexOf(consumer);
+    if (index >= 0) this.consumers.splice(index, 1);
+  }
+
+  private async consumeQueued(
+    pattern: string,
+    queue: WorkQueue,
+    options: ConsumeOptions,
+    handler: QueueHandler,
+  ): Promise<void> {
+    const consumer = await queue.consume(options, handler);
+    this.consumers.push(consumer);
+    this.queued.set(pattern, {
+      queue,
+      options,
+      handler,
+      consumer,
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      resizing: Promise.resolve(),
+    });
   }
 
   private delivery(pattern: string, handler: MessageHandler): PatternDelivery {
@@ -165,14 +252,14 @@ export class ServerZookeeper
     });
     if (delivery.broadcast) return this.startBroadcast(pattern, delivery);
     const queue = this.messaging!.queue(this.paths.eventQueue(pattern), PUBLISHING);
-    this.consumers.push(
-      await queue.consume(
-        {
-          concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY,
-          maxAttempts: delivery.maxAttempts,
-        },
-        (message, item) => this.onQueuedEvent(pattern, message, item, queue, delivery),
-      ),
+    await this.consumeQueued(
+      pattern,
+      queue,
+      {
+        concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY,
+        maxAttempts: delivery.maxAttempts,
+      },
+      (message, item) => this.onQueuedEvent(pattern, message, item, queue, delivery),
     );
   }
 
@@ -273,14 +360,14 @@ export class ServerZookeeper
 
   private startRequests(pattern: string, delivery: PatternDelivery): Promise<void> {
     const queue = this.messaging!.queue(this.paths.requestQueue(pattern), PUBLISHING);
-    return queue
-      .consume(
-        // A failed handler is an error reply, not a failed attempt: one run per request.
-        { concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY, maxAttempts: 1 },
-        (message, item) =>
-          this.onRequest(pattern, message, joinPath(queue.paths.items, item.item), item),
-      )
-      .then((consumer) => void this.consumers.push(consumer));
+    return this.consumeQueued(
+      pattern,
+      queue,
+      // A failed handler is an error reply, not a failed attempt: one run per request.
+      { concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY, maxAttempts: 1 },
+      (message, item) =>
+        this.onRequest(pattern, message, joinPath(queue.paths.items, item.item), item),
+    );
   }
 
   private onRequest(
