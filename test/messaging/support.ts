@@ -1,6 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { BroadcastDelivery, BroadcastLog, BroadcastLogEvent } from 'nestjs-zookeeper';
+import {
+  BroadcastDelivery,
+  BroadcastLog,
+  BroadcastLogEvent,
+  CreateMode,
+  ZookeeperConnection,
+} from 'nestjs-zookeeper';
 import { firstMatch, until } from '../support/until.js';
 
 /** A fixture child process running under tsx, with its stdout split into lines. */
@@ -99,4 +105,21 @@ export function registration(log: BroadcastLog<Message>, id: string): Promise<Re
     (event): event is Registration => isRegistration(event) && event.subscriberId === id,
     { message: `${id} to register`, timeoutMs: 20_000 },
   );
+}
+
+/**
+ * The zxid of a fresh write: a marker node created (and left) under `/markers`, which must exist
+ * (a create that fails takes a zxid too). On a server of its own, the advance between two marker
+ * writes counts every write transaction in between.
+ */
+export async function zxidNow(zk: ZookeeperConnection): Promise<number> {
+  const path = await zk.create('/markers/m-', '', { mode: CreateMode.PERSISTENT_SEQUENTIAL });
+  return Number((await zk.exists(path))!.czxid);
+}
+
+/** A promise and its resolver: a gate a handler waits at. */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
 }

@@ -1,36 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   ConnectionState,
-  CreateMode,
   TransactionFailedError,
   WorkQueue,
   WorkQueueEvent,
-  ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { DedicatedServer } from '../support/dedicated-server.js';
 import { until } from '../support/until.js';
-import { range, type Message } from './support.js';
+import { gate, range, zxidNow, type Message } from './support.js';
 
 // A server of its own: the zxid advance between two marker writes counts every write
 // transaction in between, which is exact only when nobody else writes.
 const dedicated = new DedicatedServer();
-
-/**
- * The zxid of a fresh write: a marker node created (and left) under `/markers`, which must exist
- * (a create that fails takes a zxid too).
- */
-async function zxidNow(zk: ZookeeperConnection): Promise<number> {
-  const path = await zk.create('/markers/m-', '', { mode: CreateMode.PERSISTENT_SEQUENTIAL });
-  return Number((await zk.exists(path))!.czxid);
-}
-
-/** A promise and its resolver: a gate a handler waits at. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
 
 describe('WorkQueue costs and fencing (own server)', () => {
   it('unbatched at-least-once: at most three server transactions per message with multi', async () => {

@@ -11,24 +11,11 @@ import {
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { DedicatedServer } from '../support/dedicated-server.js';
 import { until } from '../support/until.js';
-import { range, type Message } from './support.js';
+import { gate, range, zxidNow, type Message } from './support.js';
 
 // A server of its own: zxid advances count every write transaction (nobody else writes), and
 // sessions are expired.
 const dedicated = new DedicatedServer();
-
-/** The zxid of a fresh write: a marker node created (and left) under `/markers` (which exists). */
-async function zxidNow(zk: ZookeeperConnection): Promise<number> {
-  const path = await zk.create('/markers/m-', '', { mode: CreateMode.PERSISTENT_SEQUENTIAL });
-  return Number((await zk.exists(path))!.czxid);
-}
-
-/** A promise and its resolver: a gate a handler waits at. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
 
 interface Recorded {
   ops: TransactionOp[];
