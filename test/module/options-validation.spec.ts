@@ -19,6 +19,8 @@ const connection = (options: Partial<ZookeeperOptions> = {}) =>
   new ZookeeperConnection({ ...base, ...options });
 const zk = connection();
 const nativeZk = connection({ driver: 'native' });
+/** The server's 40-bit TTL limit applies on the wire driver (native sends 32 bits). */
+const wireZk = connection({ driver: 'wire' });
 
 /** The error a call throws or rejects with. */
 async function failure(call: () => unknown): Promise<unknown> {
@@ -85,7 +87,7 @@ const connectionCases: Case[] = [
   ],
   [
     'a TTL of 0 is refused before the server answers BadArguments',
-    () => zk.create('/ttl', 'x', { mode: 5, ttlMs: 0 }),
+    () => wireZk.create('/ttl', 'x', { mode: 5, ttlMs: 0 }),
     /create '\/ttl': 'ttlMs' must be an integer, at least 1 and at most 1099511627775 \(the server's limit\), got 0/,
   ],
   [
@@ -108,7 +110,11 @@ const storageCases: Case[] = [
   ],
   [
     'a maxNodeBytes above the frame limit is refused',
-    () => new ZookeeperStorage(connection({ maxFrameBytes: 4096 }), { maxNodeBytes: 5000 }),
+    // maxFrameBytes is a wire driver option.
+    () =>
+      new ZookeeperStorage(connection({ driver: 'wire', maxFrameBytes: 4096 }), {
+        maxNodeBytes: 5000,
+      }),
     /'maxNodeBytes' must be an integer, at least 1 and at most 4096 \(the connection's maxFrameBytes, the servers' jute.maxbuffer\), got 5000/,
   ],
   [
