@@ -9,9 +9,6 @@ import { HeadSwitch, WriteRequest } from './head-switch.js';
 import { ValueTooLargeError } from './storage-errors.js';
 import { WriteResult } from './storage-entry.js';
 
-// Where storage-wide code has always imported them from.
-export { lostRace, type WriteCondition, type WriteRequest } from './head-switch.js';
-
 export interface ValueWriterConfig {
   maxNodeBytes: number;
   /** false: values above maxNodeBytes are refused instead of chunked. */

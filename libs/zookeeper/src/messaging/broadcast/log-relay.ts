@@ -4,6 +4,7 @@ import { Transaction } from '../../connection/transaction.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import type { Stat } from '../../connection/zookeeper-types.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { ignoreNoNode } from '../../internal/no-node.js';
 import { sleep } from '../../internal/sleep.js';
 import { watchChildren } from '../../watch/children-watch.js';
 import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
@@ -192,9 +193,7 @@ export class LogRelay {
   private async dropDuplicate(item: ReadItem): Promise<void> {
     await this.source.connection
       .delete(item.path, { version: item.stat.version })
-      .catch((error: unknown) => {
-        if (!(error instanceof NoNodeError)) throw error;
-      });
+      .catch(ignoreNoNode);
     this.events.next({ type: 'duplicate-dropped', item: item.path });
   }
 

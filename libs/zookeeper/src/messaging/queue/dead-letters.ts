@@ -2,7 +2,12 @@ import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { whenNoNode } from '../../internal/no-node.js';
-import { decodeBatch, encodeBatch } from '../shared/message-batch.js';
+import {
+  BATCH_HEADER_BYTES,
+  decodeBatch,
+  encodeBatch,
+  MESSAGE_OVERHEAD_BYTES,
+} from '../shared/message-batch.js';
 
 /** A message that failed `maxAttempts` times, kept under `<queue>/dead/`. */
 export interface DeadLetter<T> {
@@ -94,7 +99,7 @@ function truncated(text: string, limit: number): string {
 }
 
 /** Batch header and the two length prefixes of a dead letter. */
-const BATCH_OVERHEAD_BYTES = 16;
+const BATCH_OVERHEAD_BYTES = BATCH_HEADER_BYTES + 2 * MESSAGE_OVERHEAD_BYTES;
 
 /**
  * Every dead letter of the queue, oldest first. A letter that cannot be read is listed with
