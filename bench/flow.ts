@@ -4,10 +4,14 @@
 // line reaching the bench from a consumer's stdout; a message counts as delivered once all 3
 // consumers printed it. Unpaced (64 POSTs in flight) and paced at 500/s, one line each:
 // `flow: <n> msgs/s to each of 3 consumers, p50 <x> ms, p99 <y> ms`.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+// The POSTs go through an undici Pool of keep-alive connections (one request per message, no
+// pipelining): the global fetch spent ~490 µs of the bench's CPU per request (WHATWG streams,
+// Request/Response objects), the Pool ~55 µs, on cores the apps under test share.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
 import { AppProcess } from '../scripts/demo/app-process.js';
 import type { BenchContext } from './support/clients.js';
 import { percentile, pool, withDeadline } from './support/timing.js';
@@ -32,6 +36,8 @@ class Flow {
   readonly latencies: number[] = [];
   /** Dashboard samples received (BENCH_DASHBOARD_SSE=1). */
   dashboardEvents = 0;
+  /** Keep-alive connections to the producer, one per POST in flight. */
+  private http?: Pool;
 
   start(kind: 'producer' | 'consumer', name: string, logDir: string): AppProcess {
     const app = new AppProcess(kind, name, logDir, (_, line) => this.onLine(line));
@@ -49,12 +55,20 @@ class Flow {
         this.pending.set(id, { sentAt: performance.now(), seenBy: 0, resolve }),
       ),
     );
-    const response = await fetch(`${url}/messages`, {
+    this.http ??= new Pool(url, { connections: UNPACED.inFlight });
+    const response = await this.http.request({
       method: 'POST',
+      path: '/messages',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id, text: `bench ${id}` }),
     });
-    if (response.status !== 202) throw new Error(`POST ${id}: ${response.status}`);
+    await response.body.dump();
+    if (response.statusCode !== 202) throw new Error(`POST ${id}: ${response.statusCode}`);
+  }
+
+  /** Closes the connections to the producer. */
+  async close(): Promise<void> {
+    await this.http?.close();
   }
 
   /** Resolves once every message sent so far reached each consumer. */
@@ -160,9 +174,10 @@ export async function benchFlow({
     );
     const driver = process.env.ZOOKEEPER_DRIVER ?? 'wire';
     progress(`unpaced (${UNPACED.inFlight} POSTs in flight), driver ${driver}`);
-    const cpuBefore = cpuSample(flow.apps);
+    const server = listeningPid(connectString);
+    const cpuBefore = cpuSample(flow.apps, server);
     const unpaced = await withDeadline('unpaced', run(flow, url, 'fast'), 180_000);
-    const cpu = cpuPerMessage(cpuBefore, cpuSample(flow.apps), UNPACED.messages);
+    const cpu = cpuPerMessage(cpuBefore, cpuSample(flow.apps, server), UNPACED.messages);
     console.log(
       `${line(unpaced)} (unpaced, ${UNPACED.messages} messages; ` +
         `POSTs accepted at ${Math.round(unpaced.accepted)}/s)`,
@@ -211,20 +226,31 @@ export async function benchFlow({
         `(driver ${driver}; app logs ${logDir})`,
     );
   } finally {
+    await flow.close().catch(() => undefined);
     await Promise.all(flow.apps.map((app) => app.stop()));
   }
 }
 
-/** CPU time used so far (ms) by each app process (undefined off Linux) and by this process. */
-function cpuSample(apps: readonly AppProcess[]): { apps: Array<number | undefined>; self: number } {
+/**
+ * CPU time used so far (ms) by each app process, by the ZooKeeper server when it runs on this
+ * machine (undefined off Linux or when not found) and by this process.
+ */
+function cpuSample(
+  apps: readonly AppProcess[],
+  serverPid: number | undefined,
+): { apps: Array<number | undefined>; server: number | undefined; self: number } {
   const self = process.cpuUsage();
   return {
     apps: apps.map((app) => processCpuMs(app.pid)),
+    server: serverPid === undefined ? undefined : processCpuMs(serverPid),
     self: (self.user + self.system) / 1000,
   };
 }
 
-/** Where a message's CPU goes: each app, and this process (the load generator and the parsing). */
+/**
+ * Where a message's CPU goes: each app, this process (the load generator and the parsing) and the
+ * ZooKeeper server.
+ */
 function cpuPerMessage(
   before: ReturnType<typeof cpuSample>,
   after: ReturnType<typeof cpuSample>,
@@ -235,10 +261,53 @@ function cpuPerMessage(
       ? 'n/a'
       : `${Math.round(((to - from) * 1000) / messages)} µs`;
   const apps = before.apps.map((from, i) => each(from, after.apps[i]));
+  const server =
+    before.server === undefined ? '' : `, ZooKeeper server ${each(before.server, after.server)}`;
   return (
     `producer ${apps[0]}, consumers ${apps.slice(1).join(' / ')}, ` +
-    `load generator (this process) ${each(before.self, after.self)}`
+    `load generator (this process) ${each(before.self, after.self)}${server}`
   );
+}
+
+/**
+ * The process listening on the first address of `connectString`'s port on this machine (Linux:
+ * the listening socket's inode in /proc/net/tcp{,6}, then the process holding it), i.e. the
+ * ZooKeeper server the apps use when the bench started it; undefined when none is found.
+ */
+function listeningPid(connectString: string): number | undefined {
+  const port = Number(connectString.split(',')[0].split(':').pop());
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let rows: string[];
+    try {
+      rows = readFileSync(table, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const row of rows) {
+      const [, local, , state, , , , , , inode] = row.trim().split(/\s+/);
+      // 0A: LISTEN
+      if (state === '0A' && parseInt(local.split(':')[1], 16) === port) inodes.add(inode);
+    }
+  }
+  if (!inodes.size) return undefined;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (socket && inodes.has(socket)) return Number(pid);
+      } catch {
+        // the fd closed meanwhile
+      }
+    }
+  }
+  return undefined;
 }
 
 /** User + system CPU of a process from /proc (Linux), in ms. */
