@@ -1,3 +1,4 @@
+import { segmentIndices } from '../messaging/shared/segmented-folder.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { inBatches, whenNoNode } from './dashboard-reads.js';
@@ -22,8 +23,11 @@ export async function discover(
     if (!stat || stat.numChildren === 0 || stat.numChildren > listLimit) return;
     const children = await connection.getChildren(path).catch(whenNoNode<string[]>([]));
     const has = (name: string) => children.includes(name);
-    if (has('items') && has('dead') && has('locks')) return void discovered.queues.add(path);
-    if (has('log') && has('offsets')) return void discovered.logs.add(path);
+    // Segment 0 of items/ or log/ goes once a later one took over (see SegmentedFolder).
+    const hasSegments = (base: string) => segmentIndices(base, children).length > 0;
+    if (hasSegments('items') && has('dead') && has('locks'))
+      return void discovered.queues.add(path);
+    if (hasSegments('log') && has('offsets')) return void discovered.logs.add(path);
     if (children.some((name) => /latch-\d{10}$/.test(name))) {
       return void discovered.elections.add(path);
     }

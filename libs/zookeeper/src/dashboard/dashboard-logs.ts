@@ -1,7 +1,8 @@
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { messageOffset, parseOffset } from '../messaging/broadcast/offsets.js';
-import { parseBatchEntries } from '../messaging/shared/entry-names.js';
+import { parseSegmentEntries } from '../messaging/shared/entry-names.js';
+import { newestSegment } from './dashboard-reads.js';
 import { inBatches, round, whenNoNode } from './dashboard-reads.js';
 import { LogView, SubscriberView } from './dashboard-snapshot.js';
 
@@ -16,7 +17,7 @@ export class LogSampler {
   ) {}
 
   async sample(path: string): Promise<LogView> {
-    const logPath = joinPath(path, 'log');
+    const { folder: logPath, index } = await newestSegment(this.connection, path, 'log');
     const [stat, clients, offsetNames] = await Promise.all([
       this.connection.exists(logPath),
       this.connection.exists(joinPath(path, 'clients')),
@@ -28,8 +29,10 @@ export class LogSampler {
     this.listings.set(path, listings);
     const listed =
       stat && (entriesCount <= this.listLimit || listings % 10 === 1)
-        ? parseBatchEntries(
+        ? parseSegmentEntries(
             await this.connection.getChildren(logPath).catch(whenNoNode<string[]>([])),
+            logPath,
+            index,
           )
         : undefined;
     const offsetsPath = joinPath(path, 'offsets');

@@ -1,6 +1,7 @@
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { parseBatchEntries } from '../messaging/shared/entry-names.js';
+import { parseSegmentEntries } from '../messaging/shared/entry-names.js';
+import { newestSegment } from './dashboard-reads.js';
 import { DashboardNodes, inBatches, round, whenNoNode } from './dashboard-reads.js';
 import { QueueView } from './dashboard-snapshot.js';
 
@@ -23,7 +24,7 @@ export class QueueSampler {
   ) {}
 
   async sample(path: string): Promise<QueueView> {
-    const itemsPath = joinPath(path, 'items');
+    const { folder: itemsPath, index } = await newestSegment(this.connection, path, 'items');
     const [items, locks, dead] = await Promise.all([
       this.connection.exists(itemsPath),
       this.connection.exists(joinPath(path, 'locks')),
@@ -37,7 +38,9 @@ export class QueueSampler {
     let names: Map<string, number> | undefined;
     if (items && count <= this.listLimit) {
       const listed = await this.connection.getChildren(itemsPath).catch(whenNoNode<string[]>([]));
-      names = new Map(parseBatchEntries(listed).map((entry) => [entry.name, entry.count]));
+      names = new Map(
+        parseSegmentEntries(listed, itemsPath, index).map((entry) => [entry.name, entry.count]),
+      );
     }
     const before = this.counters.get(path);
     let publishedPerSecond = 0;

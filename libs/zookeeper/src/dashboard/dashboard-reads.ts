@@ -1,3 +1,5 @@
+import { joinPath } from '../connection/paths.js';
+import { segmentIndices, segmentName } from '../messaging/shared/segmented-folder.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NoNodeError } from '../errors/zookeeper-errors.js';
 
@@ -93,4 +95,18 @@ export class DashboardNodes {
       }
     }
   }
+}
+
+/**
+ * The newest segment of a log's or queue's folder (`log`, `log.1`, ...: see SegmentedFolder):
+ * the dashboard samples that one; older segments only hold what is left from before a roll-over.
+ */
+export async function newestSegment(
+  connection: ZookeeperConnection,
+  parent: string,
+  base: string,
+): Promise<{ folder: string; index: number }> {
+  const names = await connection.getChildren(parent).catch(whenNoNode<string[]>([]));
+  const index = segmentIndices(base, names).at(-1) ?? 0;
+  return { folder: joinPath(parent, segmentName(base, index)), index };
 }

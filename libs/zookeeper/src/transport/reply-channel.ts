@@ -6,6 +6,7 @@ import { ignoreNoNode } from '../internal/no-node.js';
 import { SerialRunner } from '../internal/serial-runner.js';
 import { BatchAppender } from '../messaging/shared/batch-appender.js';
 import { parseBatchEntries } from '../messaging/shared/entry-names.js';
+import { singleFolder } from '../messaging/shared/segmented-folder.js';
 import { decodeBatch } from '../messaging/shared/message-batch.js';
 import { watchChildren } from '../watch/children-watch.js';
 import { TransportPaths } from './transport-paths.js';
@@ -31,7 +32,8 @@ export class ReplyOutbox {
       appender = new BatchAppender(
         this.connection,
         `replies to ${clientId}`,
-        this.paths.replyFolder(clientId),
+        // One folder (no roll-over): a reply inbox lives as long as its client.
+        singleFolder(this.connection, this.paths.replyFolder(clientId)),
         { lingerMs: 0 },
         () => Promise.resolve(),
       );

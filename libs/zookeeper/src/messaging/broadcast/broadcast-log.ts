@@ -7,8 +7,9 @@ import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { RetryableOnce } from '../../internal/retryable-once.js';
 import * as check from '../../internal/option-checks.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
-import { isSafeNodeName, parseBatchEntries, parseBatchEntry } from '../shared/entry-names.js';
-import { DEFAULT_MAX_BATCH_BYTES } from '../shared/message-batch.js';
+import { isSafeNodeName, SEQUENCE_STRIDE } from '../shared/entry-names.js';
+import { SegmentedFolder, SegmentEvent } from '../shared/segmented-folder.js';
+import { DEFAULT_MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from '../shared/message-batch.js';
 import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
 import { LogRelay, RelaySource, TransactionFence } from './log-relay.js';
 import { lastOffsetOf, messageOffset } from './offsets.js';
@@ -20,6 +21,11 @@ import {
   RetentionOptions,
   TopicPaths,
 } from './retention.js';
+
+/** Segments a log's offsets can address: `sequence * 100000 + index` stays a safe integer. */
+export const MAX_LOG_SEGMENTS = Math.floor(
+  Number.MAX_SAFE_INTEGER / (SEQUENCE_STRIDE * MAX_BATCH_MESSAGES),
+);
 
 export interface BroadcastLogOptions extends BatchAppenderOptions {
   /** How often a subscription writes its acked offset to ZooKeeper. Default 200 ms. */
@@ -51,6 +57,7 @@ export interface LogStats {
 
 export type BroadcastLogEvent =
   | RetentionEvent
+  | SegmentEvent
   | { type: 'registered'; subscriberId: string; path: string }
   /** A batch listed in the log was gone when read: retention deleted it ahead of this subscriber. */
   | { type: 'entry-missing'; subscriberId: string; entry: string; deliveredOffset: number }
@@ -71,6 +78,10 @@ export type BroadcastLogEvent =
  * the subscriber id), `offsets/<subscriberId>` each durable subscriber's committed offset (JSON),
  * `compacting` (ephemeral) while a compaction deletes (new subscribers wait for it: retention.ts).
  * An offset is `sequence * 100000 + index in batch`: one number, increasing along the log.
+ * The log rolls over to a new segment (`log.1`, `log.2`, ...) well before ZooKeeper's sequence
+ * counter of a folder wraps at 2^31, and is read across segments in order (SegmentedFolder);
+ * offsets go on growing. At most MAX_LOG_SEGMENTS segments (offsets stay exact integers): about
+ * 4 * 10^10 batches over a topic's life; then `publish` fails with SequenceExhaustedError.
  *
  * Guarantees:
  * - Delivery: every subscriber receives every message published after its first registration
@@ -96,6 +107,8 @@ export type BroadcastLogEvent =
  */
 export class BroadcastLog<T = unknown> {
   readonly paths: TopicPaths;
+  /** The log's segments: `log`, then `log.1`, ... (see SegmentedFolder). */
+  readonly segments: SegmentedFolder;
   private readonly appender: BatchAppender;
   private readonly prepared = new RetryableOnce(() => this.prepare());
   private readonly events = new Subject<BroadcastLogEvent>();
@@ -115,6 +128,7 @@ export class BroadcastLog<T = unknown> {
     check.nonNegativeMs(owner, 'lingerMs', options.lingerMs);
     check.byteLimit(owner, 'maxBatchBytes', options.maxBatchBytes, connection.maxFrameBytes);
     check.nonNegativeMs(owner, 'commitIntervalMs', options.commitIntervalMs);
+    check.positiveInteger(owner, 'segments.rolloverAt', options.segments?.rolloverAt, 2 ** 31 - 1);
     check.nonNegativeNumber(owner, 'retention.intervalMs', retention.intervalMs);
     check.positiveInteger(owner, 'retention.maxEntries', retention.maxEntries);
     check.positiveNumber(owner, 'retention.maxAgeMs', retention.maxAgeMs);
@@ -125,10 +139,18 @@ export class BroadcastLog<T = unknown> {
       offsets: joinPath(topic, 'offsets'),
       compacting: joinPath(topic, 'compacting'),
     };
+    this.segments = new SegmentedFolder(
+      connection,
+      topic,
+      'log',
+      options.segments,
+      MAX_LOG_SEGMENTS,
+      (event) => this.events.next(event),
+    );
     this.appender = new BatchAppender(
       connection,
       `broadcast log ${topic}`,
-      this.paths.log,
+      this.segments,
       options,
       () => this.ready(),
       () => this.appended(),
@@ -149,7 +171,7 @@ export class BroadcastLog<T = unknown> {
     return this.appender
       .publish(messages)
       .then((positions) =>
-        positions.map(({ name, index }) => messageOffset(parseBatchEntry(name)!.sequence, index)),
+        positions.map(({ path, index }) => messageOffset(this.segments.sequenceOf(path), index)),
       );
   }
 
@@ -188,7 +210,7 @@ export class BroadcastLog<T = unknown> {
     const { map } = options;
     const serializer = this.appender.serializer;
     const relay = new LogRelay(source, {
-      logFolder: this.paths.log,
+      log: this.segments,
       maxBatchBytes: options.maxBatchBytes ?? this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
       transform: map ? (payload) => serializer.serialize(map(payload)) : (payload) => payload,
       fence: options.fence,
@@ -204,8 +226,12 @@ export class BroadcastLog<T = unknown> {
   /** Deletes the batches every durable subscriber committed past (and what the limits allow). */
   async compact(): Promise<CompactResult> {
     await this.ready();
-    return compactLog(this.connection, this.paths, this.options.retention ?? {}, (event) =>
-      this.events.next(event),
+    return compactLog(
+      this.connection,
+      this.paths,
+      this.segments,
+      this.options.retention ?? {},
+      (event) => this.events.next(event),
     );
   }
 
@@ -220,7 +246,7 @@ export class BroadcastLog<T = unknown> {
   /** Counts what the log holds from one listing (batch names carry their message counts). */
   async stats(): Promise<LogStats> {
     await this.ready();
-    const entries = parseBatchEntries(await this.connection.getChildren(this.paths.log));
+    const entries = await this.segments.entries();
     const last = entries.at(-1);
     return {
       entries: entries.length,
@@ -257,6 +283,7 @@ export class BroadcastLog<T = unknown> {
     return {
       connection: this.connection,
       paths: this.paths,
+      segments: this.segments,
       serializer: this.appender.serializer,
       commitIntervalMs: this.options.commitIntervalMs ?? 200,
       ready: () => this.ready(),
@@ -276,11 +303,11 @@ export class BroadcastLog<T = unknown> {
   }
 
   private async prepare(): Promise<void> {
-    await Promise.all(
-      [this.paths.log, this.paths.clients, this.paths.offsets].map((path) =>
-        this.connection.mkdirp(path),
-      ),
-    );
+    await Promise.all([
+      this.segments.prepare(),
+      this.connection.mkdirp(this.paths.clients),
+      this.connection.mkdirp(this.paths.offsets),
+    ]);
   }
 
   private compactSoon(): void {

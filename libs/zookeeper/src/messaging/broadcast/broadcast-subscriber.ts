@@ -8,8 +8,9 @@ import { ZookeeperError } from '../../errors/zookeeper.error.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { Serializer } from '../../codec/serializers.js';
 import { watchChildren } from '../../watch/children-watch.js';
-import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
-import { decodeBatch } from '../shared/message-batch.js';
+import { parseSegmentEntries, SegmentEntry, SEQUENCE_STRIDE } from '../shared/entry-names.js';
+import { SegmentedFolder, segmentIndices } from '../shared/segmented-folder.js';
+import { decodeBatch, MAX_BATCH_MESSAGES } from '../shared/message-batch.js';
 import { CorruptBatchError, CorruptOffsetError } from '../shared/messaging-errors.js';
 import { BEFORE_FIRST_OFFSET, lastOffsetOf, messageOffset, OffsetStore } from './offsets.js';
 import { afterCompactions, TopicPaths } from './retention.js';
@@ -50,6 +51,7 @@ export const DEFAULT_MAX_UNACKED = 1000;
 export interface SubscriptionContext {
   readonly connection: ZookeeperConnection;
   readonly paths: TopicPaths;
+  readonly segments: SegmentedFolder;
   readonly serializer: Serializer;
   readonly commitIntervalMs: number;
   ready(): Promise<void>;
@@ -81,6 +83,10 @@ export class LogSubscription<T> {
   /** Wakes a delivery waiting for acks (or for the stop). */
   private wake?: () => void;
   private sinceYield = 0;
+  /** The log segment being read, its watch, and the newest segment that exists. */
+  private segment = 0;
+  private segmentLink?: Subscription;
+  private newest = 0;
   private latestNames?: readonly string[];
   private draining = false;
   private stopped = false;
@@ -116,11 +122,12 @@ export class LogSubscription<T> {
         this.context.connection.state$
           .pipe(filter((state) => state === ConnectionState.CONNECTED))
           .subscribe(() => void this.reregister()),
-        watchChildren(this.context.connection, this.context.paths.log).subscribe({
-          next: (names) => this.onLog(names),
+        watchChildren(this.context.connection, this.context.segments.parent).subscribe({
+          next: (names) => this.onSegments(names),
           error: (error: unknown) => this.fail(error),
         }),
       );
+      this.follow(segmentOfOffset(start));
     } catch (error) {
       if (error instanceof CorruptOffsetError) {
         this.context.emit({ type: 'offset-corrupt', subscriberId: this.subscriberId, error });
@@ -135,6 +142,7 @@ export class LogSubscription<T> {
     this.stopped = true;
     this.wake?.();
     for (const link of this.links) link.unsubscribe();
+    this.segmentLink?.unsubscribe();
     clearTimeout(this.commitTimer);
     this.context.track(
       (async () => {
@@ -179,10 +187,8 @@ export class LogSubscription<T> {
     if (stored !== undefined) return stored;
     let start = BEFORE_FIRST_OFFSET;
     if (this.options.from === 'latest') {
-      const entries = parseBatchEntries(
-        await this.context.connection.getChildren(this.context.paths.log),
-      );
-      if (entries.length > 0) start = lastOffsetOf(entries[entries.length - 1]);
+      const last = (await this.context.segments.entries()).at(-1);
+      if (last) start = lastOffsetOf(last);
     }
     // Stored at once: from now on retention keeps every entry this subscriber has not passed,
     // once a compaction that read the offsets before this one was stored is over.
@@ -191,30 +197,71 @@ export class LogSubscription<T> {
     return initialized.offset;
   }
 
-  private onLog(names: readonly string[]): void {
+  /** Reads segment `index` from now on (its first listing comes through the watch). */
+  private follow(index: number): void {
+    this.segment = index;
+    this.latestNames = undefined;
+    this.segmentLink?.unsubscribe();
+    this.segmentLink = watchChildren(
+      this.context.connection,
+      this.context.segments.folder(index),
+    ).subscribe({
+      next: (names) => this.onLog(index, names),
+      error: (error: unknown) => this.fail(error),
+    });
+  }
+
+  private onSegments(names: readonly string[]): void {
+    this.newest = segmentIndices(this.context.segments.base, names).at(-1) ?? 0;
+    if (!this.draining) void this.drain();
+  }
+
+  private onLog(segment: number, names: readonly string[]): void {
+    if (segment !== this.segment) return;
     this.latestNames = names;
     if (!this.draining) void this.drain();
   }
 
   private async drain(): Promise<void> {
     this.draining = true;
-    let names: readonly string[] | undefined;
-    while (!this.stopped && (names = this.latestNames)) {
+    while (!this.stopped) {
+      const names = this.latestNames;
+      const segment = this.segment;
+      if (!names && this.newest <= segment) break;
       this.latestNames = undefined;
       try {
-        await this.deliver(parseBatchEntries(names));
+        if (names) {
+          const folder = this.context.segments.folder(segment);
+          await this.deliver(parseSegmentEntries(names, folder, segment));
+        } else {
+          await this.moveOn(segment);
+        }
       } catch (error) {
         if (isFatal(error)) return this.fail(error);
         // The connection's retries gave up (a long outage): read the same list again later,
         // unless the watch brought a newer one meanwhile.
-        this.latestNames ??= names;
+        if (segment === this.segment) this.latestNames ??= names;
         await sleep(RETRY_DELAY_MS);
       }
     }
     this.draining = false;
   }
 
-  private async deliver(entries: readonly BatchEntry[]): Promise<void> {
+  /**
+   * A newer segment exists and this one is read as far as listed: seal this one (a no-op once
+   * sealed), read its final listing (nothing can be added behind it after the seal), then go on
+   * to the next segment that exists.
+   */
+  private async moveOn(from: number): Promise<void> {
+    const segments = this.context.segments;
+    if (!(await segments.isSealed(from))) await segments.seal(from);
+    await this.deliver(await segments.segmentEntries(from));
+    if (this.stopped || from !== this.segment) return;
+    const next = (await segments.indices()).find((index) => index > from);
+    if (next !== undefined) this.follow(next);
+  }
+
+  private async deliver(entries: readonly SegmentEntry[]): Promise<void> {
     const pending = entries.filter((entry) => lastOffsetOf(entry) > this.delivered);
     const reads = new Map<number, Promise<Buffer | undefined>>();
     for (let index = 0; index < pending.length && !this.stopped; index++) {
@@ -239,17 +286,17 @@ export class LogSubscription<T> {
     for (const read of reads.values()) read.catch(ignore);
   }
 
-  private async read(entry: BatchEntry): Promise<Buffer | undefined> {
+  private async read(entry: SegmentEntry): Promise<Buffer | undefined> {
     try {
-      return (await this.context.connection.get(joinPath(this.context.paths.log, entry.name))).data;
+      return (await this.context.connection.get(entry.path)).data;
     } catch (error) {
       if (error instanceof NoNodeError) return undefined;
       throw error;
     }
   }
 
-  private async emitBatch(entry: BatchEntry, data: Buffer): Promise<void> {
-    const path = joinPath(this.context.paths.log, entry.name);
+  private async emitBatch(entry: SegmentEntry, data: Buffer): Promise<void> {
+    const path = entry.path;
     let payloads: Buffer[];
     try {
       payloads = decodeBatch(data, path);
@@ -293,7 +340,7 @@ export class LogSubscription<T> {
     }
   }
 
-  private corrupt(entry: BatchEntry, error: unknown, offset?: number): void {
+  private corrupt(entry: SegmentEntry, error: unknown, offset?: number): void {
     this.context.emit({
       type: 'entry-corrupt',
       subscriberId: this.subscriberId,
@@ -359,3 +406,9 @@ function isFatal(error: unknown): boolean {
 }
 
 function ignore(): void {}
+
+/** The log segment holding `offset` (segment 0 before the first offset). */
+function segmentOfOffset(offset: number): number {
+  if (offset < 0) return 0;
+  return Math.floor(Math.floor(offset / MAX_BATCH_MESSAGES) / SEQUENCE_STRIDE);
+}

@@ -1,13 +1,12 @@
 import { Observable, Subject, Subscription } from 'rxjs';
-import { joinPath } from '../../connection/paths.js';
 import { Transaction } from '../../connection/transaction.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import type { Stat } from '../../connection/zookeeper-types.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { ignoreNoNode } from '../../internal/no-node.js';
 import { sleep } from '../../internal/sleep.js';
-import { watchChildren } from '../../watch/children-watch.js';
-import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
+import { SegmentEntry } from '../shared/entry-names.js';
+import { SegmentedFolder, SegmentListing } from '../shared/segmented-folder.js';
 import { BATCH_HEADER_BYTES, decodeBatch } from '../shared/message-batch.js';
 import { appendLogBatch, batchHasRoom, logBatchBytes } from './log-batch-op.js';
 import { RelayedCreates } from './relayed-creates.js';
@@ -22,10 +21,10 @@ export interface TransactionFence {
   isDeposed?(error: unknown): boolean;
 }
 
-/** A folder of batch znodes to relay from: a WorkQueue (its `items/`). */
+/** A folder of batch znodes to relay from: a WorkQueue (its `items/` segments). */
 export interface RelaySource {
   readonly connection: ZookeeperConnection;
-  readonly paths: { readonly items: string };
+  readonly segments: SegmentedFolder;
 }
 
 export type LogRelayEvent =
@@ -45,7 +44,7 @@ export type LogRelayEvent =
 
 /** What a relay needs from its BroadcastLog. */
 export interface RelayTarget {
-  readonly logFolder: string;
+  readonly log: SegmentedFolder;
   readonly maxBatchBytes: number;
   /** Maps one source payload to the log's payload. */
   readonly transform: (payload: Buffer) => Buffer;
@@ -55,7 +54,7 @@ export interface RelayTarget {
 }
 
 interface ReadItem {
-  entry: BatchEntry;
+  entry: SegmentEntry;
   path: string;
   stat: Stat;
   payloads: Buffer[];
@@ -81,7 +80,7 @@ const RETRY_DELAY_MS = 500;
 export class LogRelay {
   private readonly events = new Subject<LogRelayEvent>();
   private subscription?: Subscription;
-  private latest?: readonly string[];
+  private latest?: SegmentListing;
   private draining?: Promise<void>;
   private stopped = false;
   private count = 0;
@@ -107,9 +106,9 @@ export class LogRelay {
   async start(): Promise<void> {
     await this.target.ready();
     if (this.stopped) return;
-    this.subscription = watchChildren(this.source.connection, this.source.paths.items).subscribe({
-      next: (names) => {
-        this.latest = names;
+    this.subscription = this.source.segments.watchEntries().subscribe({
+      next: (listing) => {
+        this.latest = listing;
         this.draining ??= this.drain().finally(() => (this.draining = undefined));
       },
       error: (error: unknown) => this.events.next({ type: 'relay-failed', error }),
@@ -126,23 +125,27 @@ export class LogRelay {
   }
 
   private async drain(): Promise<void> {
-    let names: readonly string[] | undefined;
-    while (!this.stopped && (names = this.latest)) {
+    let listing: SegmentListing | undefined;
+    while (!this.stopped && (listing = this.latest)) {
       this.latest = undefined;
       try {
-        await this.relayAll(parseBatchEntries(names));
+        await this.relayAll(listing.entries);
+        // Older source segments emptied by the relay go (rare: one per roll-over).
+        if (listing.indices.length > 1) {
+          await this.source.segments.removeEmpty([], listing.indices);
+        }
       } catch (error) {
         if (this.stopped) return;
         const deposed = this.target.fence.isDeposed?.(error) ?? false;
         this.events.next({ type: deposed ? 'deposed' : 'relay-failed', error });
         // Read the same list again (read items that are gone are skipped), unless a newer came.
-        this.latest ??= names;
+        this.latest ??= listing;
         await sleep(RETRY_DELAY_MS);
       }
     }
   }
 
-  private async relayAll(entries: readonly BatchEntry[]): Promise<void> {
+  private async relayAll(entries: readonly SegmentEntry[]): Promise<void> {
     const reads = new Map<number, Promise<ReadItem | undefined>>();
     const readAt = (index: number) => {
       for (let ahead = index; ahead < Math.min(index + READ_AHEAD, entries.length); ahead++) {
@@ -198,8 +201,8 @@ export class LogRelay {
   }
 
   /** A source batch and its version, or undefined when it is gone (relayed already). */
-  private async read(entry: BatchEntry): Promise<ReadItem | undefined> {
-    const path = joinPath(this.source.paths.items, entry.name);
+  private async read(entry: SegmentEntry): Promise<ReadItem | undefined> {
+    const path = entry.path;
     try {
       const { data, stat } = await this.source.connection.get(path);
       return { entry, path, stat, payloads: decodeBatch(data, path) };
@@ -210,12 +213,25 @@ export class LogRelay {
   }
 
   private async commit(items: readonly ReadItem[], payloads: readonly Buffer[]): Promise<void> {
-    const tx = this.target.fence.fenced(this.source.connection.transaction());
-    appendLogBatch(tx, this.target.logFolder, payloads);
-    for (const item of items) tx.delete(item.path, { version: item.stat.version });
-    const results = await tx.commit();
+    const log = this.target.log;
+    let segment: number;
+    let results: Awaited<ReturnType<Transaction['commit']>>;
+    for (;;) {
+      segment = await log.writeSegment();
+      const tx = this.target.fence.fenced(this.source.connection.transaction());
+      appendLogBatch(tx, log.folder(segment), payloads);
+      for (const item of items) tx.delete(item.path, { version: item.stat.version });
+      try {
+        results = await tx.commit();
+        break;
+      } catch (error) {
+        // The log rolled over meanwhile: nothing applied, the step goes to the new segment.
+        if (!(await log.refused(segment, error))) throw error;
+      }
+    }
     this.relayedCreates.add(items.map((item) => item.entry.name));
     const created = results.find((result) => result.type === 'create');
+    if (created?.type === 'create') await log.created(segment, created.path);
     this.count += payloads.length;
     this.events.next({
       type: 'relayed',

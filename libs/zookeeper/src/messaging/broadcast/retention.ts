@@ -7,7 +7,8 @@ import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors/zook
 import { CorruptOffsetError } from '../shared/messaging-errors.js';
 import { ChangeSignal } from '../../internal/change-signal.js';
 import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
-import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
+import { SegmentEntry } from '../shared/entry-names.js';
+import { SegmentedFolder } from '../shared/segmented-folder.js';
 import { lastOffsetOf, parseOffset } from './offsets.js';
 
 export interface RetentionOptions {
@@ -82,6 +83,7 @@ export interface CompactResult {
 }
 
 export interface TopicPaths {
+  /** Segment 0 of the log (`log.1`, `log.2`, ... follow it, see SegmentedFolder). */
   log: string;
   clients: string;
   offsets: string;
@@ -107,6 +109,7 @@ export interface TopicPaths {
 export async function compactLog(
   connection: ZookeeperConnection,
   paths: TopicPaths,
+  log: SegmentedFolder,
   options: RetentionOptions,
   announce: (event: RetentionEvent) => void,
 ): Promise<CompactResult> {
@@ -114,7 +117,7 @@ export async function compactLog(
   let passes = inProcess.get(connection);
   if (!passes) inProcess.set(connection, (passes = new Map()));
   const before = passes.get(paths.compacting) ?? Promise.resolve();
-  const pass = before.then(() => compactOnce(connection, paths, options, announce));
+  const pass = before.then(() => compactOnce(connection, paths, log, options, announce));
   const settled = pass.then(
     () => undefined,
     () => undefined,
@@ -131,21 +134,26 @@ const inProcess = new WeakMap<ZookeeperConnection, Map<string, Promise<void>>>()
 async function compactOnce(
   connection: ZookeeperConnection,
   paths: TopicPaths,
+  log: SegmentedFolder,
   options: RetentionOptions,
   announce: (event: RetentionEvent) => void,
 ): Promise<CompactResult> {
   await expireSubscribers(connection, paths, options, announce);
   // A first look without the node: a pass with nothing to delete writes nothing.
-  const first = await planCompaction(connection, paths, options);
+  const first = await planCompaction(connection, paths, log, options);
   for (const event of first.corrupt) announce(event);
-  if (first.doomed.length === 0) return { deletedEntries: 0, minCommittedOffset: first.min };
+  if (first.doomed.length === 0) {
+    await log.removeEmpty(first.entries);
+    return { deletedEntries: 0, minCommittedOffset: first.min };
+  }
   await holdCompactionNode(connection, paths.compacting);
   try {
-    const plan = await planCompaction(connection, paths, options);
+    const plan = await planCompaction(connection, paths, log, options);
     const reported = new Set(first.corrupt.map((event) => event.subscriberId));
     for (const event of plan.corrupt) if (!reported.has(event.subscriberId)) announce(event);
     for (const overrun of plan.overruns) announce(overrun);
-    await deleteAll(connection, paths.log, plan.doomed);
+    await deleteAll(connection, plan.doomed);
+    await log.removeEmpty(plan.entries.slice(plan.doomed.length));
     return { deletedEntries: plan.doomed.length, minCommittedOffset: plan.min };
   } finally {
     await releaseCompactionNode(connection, paths.compacting);
@@ -153,7 +161,8 @@ async function compactOnce(
 }
 
 interface CompactionPlan {
-  doomed: readonly BatchEntry[];
+  entries: readonly SegmentEntry[];
+  doomed: readonly SegmentEntry[];
   min?: number;
   overruns: RetentionOverrun[];
   corrupt: OffsetCorrupt[];
@@ -162,19 +171,20 @@ interface CompactionPlan {
 async function planCompaction(
   connection: ZookeeperConnection,
   paths: TopicPaths,
+  log: SegmentedFolder,
   options: RetentionOptions,
 ): Promise<CompactionPlan> {
   const corrupt: OffsetCorrupt[] = [];
   const committed = await readCommitted(connection, paths.offsets, (subscriberId, error) =>
     corrupt.push({ type: 'offset-corrupt', subscriberId, error }),
   );
-  const entries = parseBatchEntries(await connection.getChildren(paths.log));
+  const entries = await log.entries();
   const min = committed.size > 0 ? Math.min(...committed.values()) : undefined;
   let doomed = min === undefined ? 0 : entries.findIndex((entry) => lastOffsetOf(entry) > min);
   if (doomed < 0) doomed = Math.max(entries.length - 1, 0);
 
   const overruns: RetentionOverrun[] = [];
-  const byLimit = await entriesBeyondLimits(connection, paths.log, entries, doomed, options);
+  const byLimit = await entriesBeyondLimits(connection, entries, doomed, options);
   if (byLimit.count > doomed) {
     const deletedThrough = lastOffsetOf(entries[byLimit.count - 1]);
     const clients = await registeredIds(connection, paths.clients);
@@ -192,7 +202,7 @@ async function planCompaction(
     }
     doomed = byLimit.count;
   }
-  return { doomed: entries.slice(0, doomed), min, overruns, corrupt };
+  return { entries, doomed: entries.slice(0, doomed), min, overruns, corrupt };
 }
 
 /**
@@ -359,8 +369,7 @@ async function expireSubscribers(
 /** How many of the oldest entries the limits remove (at least `already`). */
 async function entriesBeyondLimits(
   connection: ZookeeperConnection,
-  logPath: string,
-  entries: readonly BatchEntry[],
+  entries: readonly SegmentEntry[],
   already: number,
   options: RetentionOptions,
 ): Promise<{ count: number; reason: RetentionOverrun['reason'] }> {
@@ -372,7 +381,7 @@ async function entriesBeyondLimits(
     const oldest = Date.now() - options.maxAgeMs;
     // Entries are in creation order, so the first young enough one ends the scan.
     for (let index = count; index < entries.length; index++) {
-      const stat = await connection.exists(joinPath(logPath, entries[index].name));
+      const stat = await connection.exists(entries[index].path);
       if (stat && stat.ctime.getTime() >= oldest) break;
       count = index + 1;
       reason = 'maxAgeMs';
@@ -383,14 +392,13 @@ async function entriesBeyondLimits(
 
 async function deleteAll(
   connection: ZookeeperConnection,
-  logPath: string,
-  entries: readonly BatchEntry[],
+  entries: readonly SegmentEntry[],
 ): Promise<void> {
   const inFlight = 64;
   for (let start = 0; start < entries.length; start += inFlight) {
     await Promise.all(
       entries.slice(start, start + inFlight).map((entry) =>
-        connection.delete(joinPath(logPath, entry.name)).catch((error) => {
+        connection.delete(entry.path).catch((error) => {
           if (!(error instanceof NoNodeError)) throw error;
         }),
       ),

@@ -5,13 +5,13 @@ import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { TransactionFailedError } from '../../errors/driver-errors.js';
 import { ConnectionLossError, NodeExistsError } from '../../errors/zookeeper-errors.js';
 import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
-import { BatchEntry } from '../shared/entry-names.js';
+import { SegmentEntry } from '../shared/entry-names.js';
 import { decodeProgress, encodeProgress, FRESH, ItemProgress, Progress } from './item-progress.js';
 import { QueuePaths } from './queue-types.js';
 
 /** An item whose lock and progress this consumer holds (the progress is the token with `multi`). */
 export interface Taken {
-  readonly entry: BatchEntry;
+  readonly entry: SegmentEntry;
   readonly progress: ItemProgress;
 }
 
@@ -45,7 +45,7 @@ export interface Handoff {
 export interface ItemClaims {
   /** Acknowledgements are fenced by the server: one from a consumer that lost the item fails. */
   readonly fenced: boolean;
-  take(entry: BatchEntry): Promise<TakeOutcome>;
+  take(entry: SegmentEntry): Promise<TakeOutcome>;
   /** Deletes the item with its lock and progress, unless it is no longer ours. */
   finish(claim: Claim): Promise<FinishOutcome>;
   /** Gives the item back unfinished, storing `at` first when it moved since the take. */
@@ -58,7 +58,7 @@ export interface ItemClaims {
    */
   finishAndTake?(
     claim: Claim,
-    next: BatchEntry,
+    next: SegmentEntry,
     data?: Promise<Buffer | undefined>,
   ): Promise<Handoff>;
   /** The bytes of a Taken item (`data` when read beforehand), or 'gone' (released) without. */
@@ -84,11 +84,11 @@ abstract class ClaimsBase {
     private readonly paths: QueuePaths,
   ) {}
 
-  protected pathsOf(name: string): ItemPaths {
+  protected pathsOf(entry: SegmentEntry): ItemPaths {
     return {
-      item: joinPath(this.paths.items, name),
-      lock: joinPath(this.paths.locks, name),
-      progress: joinPath(this.paths.progress, name),
+      item: entry.path,
+      lock: joinPath(this.paths.locks, entry.name),
+      progress: joinPath(this.paths.progress, entry.name),
     };
   }
 }
@@ -105,8 +105,8 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
   readonly fenced = true;
 
   /** `progressExists`: the item is known to have progress (skips the create that would fail). */
-  async take(entry: BatchEntry, progressExists = false): Promise<TakeOutcome> {
-    const at = this.pathsOf(entry.name);
+  async take(entry: SegmentEntry, progressExists = false): Promise<TakeOutcome> {
+    const at = this.pathsOf(entry);
     let start = FRESH;
     let progressOp: TransactionOp = { type: 'create', path: at.progress };
     let bytes: Promise<Buffer | undefined> | undefined;
@@ -138,7 +138,7 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
   }
 
   async finish(claim: Claim): Promise<FinishOutcome> {
-    const at = this.pathsOf(claim.entry.name);
+    const at = this.pathsOf(claim.entry);
     for (;;) {
       try {
         await this.connection.multi(finishOps(claim, at));
@@ -154,11 +154,11 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
 
   async finishAndTake(
     claim: Claim,
-    next: BatchEntry,
+    next: SegmentEntry,
     data?: Promise<Buffer | undefined>,
   ): Promise<Handoff> {
-    const at = this.pathsOf(claim.entry.name);
-    const to = this.pathsOf(next.name);
+    const at = this.pathsOf(claim.entry);
+    const to = this.pathsOf(next);
     const committed = this.connection.multi([
       ...finishOps(claim, at),
       ...takeOps(to),
@@ -188,12 +188,12 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
 
   async load(taken: Taken, data?: Promise<Buffer | undefined>): Promise<Claim | 'gone'> {
     const { entry, progress } = taken;
-    const at = this.pathsOf(entry.name);
+    const at = this.pathsOf(entry);
     return this.claimed(entry, at, progress.start, progress.version ?? 0, data);
   }
 
   async release(claim: Taken, progress?: Progress): Promise<void> {
-    const at = this.pathsOf(claim.entry.name);
+    const at = this.pathsOf(claim.entry);
     const version = claim.progress.version ?? 0;
     const first: TransactionOp = progress
       ? { type: 'set', path: at.progress, data: encodeProgress(progress), version }
@@ -214,7 +214,7 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
 
   /** A take whose reply was lost: ours if the lock is, with the progress version it left. */
   private async recoverTake(
-    entry: BatchEntry,
+    entry: SegmentEntry,
     at: ItemPaths,
     error: unknown,
   ): Promise<TakeOutcome> {
@@ -234,7 +234,7 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
    */
   private async recoverHandoff(
     claim: Claim,
-    next: BatchEntry,
+    next: SegmentEntry,
     at: ItemPaths,
     to: ItemPaths,
   ): Promise<Handoff> {
@@ -257,7 +257,7 @@ class TransactionalClaims extends ClaimsBase implements ItemClaims {
 
   /** A take that applied: the item with its bytes (`bytes` when being read already). */
   private async claimed(
-    entry: BatchEntry,
+    entry: SegmentEntry,
     at: ItemPaths,
     start: Progress,
     version: number,
@@ -306,8 +306,8 @@ function finishOps(claim: Claim, at: ItemPaths): TransactionOp[] {
 class SequentialClaims extends ClaimsBase implements ItemClaims {
   readonly fenced = false;
 
-  async take(entry: BatchEntry): Promise<TakeOutcome> {
-    const at = this.pathsOf(entry.name);
+  async take(entry: SegmentEntry): Promise<TakeOutcome> {
+    const at = this.pathsOf(entry);
     try {
       await this.connection.create(at.lock, '', { mode: CreateMode.EPHEMERAL });
     } catch (error) {
@@ -325,7 +325,7 @@ class SequentialClaims extends ClaimsBase implements ItemClaims {
   }
 
   async finish(claim: Claim): Promise<FinishOutcome> {
-    const at = this.pathsOf(claim.entry.name);
+    const at = this.pathsOf(claim.entry);
     const lock = await this.connection.exists(at.lock);
     if (lock?.ephemeralOwner !== this.connection.session.id) return { done: false };
     // The item goes first: a crash after it leaves only an orphan progress node (removed when a
@@ -341,7 +341,7 @@ class SequentialClaims extends ClaimsBase implements ItemClaims {
 
   async release(claim: Claim, progress?: Progress): Promise<void> {
     if (progress) await claim.progress.save(progress);
-    await this.releaseLock(this.pathsOf(claim.entry.name).lock);
+    await this.releaseLock(this.pathsOf(claim.entry).lock);
   }
 
   /** Deletes the lock only while it is ours: after an expiry it may be another consumer's. */

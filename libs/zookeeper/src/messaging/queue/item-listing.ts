@@ -1,14 +1,15 @@
-import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { BatchEntry, parseBatchEntries } from '../shared/entry-names.js';
+import { SegmentEntry } from '../shared/entry-names.js';
+import { SegmentedFolder } from '../shared/segmented-folder.js';
 
 /**
- * A consumer's sorted copy of the item list, taken from in sequence order: the list is read (and
- * parsed) once, then items come from it one after the other, so the cost per item does not grow
- * with the backlog. It is read again only when it runs dry and may be out of date: a children
- * watch fired since (new items, or items finished by others), or it was read without one.
+ * A consumer's sorted copy of the item list (every segment's, in order), taken from in sequence
+ * order: the list is read (and parsed) once, then items come from it one after the other, so the
+ * cost per item does not grow with the backlog. It is read again only when it runs dry and may be
+ * out of date: a children watch fired since (new items, items finished by others, or a new
+ * segment), or it was read without one.
  */
 export class ItemListing {
-  private entries: BatchEntry[] = [];
+  private entries: SegmentEntry[] = [];
   /** Entries before `at` are done with. */
   private at = 0;
   /** Items known to be finished or gone, while a listing may still hold them. */
@@ -18,10 +19,11 @@ export class ItemListing {
   private generation = 0;
   /** The generation whose watch fired last (it may fire before its read's reply is handled). */
   private fired = -1;
+  /** The segments the last read found: listed together with the parent, not after it. */
+  private known: readonly number[] = [0];
 
   constructor(
-    private readonly connection: ZookeeperConnection,
-    private readonly path: string,
+    private readonly segments: SegmentedFolder,
     /** Called when the armed watch fires. */
     private readonly changed: () => void,
   ) {}
@@ -38,7 +40,7 @@ export class ItemListing {
   }
 
   /** The first entry from the cursor that is neither gone nor ruled out by `skip`. */
-  next(skip: (name: string) => boolean): BatchEntry | undefined {
+  next(skip: (name: string) => boolean): SegmentEntry | undefined {
     while (this.at < this.entries.length && this.gone.delete(this.entries[this.at].name)) {
       this.at++;
     }
@@ -55,29 +57,41 @@ export class ItemListing {
   }
 
   /**
-   * Reads the list anew; with `watch`, arms a children watch that marks the copy stale and calls
-   * `changed` (once: the next read arms the next one).
+   * Reads the list anew; with `watch`, arms children watches (on the queue, for new segments,
+   * and on each segment) that mark the copy stale and call `changed` (once: the next read arms
+   * the next ones).
    */
   async read(watch: boolean): Promise<void> {
     const generation = ++this.generation;
-    const names = await this.connection.getChildren(this.path, {
-      watch: watch
-        ? () => {
-            if (generation !== this.generation) return;
-            this.fired = generation;
-            this.armed = false;
-            this.changed();
-          }
-        : undefined,
-    });
+    const watcher = watch
+      ? () => {
+          if (generation !== this.generation || this.fired === generation) return;
+          this.fired = generation;
+          this.armed = false;
+          this.changed();
+        }
+      : undefined;
+    const known = this.known;
+    const [indices, ...lists] = await Promise.all([
+      this.segments.indices(watcher),
+      ...known.map((index) => this.segments.segmentEntries(index, watcher)),
+    ]);
+    const byIndex = new Map(known.map((index, at) => [index, lists[at]]));
+    for (const index of indices) {
+      if (!byIndex.has(index))
+        byIndex.set(index, await this.segments.segmentEntries(index, watcher));
+    }
     if (generation !== this.generation) return;
-    this.entries = parseBatchEntries(names);
+    this.known = indices;
+    this.entries = indices.flatMap((index) => byIndex.get(index)!);
     this.at = 0;
     // Kept while listed: a read sent before an item's deletion may still hold it.
     if (this.gone.size > 0) {
-      const listed = new Set(names);
+      const listed = new Set(this.entries.map((entry) => entry.name));
       for (const name of this.gone) if (!listed.has(name)) this.gone.delete(name);
     }
     this.armed = watch && this.fired !== generation;
+    // Older segments emptied by consumers are sealed and removed (rare: one per roll-over).
+    if (indices.length > 1) void this.segments.removeEmpty(this.entries, indices).catch(() => {});
   }
 }

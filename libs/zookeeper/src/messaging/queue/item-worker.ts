@@ -1,4 +1,3 @@
-import { joinPath } from '../../connection/paths.js';
 import { sleep } from '../../internal/sleep.js';
 import { decodeBatch } from '../shared/message-batch.js';
 import { DeliveryReleasedError } from '../shared/messaging-errors.js';
@@ -54,7 +53,7 @@ export class ItemWorker<T> {
     const { entry, progress } = claim;
     let payloads: Buffer[];
     try {
-      payloads = checkedItem(claim, joinPath(paths.items, entry.name));
+      payloads = checkedItem(claim, entry.path);
     } catch (error) {
       return this.quarantine(claim, held, error, acknowledge);
     }
@@ -78,7 +77,12 @@ export class ItemWorker<T> {
       for (;;) {
         try {
           const message = serializer.deserialize(payloads[index]) as T;
-          await this.handler(message, { item: entry.name, index, attempt: attempts + 1 });
+          await this.handler(message, {
+            item: entry.name,
+            path: entry.path,
+            index,
+            attempt: attempts + 1,
+          });
           break;
         } catch (error) {
           if (error instanceof DeliveryReleasedError) {

@@ -2,7 +2,7 @@ import { filter, Subscription } from 'rxjs';
 import { ConnectionState } from '../../connection/connection-state.enum.js';
 import { joinPath } from '../../connection/paths.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
-import { BatchEntry } from '../shared/entry-names.js';
+import { SegmentEntry } from '../shared/entry-names.js';
 import { ConsumerLine } from './consumer-line.js';
 import { Claim, FinishOutcome, Handoff, ItemClaims, itemClaims, Taken } from './item-claims.js';
 import { ItemListing } from './item-listing.js';
@@ -65,7 +65,7 @@ export class QueueConsumer<T> {
     private readonly handler: MessageHandler<T>,
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
-    this.listing = new ItemListing(context.connection, context.paths.items, () => {
+    this.listing = new ItemListing(context.segments, () => {
       // New items (or items finished by others) while full: let a waiter have them.
       if (this.held.size >= this.concurrency) this.line?.makeRoom();
       this.fill();
@@ -204,7 +204,7 @@ export class QueueConsumer<T> {
     this.lockedByOthers.has(name) ||
     this.keptAside.has(name);
 
-  private async tryTake(entry: BatchEntry): Promise<boolean> {
+  private async tryTake(entry: SegmentEntry): Promise<boolean> {
     this.taking.add(entry.name);
     const outcome = await this.claims!.take(entry).finally(() => this.taking.delete(entry.name));
     if (outcome === 'gone') {
@@ -212,7 +212,7 @@ export class QueueConsumer<T> {
       return false;
     }
     if (outcome === 'locked') {
-      await this.watchLock(entry.name);
+      await this.watchLock(entry);
       return false;
     }
     this.serve(outcome, { lost: false });
@@ -276,7 +276,7 @@ export class QueueConsumer<T> {
     const taken = handoff.next;
     if (taken === 'gone') this.listing.markGone(next.name);
     else if (taken === 'locked')
-      this.watchLock(next.name).catch((error: unknown) => this.lockWatchFailed(next.name, error));
+      this.watchLock(next).catch((error: unknown) => this.lockWatchFailed(next.name, error));
     else if (taken) {
       // At once on the reply: an expiry from now on marks the next item lost as well.
       this.held.delete(claim.entry.name);
@@ -290,10 +290,9 @@ export class QueueConsumer<T> {
     if (!this.claims?.finishAndTake || this.stopping) return undefined;
     const next = this.listing.next((name) => this.unavailable(name) || this.readAhead.has(name));
     if (!next) return undefined;
-    const path = joinPath(this.context.paths.items, next.name);
     this.readAhead.set(
       next.name,
-      this.context.connection.get(path).then(
+      this.context.connection.get(next.path).then(
         (node) => node.data,
         () => undefined,
       ),
@@ -308,13 +307,14 @@ export class QueueConsumer<T> {
   }
 
   /** Another consumer holds the item: look again only once its lock goes. */
-  private async watchLock(item: string): Promise<void> {
+  private async watchLock(entry: SegmentEntry): Promise<void> {
     const { connection, paths } = this.context;
+    const item = entry.name;
     this.lockedByOthers.add(item);
     const release = () => {
       // Finished, most likely: one read rather than a take that fails.
       void connection
-        .exists(joinPath(paths.items, item))
+        .exists(entry.path)
         .then((stat) => stat || this.listing.markGone(item))
         .catch(() => undefined)
         .finally(() => {

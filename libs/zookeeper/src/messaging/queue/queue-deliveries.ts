@@ -41,10 +41,11 @@ export function consumerDeliveries<T>(
           else reject(outcome.error);
         };
         unsettled.add(settle);
-        const { item, index, attempt } = context;
+        const { item, path, index, attempt } = context;
         sink.next({
           message,
           item,
+          path,
           index,
           attempt,
           ack: () => settle({ ok: true }),

@@ -1,3 +1,4 @@
+import type { SegmentedFolder, SegmentEvent } from '../shared/segmented-folder.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { Serializer } from '../../codec/serializers.js';
 
@@ -25,6 +26,8 @@ export interface ConsumeOptions {
 export interface MessageContext {
   /** The item (batch znode) and the message's index in it. */
   readonly item: string;
+  /** The item's znode (in one of the queue's `items` segments). */
+  readonly path: string;
   readonly index: number;
   /** 1 on the first run, counting the runs of earlier consumers of this item. */
   readonly attempt: number;
@@ -45,9 +48,11 @@ export type WorkQueueEvent =
    * place and this consumer skips it from now on.
    */
   | { type: 'item-corrupt'; item: string; error: unknown; kept?: boolean }
-  | { type: 'consumer-error'; error: unknown };
+  | { type: 'consumer-error'; error: unknown }
+  | SegmentEvent;
 
 export interface QueuePaths {
+  /** Segment 0 of the items (`items.1`, `items.2`, ... follow it, see SegmentedFolder). */
   items: string;
   locks: string;
   progress: string;
@@ -73,6 +78,7 @@ export interface ConsumerStats {
 export interface ConsumerContext {
   readonly connection: ZookeeperConnection;
   readonly paths: QueuePaths;
+  readonly segments: SegmentedFolder;
   readonly serializer: Serializer;
   ready(): Promise<void>;
   emit(event: WorkQueueEvent): void;

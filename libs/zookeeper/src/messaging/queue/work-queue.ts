@@ -6,7 +6,7 @@ import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { byteLimit, nonNegativeMs, positiveInteger } from '../../internal/option-checks.js';
 import { RetryableOnce } from '../../internal/retryable-once.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
-import { parseBatchEntries } from '../shared/entry-names.js';
+import { SegmentedFolder } from '../shared/segmented-folder.js';
 import { DeadLetter, letterPayloads, readDeadLetters } from './dead-letters.js';
 import { consumerDeliveries, QueueDelivery } from './queue-deliveries.js';
 import { QueueConsumer } from './queue-consumer.js';
@@ -27,7 +27,8 @@ function checkConsumeOptions(owner: string, options: ConsumeOptions): void {
  * A work queue: competing consumers, each message handled by one of them, at least once.
  *
  * Layout under the queue path: `items/` batch znodes (persistent sequential, protected names
- * ending in `m<count>-<sequence>`), `locks/<item>` the ephemeral lock of the consumer holding an
+ * ending in `m<count>-<sequence>`; rolled over to `items.1/`, `items.2/`, ... well before ZooKeeper's
+ * sequence counter wraps at 2^31, and read across them in order, see SegmentedFolder), `locks/<item>` the ephemeral lock of the consumer holding an
  * item, `progress/<item>` how far the item got (next message, failed attempts of it) and, with
  * transactions, the holder's ownership token, `dead/` messages that failed `maxAttempts` times,
  * `waiters/` the line of idle consumers.
@@ -82,6 +83,8 @@ function checkConsumeOptions(owner: string, options: ConsumeOptions): void {
  */
 export class WorkQueue<T = unknown> {
   readonly paths: QueuePaths;
+  /** The queue's item segments: `items`, then `items.1`, ... (see SegmentedFolder). */
+  readonly segments: SegmentedFolder;
   private readonly appender: BatchAppender;
   private readonly prepared = new RetryableOnce(() => this.prepare());
   private readonly events = new Subject<WorkQueueEvent>();
@@ -94,6 +97,8 @@ export class WorkQueue<T = unknown> {
   ) {
     validatePath(path, 'workQueue');
     nonNegativeMs(`WorkQueue '${path}'`, 'lingerMs', options.lingerMs);
+    const rolloverAt = options.segments?.rolloverAt;
+    positiveInteger(`WorkQueue '${path}'`, 'segments.rolloverAt', rolloverAt, 2 ** 31 - 1);
     byteLimit(
       `WorkQueue '${path}'`,
       'maxBatchBytes',
@@ -107,10 +112,18 @@ export class WorkQueue<T = unknown> {
       dead: joinPath(path, 'dead'),
       waiters: joinPath(path, 'waiters'),
     };
+    this.segments = new SegmentedFolder(
+      connection,
+      path,
+      'items',
+      options.segments,
+      Infinity,
+      (event) => this.events.next(event),
+    );
     this.appender = new BatchAppender(
       connection,
       `work queue ${path}`,
-      this.paths.items,
+      this.segments,
       options,
       () => this.ready(),
     );
@@ -151,6 +164,7 @@ export class WorkQueue<T = unknown> {
       {
         connection: this.connection,
         paths: this.paths,
+        segments: this.segments,
         serializer: this.appender.serializer,
         ready: () => this.ready(),
         emit: (event) => this.events.next(event),
@@ -220,7 +234,7 @@ export class WorkQueue<T = unknown> {
   /** Items (batches) waiting or in progress. */
   async pendingItems(): Promise<number> {
     await this.ready();
-    return parseBatchEntries(await this.connection.getChildren(this.paths.items)).length;
+    return (await this.segments.entries()).length;
   }
 
   /** Resolves when every message published so far is stored. */
@@ -241,12 +255,16 @@ export class WorkQueue<T = unknown> {
   }
 
   private async prepare(): Promise<void> {
-    await Promise.all(Object.values(this.paths).map((path) => this.connection.mkdirp(path)));
+    const { locks, dead, waiters } = this.paths;
+    await Promise.all([
+      this.segments.prepare(),
+      ...[locks, this.paths.progress, dead, waiters].map((path) => this.connection.mkdirp(path)),
+    ]);
     // Progress left by a consumer that crashed between deleting an item and its progress.
     // Listed before the items: a progress node whose item is missing from the later listing
     // belongs to a finished item (names are never reused), not to one published meanwhile.
     const progress = await this.connection.getChildren(this.paths.progress);
-    const items = new Set(await this.connection.getChildren(this.paths.items));
+    const items = new Set((await this.segments.entries()).map((entry) => entry.name));
     for (const name of progress) {
       if (items.has(name)) continue;
       await this.connection.delete(joinPath(this.paths.progress, name)).catch(() => undefined);

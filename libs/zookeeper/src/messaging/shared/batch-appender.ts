@@ -1,20 +1,25 @@
 import { CreateMode } from '../../connection/create-mode.enum.js';
-import { joinPath, nodeName } from '../../connection/paths.js';
+import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { JsonSerializer, Serializer } from '../../codec/serializers.js';
 import { Batcher, BatcherOptions, BatchPosition } from './batcher.js';
 import { batchNamePrefix } from './entry-names.js';
+import { SegmentedFolder, SegmentOptions } from './segmented-folder.js';
 
 export interface BatchAppenderOptions extends BatcherOptions {
   /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
   serializer?: Serializer;
+  /** When the folder rolls over to a new segment (tests use a small `rolloverAt`). */
+  segments?: SegmentOptions;
 }
 
 /**
  * The publishing side of both messaging primitives: messages are serialized, grouped by the
- * Batcher, and each batch appended as one persistent sequential znode under `folder`. Creates are
- * protected (the default for sequential creates), so a create whose reply was lost is found again
- * by its uuid prefix instead of being appended twice.
+ * Batcher, and each batch appended as one persistent sequential znode in the folder's current
+ * segment. Creates are protected (the default for sequential creates), so a create whose reply was
+ * lost is found again by its uuid prefix instead of being appended twice. A create refused by a
+ * sealed segment goes again to the next one; a batch past the roll-over point rolls the folder
+ * over (see SegmentedFolder) before its publish resolves.
  */
 export class BatchAppender {
   readonly serializer: Serializer;
@@ -23,7 +28,7 @@ export class BatchAppender {
   constructor(
     private readonly connection: ZookeeperConnection,
     what: string,
-    private readonly folder: string,
+    private readonly segments: SegmentedFolder,
     options: BatchAppenderOptions,
     /** Resolves once the primitive's folders exist. */
     private readonly ready: () => Promise<void>,
@@ -54,14 +59,22 @@ export class BatchAppender {
 
   private async append(batch: Buffer, count: number): Promise<string> {
     await this.ready();
-    const path = await this.connection.create(
-      joinPath(this.folder, batchNamePrefix(count)),
-      batch,
-      {
-        mode: CreateMode.PERSISTENT_SEQUENTIAL,
-      },
-    );
-    this.appended();
-    return nodeName(path);
+    for (;;) {
+      const segment = await this.segments.writeSegment();
+      let path: string;
+      try {
+        path = await this.connection.create(
+          joinPath(this.segments.folder(segment), batchNamePrefix(count)),
+          batch,
+          { mode: CreateMode.PERSISTENT_SEQUENTIAL },
+        );
+      } catch (error) {
+        if (await this.segments.refused(segment, error)) continue;
+        throw error;
+      }
+      await this.segments.created(segment, path);
+      this.appended();
+      return path;
+    }
   }
 }

@@ -36,14 +36,14 @@ export interface BatcherOptions {
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /**
- * Writes one encoded batch (a sequential znode); resolves with the created node's name once it
+ * Writes one encoded batch (a sequential znode); resolves with the created node's path once it
  * is durable.
  */
 export type BatchWriter = (batch: Buffer, count: number) => Promise<string>;
 
-/** Where one published payload was stored: the batch znode's name and its index in the batch. */
+/** Where one published payload was stored: the batch znode's path and its index in the batch. */
 export interface BatchPosition {
-  readonly name: string;
+  readonly path: string;
   readonly index: number;
 }
 
@@ -203,9 +203,9 @@ export class Batcher {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
-      let name: string;
+      let path: string;
       try {
-        name = await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
+        path = await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
         this.loaded = batch.length > 1 || this.queue.length > 0;
       } catch (error) {
         // Nothing queued behind a failed batch is written: a retry then keeps publish order.
@@ -217,7 +217,7 @@ export class Batcher {
         this.writingBytes = 0;
       }
       for (const [index, { ticket, slot }] of batch.entries()) {
-        ticket.positions[slot] = { name, index };
+        ticket.positions[slot] = { path, index };
         if (--ticket.remaining === 0) settle(ticket);
       }
     }

@@ -1,3 +1,5 @@
+import { joinPath } from '../../connection/paths.js';
+
 /**
  * Batch znodes are named `m<count>-<10-digit sequence>`, behind the `_c_<uuid>-` prefix of a
  * protected create. The count in the name lets retention and `from: 'latest'` work from one
@@ -5,9 +7,22 @@
  */
 export interface BatchEntry {
   readonly name: string;
+  /** Its place in the log or queue: the segment's number times SEQUENCE_STRIDE plus its own. */
   readonly sequence: number;
   readonly count: number;
 }
+
+/** A batch entry of a segmented folder (see SegmentedFolder): where it is. */
+export interface SegmentEntry extends BatchEntry {
+  readonly segment: number;
+  readonly path: string;
+}
+
+/**
+ * Sequence numbers a segment can give before its parent's signed 32-bit change counter wraps
+ * (ZooKeeper then names children `-2147483648`): the stride between two segments' sequences.
+ */
+export const SEQUENCE_STRIDE = 2 ** 31;
 
 const ENTRY_PATTERN = /(?:^|-)m(\d+)-(\d{10})$/;
 
@@ -16,9 +31,13 @@ export function batchNamePrefix(count: number): string {
 }
 
 /** The batch entry named `name`, or undefined when it is not a batch name. */
-export function parseBatchEntry(name: string): BatchEntry | undefined {
+export function parseBatchEntry(name: string, segment = 0): BatchEntry | undefined {
   const match = ENTRY_PATTERN.exec(name);
-  return match ? { name, count: Number(match[1]), sequence: Number(match[2]) } : undefined;
+  if (!match) return undefined;
+  const own = Number(match[2]);
+  // A 10-digit name past the counter's range was not made by ZooKeeper's sequence.
+  if (own >= SEQUENCE_STRIDE) return undefined;
+  return { name, count: Number(match[1]), sequence: segment * SEQUENCE_STRIDE + own };
 }
 
 /** Batch entries among `names`, in log order (by sequence, not by name: names start with a uuid). */
@@ -28,7 +47,25 @@ export function parseBatchEntries(names: readonly string[]): BatchEntry[] {
     const entry = parseBatchEntry(name);
     if (entry) entries.push(entry);
   }
-  return entries.sort((a, b) => a.sequence - b.sequence);
+  return entries.sort(bySequence);
+}
+
+/** The batch entries among the children `names` of segment `segment` at `folder`, in order. */
+export function parseSegmentEntries(
+  names: readonly string[],
+  folder: string,
+  segment: number,
+): SegmentEntry[] {
+  const entries: SegmentEntry[] = [];
+  for (const name of names) {
+    const entry = parseBatchEntry(name, segment);
+    if (entry) entries.push({ ...entry, segment, path: joinPath(folder, name) });
+  }
+  return entries.sort(bySequence);
+}
+
+function bySequence(a: BatchEntry, b: BatchEntry): number {
+  return a.sequence - b.sequence;
 }
 
 /** A znode name that needs no escaping: ids become path segments as they are. */

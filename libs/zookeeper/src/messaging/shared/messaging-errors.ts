@@ -35,6 +35,20 @@ export class PublishBufferFullError extends ZookeeperError {
   }
 }
 
+/**
+ * A broadcast log used every segment its offsets can address (an offset is a safe integer): it
+ * takes no more batches. Publish to a new topic (or move subscribers to one).
+ */
+export class SequenceExhaustedError extends ZookeeperError {
+  constructor(folder: string, segments: number) {
+    super(
+      LibraryErrorCode.SEQUENCE_EXHAUSTED,
+      `${folder} used all ${segments} segments its offsets can address; publish to a new topic`,
+      { operation: 'publish', path: folder },
+    );
+  }
+}
+
 /** A log or queue znode does not hold a batch this library wrote. */
 export class CorruptBatchError extends ZookeeperError {
   constructor(path: string, reason: string) {

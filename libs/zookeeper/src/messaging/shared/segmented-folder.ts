@@ -1,0 +1,283 @@
+import { combineLatest, distinctUntilChanged, map, Observable, of, switchMap } from 'rxjs';
+import { watchChildren } from '../../watch/children-watch.js';
+import { CreateMode } from '../../connection/create-mode.enum.js';
+import { joinPath, nodeName, parentPath } from '../../connection/paths.js';
+import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { Permission } from '../../connection/zookeeper-types.js';
+import { TransactionFailedError } from '../../errors/driver-errors.js';
+import {
+  BadVersionError,
+  NoAuthError,
+  NodeExistsError,
+  NoNodeError,
+} from '../../errors/zookeeper-errors.js';
+import { whenNoNode } from '../../internal/no-node.js';
+import { parseBatchEntry, parseSegmentEntries, SegmentEntry } from './entry-names.js';
+import { SequenceExhaustedError } from './messaging-errors.js';
+
+/**
+ * Where a folder rolls over by default: 2^26 sequence numbers (creates and deletes both count)
+ * before its parent's 32-bit change counter would wrap, room for every write still in flight to
+ * the old segment when the roll happens.
+ */
+export const DEFAULT_ROLLOVER_AT = 2 ** 31 - 2 ** 26;
+
+/** A segment's data once it takes no more children (set after its ACL lost CREATE). */
+const SEALED = Buffer.from('sealed', 'utf8');
+
+/** A folder rolled over (`segment`: the new one), or could not (tried again on the next write). */
+export type SegmentEvent =
+  | { type: 'segment-rolled'; folder: string; segment: number }
+  | { type: 'rollover-failed'; folder: string; error: unknown };
+
+/** Every entry of a segmented folder, in order, and the segments that exist. */
+export interface SegmentListing {
+  readonly indices: readonly number[];
+  readonly entries: readonly SegmentEntry[];
+}
+
+export interface SegmentOptions {
+  /**
+   * A batch whose own sequence number reaches this rolls the folder over to a new segment.
+   * Default DEFAULT_ROLLOVER_AT; tests use small values.
+   */
+  rolloverAt?: number;
+}
+
+/** The name of segment `index` of `base`: `log`, `log.1`, `log.2`, ... */
+export function segmentName(base: string, index: number): string {
+  return index === 0 ? base : `${base}.${index}`;
+}
+
+/** The segment number of the child `name` of the parent, or undefined when it is no segment. */
+export function segmentIndexOf(base: string, name: string): number | undefined {
+  if (name === base) return 0;
+  if (!name.startsWith(`${base}.`)) return undefined;
+  const suffix = name.slice(base.length + 1);
+  return /^[1-9]\d{0,8}$/.test(suffix) ? Number(suffix) : undefined;
+}
+
+/**
+ * A folder of sequential batch znodes that never runs out of sequence numbers: ZooKeeper numbers
+ * a sequential child with its parent's signed 32-bit change counter, which creates and deletes
+ * both advance, so after 2^31 of them names wrap to `-2147483648`. Before that the folder rolls
+ * over to a new segment, a sibling parent (`log.1`, `log.2`, ...), and the old one is sealed: its
+ * ACL loses CREATE (the server refuses every later create, so a writer that has not heard of the
+ * roll learns of it from the refusal) and then its data says `sealed`.
+ *
+ * Order across segments: every entry of segment k comes before every entry of segment k+1. A
+ * reader moves on from k only once k is sealed and listed after the seal, so no entry can appear
+ * in k behind it. Writers move forward only, so each writer's batches keep their order.
+ */
+export class SegmentedFolder {
+  readonly rolloverAt: number;
+  private writeIndex?: number;
+  private exhausted?: SequenceExhaustedError;
+
+  constructor(
+    private readonly connection: ZookeeperConnection,
+    /** The node holding the segments (the topic or the queue). */
+    readonly parent: string,
+    /** Segment 0's name, the prefix of the others. */
+    readonly base: string,
+    options: SegmentOptions = {},
+    /** How many segments an address can tell apart (offsets are safe integers). */
+    private readonly maxSegments = Infinity,
+    private readonly report: (event: SegmentEvent) => void = () => undefined,
+  ) {
+    this.rolloverAt = options.rolloverAt ?? DEFAULT_ROLLOVER_AT;
+    // Never rolls over: segment 0 only, without listing the parent for others.
+    if (this.rolloverAt === Infinity) this.writeIndex = 0;
+  }
+
+  /** The path of segment `index`. */
+  folder(index: number): string {
+    return joinPath(this.parent, segmentName(this.base, index));
+  }
+
+  /** The segments that exist, ascending; `watch` is a one-shot children watch on the parent. */
+  async indices(watch?: () => void): Promise<number[]> {
+    const names = await this.connection.getChildren(this.parent, watch ? { watch } : {});
+    return segmentIndices(this.base, names);
+  }
+
+  /** Segment 0, unless the folder has a segment already (retention may have removed segment 0). */
+  async prepare(): Promise<void> {
+    await this.connection.mkdirp(this.parent);
+    if ((await this.indices()).length === 0) await this.connection.mkdirp(this.folder(0));
+  }
+
+  /** Every batch entry of every segment, in order (one listing per segment). */
+  async entries(): Promise<SegmentEntry[]> {
+    const indices = await this.indices();
+    const lists = await Promise.all(indices.map((index) => this.segmentEntries(index)));
+    return lists.flat();
+  }
+
+  /** The entries of one segment, in order; none when it is gone. */
+  async segmentEntries(index: number, watch?: () => void): Promise<SegmentEntry[]> {
+    const folder = this.folder(index);
+    const names = await this.connection
+      .getChildren(folder, watch ? { watch } : {})
+      .catch(whenNoNode([] as string[]));
+    return parseSegmentEntries(names, folder, index);
+  }
+
+  /** The sequence of the batch at `path` (a child of one of the segments) across segments. */
+  sequenceOf(path: string): number {
+    const segment = segmentIndexOf(this.base, nodeName(parentPath(path))) ?? 0;
+    return parseBatchEntry(nodeName(path), segment)?.sequence ?? Number.NaN;
+  }
+
+  /** The segment writes go to now (the newest known). */
+  async writeSegment(): Promise<number> {
+    if (this.exhausted) throw this.exhausted;
+    if (this.writeIndex === undefined) {
+      this.writeIndex = (await this.indices()).at(-1) ?? 0;
+    }
+    return this.writeIndex;
+  }
+
+  /**
+   * After a write to segment `index` failed with `error`: true when the segment was sealed (the
+   * write should go again, to the segment `writeSegment` now gives), false for any other failure.
+   */
+  async refused(index: number, error: unknown): Promise<boolean> {
+    if (!isRefusal(error) || !(await this.isSealed(index))) return false;
+    // Sealed after the next segment was created (see roll): a newer one exists.
+    this.writeIndex = Math.max(this.writeIndex ?? 0, (await this.indices()).at(-1) ?? index + 1);
+    return true;
+  }
+
+  /**
+   * After a batch was created at `path` in segment `index`: rolls over when it is time. A roll
+   * that fails is reported and tried again by the next write (the write itself stands).
+   */
+  async created(index: number, path: string): Promise<void> {
+    // Parsed as segment 0: its own sequence number.
+    const own = parseBatchEntry(nodeName(path))?.sequence ?? 0;
+    if (own < this.rolloverAt) return;
+    try {
+      await this.roll(index);
+    } catch (error) {
+      if (error instanceof SequenceExhaustedError) this.exhausted = error;
+      this.report({ type: 'rollover-failed', folder: this.folder(index), error });
+    }
+  }
+
+  /**
+   * Rolls segment `index` over: creates the next segment, then seals this one. Idempotent, so
+   * every writer that reaches the limit may run it, and one that crashed half-way is finished by
+   * the next writer or reader.
+   */
+  async roll(index: number): Promise<void> {
+    if (index + 1 >= this.maxSegments) {
+      throw new SequenceExhaustedError(this.parent, this.maxSegments);
+    }
+    const next = this.folder(index + 1);
+    const created = await this.connection
+      .create(next, '', { mode: CreateMode.PERSISTENT })
+      .then(() => true, whenNodeExists(false));
+    await this.seal(index);
+    if (created) this.report({ type: 'segment-rolled', folder: next, segment: index + 1 });
+    this.writeIndex = Math.max(this.writeIndex ?? 0, index + 1);
+  }
+
+  /** Makes segment `index` take no more children (a gone segment takes none already). */
+  async seal(index: number): Promise<void> {
+    const folder = this.folder(index);
+    try {
+      for (;;) {
+        const { acl, stat } = await this.connection.getAcl(folder);
+        if (!acl.some((entry) => entry.perms & Permission.CREATE)) break;
+        const sealed = acl.map((entry) => ({ ...entry, perms: entry.perms & ~Permission.CREATE }));
+        try {
+          await this.connection.setAcl(folder, sealed, { version: stat.aversion });
+          break;
+        } catch (error) {
+          if (!(error instanceof BadVersionError)) throw error;
+        }
+      }
+      await this.connection.set(folder, SEALED);
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+    }
+  }
+
+  /** Whether segment `index` takes no more children (sealed, or gone). */
+  async isSealed(index: number): Promise<boolean> {
+    const node = await this.connection.get(this.folder(index)).catch(whenNoNode(undefined));
+    return !node || node.data.equals(SEALED);
+  }
+
+  /**
+   * Seals and removes every segment before the newest that holds none of `entries` (a listing
+   * taken after the deletes that emptied them). A segment a late write reached before its seal
+   * is not empty, and stays.
+   */
+  async removeEmpty(entries: readonly SegmentEntry[], indices?: readonly number[]): Promise<void> {
+    const all = indices ?? (await this.indices());
+    const holding = new Set(entries.map((entry) => entry.segment));
+    for (const index of all.slice(0, -1)) {
+      if (holding.has(index)) continue;
+      await this.seal(index);
+      // Not empty after all, or removed by someone else: either way nothing to do.
+      await this.connection.delete(this.folder(index)).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Every entry of every segment, again after each change (children watches on the parent and
+   * on each segment). Across segments the list is in segment order; use it where a late entry
+   * of an older segment may come after newer ones (a queue), not to move a log reader on.
+   */
+  watchEntries(): Observable<SegmentListing> {
+    return watchChildren(this.connection, this.parent).pipe(
+      map((names) => segmentIndices(this.base, names)),
+      distinctUntilChanged((a, b) => a.length === b.length && a.every((x, i) => x === b[i])),
+      switchMap((indices) =>
+        indices.length === 0
+          ? of({ indices, entries: [] })
+          : combineLatest(
+              indices.map((index) =>
+                watchChildren(this.connection, this.folder(index)).pipe(
+                  map((names) => parseSegmentEntries(names, this.folder(index), index)),
+                ),
+              ),
+            ).pipe(map((lists) => ({ indices, entries: lists.flat() }))),
+      ),
+    );
+  }
+}
+
+function whenNodeExists<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof NodeExistsError) return fallback;
+    throw error;
+  };
+}
+
+/** `path` as a folder that never rolls over (its writers have no use for segments). */
+export function singleFolder(connection: ZookeeperConnection, path: string): SegmentedFolder {
+  return new SegmentedFolder(connection, parentPath(path), nodeName(path), {
+    rolloverAt: Infinity,
+  });
+}
+
+/** The segment numbers among a parent's children `names`, ascending. */
+export function segmentIndices(base: string, names: readonly string[]): number[] {
+  const indices: number[] = [];
+  for (const name of names) {
+    const index = segmentIndexOf(base, name);
+    if (index !== undefined) indices.push(index);
+  }
+  return indices.sort((a, b) => a - b);
+}
+
+/** A create refused by a sealed segment's ACL, alone or inside a transaction. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof NoAuthError ||
+    (error instanceof TransactionFailedError && error.failure instanceof NoAuthError)
+  );
+}

@@ -1,0 +1,306 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Subscription } from 'rxjs';
+import {
+  BroadcastLog,
+  BroadcastLogEvent,
+  CreateMode,
+  InvalidOptionsError,
+  LeaderElection,
+  NoAuthError,
+  SequenceExhaustedError,
+  WorkQueue,
+  ZookeeperConnection,
+} from 'nestjs-zookeeper';
+import { useTestConnections } from '../support/connect.js';
+import { firstMatch, until } from '../support/until.js';
+import {
+  parseBatchEntry,
+  SEQUENCE_STRIDE,
+} from '../../libs/zookeeper/src/messaging/shared/entry-names.js';
+import {
+  segmentIndexOf,
+  segmentIndices,
+  segmentName,
+} from '../../libs/zookeeper/src/messaging/shared/segmented-folder.js';
+
+const connections = useTestConnections('segments');
+const quiet = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
+const subscriptions: Subscription[] = [];
+afterAll(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
+
+type Sent = { writer: string; n: number };
+
+/** Collects every delivery of `subscriberId` (acked at once). */
+function collect<T>(log: BroadcastLog<T>, subscriberId: string) {
+  const received: { offset: number; message: T }[] = [];
+  const subscription = log.deliveries(subscriberId, { autoAck: true }).subscribe({
+    next: ({ offset, message }) => received.push({ offset, message }),
+  });
+  subscriptions.push(subscription);
+  return { received, subscription };
+}
+
+async function segmentsOf(zk: ZookeeperConnection, parent: string, base: string) {
+  return segmentIndices(base, await zk.getChildren(parent));
+}
+
+function expectEachWriterInOrder(messages: readonly Sent[], counts: Record<string, number>) {
+  for (const [writer, count] of Object.entries(counts)) {
+    const seen = messages.filter((message) => message.writer === writer).map(({ n }) => n);
+    expect(seen).toEqual(Array.from({ length: count }, (_, n) => n));
+  }
+  expect(messages).toHaveLength(Object.values(counts).reduce((sum, count) => sum + count, 0));
+}
+
+describe('segment names (pure)', () => {
+  it('segment 0 is the base name, later ones base.<n>; anything else is no segment', () => {
+    expect(segmentName('log', 0)).toBe('log');
+    expect(segmentName('log', 12)).toBe('log.12');
+    expect(segmentIndexOf('log', 'log')).toBe(0);
+    expect(segmentIndexOf('log', 'log.7')).toBe(7);
+    for (const name of ['log.0', 'log.-1', 'log.x', 'logs', 'log.', 'offsets', 'log.01']) {
+      expect(segmentIndexOf('log', name)).toBeUndefined();
+    }
+    expect(segmentIndices('items', ['locks', 'items.2', 'items', 'items.10'])).toEqual([0, 2, 10]);
+  });
+
+  it('a wrapped sequence name (-2147483648) is no batch; a later segment adds its stride', () => {
+    expect(parseBatchEntry('_c_x-m3--2147483648')).toBeUndefined();
+    expect(parseBatchEntry('_c_x-m3-2147483648')).toBeUndefined();
+    expect(parseBatchEntry('_c_x-m3-0000000005', 2)).toEqual({
+      name: '_c_x-m3-0000000005',
+      count: 3,
+      sequence: 2 * SEQUENCE_STRIDE + 5,
+    });
+  });
+});
+
+describe('segments: logs and queues roll over before the sequence counter wraps', () => {
+  it('a log rolls over to new segments and is read across them in order, offsets still increasing', async () => {
+    const zk = connections.zk;
+    const topic = '/seg/log-basic';
+    const log = new BroadcastLog<number>(zk, topic, { lingerMs: 0, segments: { rolloverAt: 4 } });
+    const events: BroadcastLogEvent[] = [];
+    log.events$.subscribe((event) => events.push(event));
+    const offsets: number[] = [];
+    for (let n = 0; n < 30; n++) offsets.push(...(await log.publish(n)));
+    for (let i = 1; i < offsets.length; i++) expect(offsets[i]).toBeGreaterThan(offsets[i - 1]);
+    // Sequences 0..4 in each segment (the batch numbered 4 rolls it over): 6 full segments, and
+    // the 7th that the last batch rolled over to.
+    expect(await segmentsOf(zk, topic, 'log')).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const rolled = events.filter((event) => event.type === 'segment-rolled');
+    expect(rolled.map((event) => event.type === 'segment-rolled' && event.segment)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+    expect(await log.stats()).toMatchObject({
+      entries: 30,
+      messages: 30,
+      firstOffset: offsets[0],
+      lastOffset: offsets[29],
+    });
+    const { received } = collect(log, 'reader');
+    await until(() => received.length >= 30, { message: () => `received ${received.length}` });
+    expect(received.map(({ message }) => message)).toEqual(Array.from({ length: 30 }, (_, n) => n));
+    expect(received.map(({ offset }) => offset)).toEqual(offsets);
+    // A sealed segment takes no more children, from anyone.
+    await expect(
+      zk.create(`${topic}/log/m1-`, 'late', { mode: CreateMode.PERSISTENT_SEQUENTIAL }),
+    ).rejects.toBeInstanceOf(NoAuthError);
+    await log.close();
+  }, 30_000);
+
+  it('writers that have not heard of a roll are refused by the sealed segment and go on in the new one: a live subscriber misses nothing, each writer in order', async () => {
+    const topic = '/seg/log-writers';
+    const options = { lingerMs: 0, segments: { rolloverAt: 3 } };
+    const reader = new BroadcastLog<Sent>(connections.zk, topic, options);
+    const { received } = collect(reader, 'live');
+    await until(async () => (await reader.committedOffsets()).has('live'), {
+      message: 'registered',
+    });
+    const writers = await Promise.all(
+      ['a', 'b', 'c'].map(async (writer) => ({
+        writer,
+        log: new BroadcastLog<Sent>(await connections.open(), topic, options),
+      })),
+    );
+    // Each writer learns the write segment once, then keeps writing while the others roll it.
+    await Promise.all(
+      writers.map(async ({ writer, log }) => {
+        for (let n = 0; n < 40; n++) await log.publish({ writer, n });
+      }),
+    );
+    await until(() => received.length >= 120, { message: () => `received ${received.length}` });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more may come
+    expectEachWriterInOrder(
+      received.map(({ message }) => message),
+      { a: 40, b: 40, c: 40 },
+    );
+    const offsets = received.map(({ offset }) => offset);
+    for (let i = 1; i < offsets.length; i++) expect(offsets[i]).toBeGreaterThan(offsets[i - 1]);
+    expect((await segmentsOf(connections.zk, topic, 'log')).length).toBeGreaterThan(10);
+    await Promise.all(writers.map(({ log }) => log.close()));
+    await reader.close();
+  }, 60_000);
+
+  it('a subscriber restarted with its offset in a later segment resumes there; retention removes the segments everyone passed', async () => {
+    const zk = connections.zk;
+    const topic = '/seg/log-retention';
+    const log = new BroadcastLog<number>(zk, topic, {
+      lingerMs: 0,
+      commitIntervalMs: 10,
+      retention: { auto: false },
+      segments: { rolloverAt: 3 },
+    });
+    for (let n = 0; n < 20; n++) await log.publish(n);
+    const first = collect(log, 'resumer');
+    await until(() => first.received.length >= 20, { message: 'first 20' });
+    first.subscription.unsubscribe();
+    await until(
+      async () => (await log.committedOffsets()).get('resumer') === (await log.stats()).lastOffset,
+      {
+        message: 'committed',
+      },
+    );
+    for (let n = 20; n < 30; n++) await log.publish(n);
+    const second = collect(log, 'resumer');
+    await until(() => second.received.length >= 10, { message: 'the next 10' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(second.received.map(({ message }) => message)).toEqual(
+      Array.from({ length: 10 }, (_, n) => 20 + n),
+    );
+    await until(
+      async () => (await log.committedOffsets()).get('resumer') === (await log.stats()).lastOffset,
+      {
+        message: 'committed again',
+      },
+    );
+    const before = await segmentsOf(zk, topic, 'log');
+    const result = await log.compact();
+    expect(result.deletedEntries).toBe(29); // all but the newest entry
+    const after = await segmentsOf(zk, topic, 'log');
+    expect(after).toEqual([before.at(-1)]);
+    // Segment 0 is gone: a new instance neither re-creates it nor loses its place.
+    const again = new BroadcastLog<number>(await connections.open(), topic, { lingerMs: 0 });
+    await again.publish(30);
+    expect(await segmentsOf(zk, topic, 'log')).toEqual(after);
+    const late = collect(again, 'late');
+    await until(() => late.received.length >= 2, { message: 'the kept entry and the new one' });
+    expect(late.received.map(({ message }) => message)).toEqual([29, 30]);
+    await again.close();
+    await log.close();
+  }, 60_000);
+
+  it('a work queue rolls over; its consumers take every item across segments and emptied segments go', async () => {
+    const zk = connections.zk;
+    const path = '/seg/queue';
+    const options = { lingerMs: 0, segments: { rolloverAt: 3 } };
+    const publisher = new WorkQueue<Sent>(zk, path, options);
+    const stale = new WorkQueue<Sent>(await connections.open(), path, options);
+    await stale.publish({ writer: 'stale', n: 0 }); // learns segment 0, then others roll it
+    for (let n = 0; n < 30; n++) await publisher.publish({ writer: 'p', n });
+    for (let n = 1; n < 5; n++) await stale.publish({ writer: 'stale', n });
+    expect((await segmentsOf(zk, path, 'items')).length).toBeGreaterThan(5);
+    expect(await publisher.pendingItems()).toBe(35);
+    const handled: Sent[] = [];
+    const consumers = await Promise.all(
+      [0, 1].map(async () =>
+        new WorkQueue<Sent>(await connections.open(), path, options).consume(
+          { concurrency: 2 },
+          (message) => void handled.push(message),
+        ),
+      ),
+    );
+    await until(() => handled.length >= 35, { message: () => `handled ${handled.length}` });
+    await until(async () => (await publisher.pendingItems()) === 0, { message: 'no items left' });
+    const seen = new Set(handled.map(({ writer, n }) => `${writer}:${n}`));
+    expect(seen.size).toBe(35);
+    // One more item makes the consumers list again: the emptied older segments are removed.
+    await publisher.publish({ writer: 'p', n: 30 });
+    let segments: number[] = [];
+    await until(async () => (segments = await segmentsOf(zk, path, 'items')).length === 1, {
+      message: () => `segments ${JSON.stringify(segments)}`,
+    });
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
+    await Promise.all([publisher.close(), stale.close()]);
+  }, 60_000);
+
+  it('a relay moves a rolling queue into a rolling log: every message once, in order per producer', async () => {
+    const zk = await connections.open();
+    if (!zk.capabilities.multi) return;
+    const election = new LeaderElection(zk, '/seg/relay/master', {
+      participantId: 'm',
+      logger: quiet,
+    });
+    await election.start();
+    await firstMatch(election.isLeader$, Boolean, { message: 'leadership', timeoutMs: 20_000 });
+    const options = { lingerMs: 0, segments: { rolloverAt: 3 } };
+    // Every second relayed batch rolls the log over.
+    const log = new BroadcastLog<Sent>(zk, '/seg/relay/log', { segments: { rolloverAt: 1 } });
+    const relay = await log.relay(new WorkQueue(zk, '/seg/relay/inbox', options), {
+      fence: election,
+    });
+    let steps = 0;
+    relay.events$.subscribe((event) => (steps += event.type === 'relayed' ? 1 : 0));
+    let inboxRolls = 0;
+    const { received } = collect(log, 'reader');
+    const producers = await Promise.all(
+      ['p1', 'p2'].map(async (writer) => ({
+        writer,
+        inbox: new WorkQueue<Sent>(await connections.open(), '/seg/relay/inbox', options),
+      })),
+    );
+    for (const { inbox } of producers) {
+      inbox.events$.subscribe((event) => (inboxRolls += event.type === 'segment-rolled' ? 1 : 0));
+    }
+    await Promise.all(
+      producers.map(async ({ writer, inbox }) => {
+        for (let n = 0; n < 30; n++) await inbox.publish({ writer, n });
+      }),
+    );
+    await until(() => received.length >= 60, { message: () => `received ${received.length}` });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expectEachWriterInOrder(
+      received.map(({ message }) => message),
+      { p1: 30, p2: 30 },
+    );
+    expect(inboxRolls).toBeGreaterThan(3);
+    expect(steps).toBeGreaterThan(1);
+    // Segments the relay's log went through (older ones may be gone with retention).
+    const segments = await segmentsOf(zk, '/seg/relay/log', 'log');
+    expect(segments.at(-1)).toBe(Math.floor(steps / 2));
+    await relay.stop();
+    await Promise.all(producers.map(({ inbox }) => inbox.close()));
+    await log.close();
+    await election.close();
+  }, 60_000);
+
+  it('a log that used every segment its offsets can address refuses publishes with SequenceExhaustedError', async () => {
+    const log = new BroadcastLog<number>(connections.zk, '/seg/exhausted', {
+      lingerMs: 0,
+      segments: { rolloverAt: 1 },
+    });
+    let published = 0;
+    let failure: unknown;
+    while (published < 200 && !failure) {
+      await log.publish(published).then(
+        () => published++,
+        (error: unknown) => (failure = error),
+      );
+    }
+    expect(failure).toBeInstanceOf(SequenceExhaustedError);
+    // Two batches per segment (the second, numbered 1, rolls it over), 41 segments.
+    expect(published).toBe(82);
+    await log.close();
+  }, 60_000);
+
+  it('rolloverAt must be a positive integer below 2^31 (InvalidOptionsError)', () => {
+    for (const rolloverAt of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
+      expect(
+        () => new BroadcastLog(connections.zk, '/seg/options', { segments: { rolloverAt } }),
+      ).toThrow(InvalidOptionsError);
+      expect(
+        () => new WorkQueue(connections.zk, '/seg/options', { segments: { rolloverAt } }),
+      ).toThrow(InvalidOptionsError);
+    }
+  });
+});
