@@ -1,8 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AuthInfo, NoNodeError, ZookeeperConnection } from '../../libs/zookeeper/src/index.js';
+import {
+  type AuthInfo,
+  messageOffset,
+  NoNodeError,
+  SegmentedFolder,
+  ZookeeperConnection,
+} from '../../libs/zookeeper/src/index.js';
 import type { Leftovers, QueueLeftovers } from './observations.js';
-
-const BATCH_NAME = /(?:^|-)m(\d+)-(\d{10})$/;
 
 /**
  * What ZooKeeper holds at the end (read with a connection of its own): the inbox's and the jobs
@@ -49,11 +53,13 @@ async function children(zk: ZookeeperConnection, path: string): Promise<string[]
 }
 
 async function queue(zk: ZookeeperConnection, path: string): Promise<QueueLeftovers> {
-  const [items, locks, progress, dead] = await Promise.all(
-    ['items', 'locks', 'progress', 'dead'].map((folder) => children(zk, `${path}/${folder}`)),
-  );
+  // Items across the queue's segments (items, items.1, ...), read without preparing the queue.
+  const [items, locks, progress, dead] = await Promise.all([
+    new SegmentedFolder(zk, path, 'items').entries(),
+    ...['locks', 'progress', 'dead'].map((folder) => children(zk, `${path}/${folder}`)),
+  ]);
   return {
-    items: items!.length,
+    items: items.length,
     locks: locks!.length,
     progress: progress!.length,
     dead: dead!.length,
@@ -66,13 +72,8 @@ async function readOnce(
   producersRunning: number,
 ): Promise<Leftovers> {
   const topic = '/nest-microservices/broadcast/messages';
-  let logLastOffset: number | undefined;
-  for (const name of await children(zk, `${topic}/log`)) {
-    const match = BATCH_NAME.exec(name);
-    if (!match) continue;
-    const last = Number(match[2]) * 100_000 + Number(match[1]) - 1;
-    logLastOffset = Math.max(logLastOffset ?? last, last);
-  }
+  const last = (await new SegmentedFolder(zk, topic, 'log').entries()).at(-1);
+  const logLastOffset = last && messageOffset(last.sequence, last.count - 1);
   const committed: Record<string, number | undefined> = {};
   for (const name of consumers) {
     try {

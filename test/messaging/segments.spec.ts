@@ -7,6 +7,7 @@ import {
   InvalidOptionsError,
   LeaderElection,
   NoAuthError,
+  NoNodeError,
   SequenceExhaustedError,
   WorkQueue,
   ZookeeperConnection,
@@ -189,6 +190,39 @@ describe('segments: logs and queues roll over before the sequence counter wraps'
     await again.close();
     await log.close();
   }, 60_000);
+
+  it('a roll cut short after creating the next segment (the roller died before sealing) is finished by the reader: nothing lost, nothing out of order', async () => {
+    const zk = connections.zk;
+    const topic = '/seg/log-interrupted';
+    const options = { lingerMs: 0, segments: { rolloverAt: 1000 } };
+    const old = new BroadcastLog<Sent>(await connections.open(), topic, options);
+    await old.publish({ writer: 'old', n: 0 }); // writes to segment 0 from now on
+    const { received } = collect(new BroadcastLog<Sent>(zk, topic, options), 'reader');
+    await until(() => received.length >= 1, { message: 'the first message' });
+    // What a roller leaves when it dies between its two steps: the next segment, no seal.
+    await zk.create(`${topic}/log.1`, '');
+    const fresh = new BroadcastLog<Sent>(await connections.open(), topic, options);
+    await fresh.publish({ writer: 'fresh', n: 0 }); // a new writer takes the newest segment
+    // The reader moves on by sealing segment 0; the old writer is then refused and follows.
+    await until(() => received.length >= 2, { message: () => `received ${received.length}` });
+    for (let n = 1; n < 10; n++) {
+      await Promise.all([old.publish({ writer: 'old', n }), fresh.publish({ writer: 'fresh', n })]);
+    }
+    await until(() => received.length >= 20, { message: () => `received ${received.length}` });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expectEachWriterInOrder(
+      received.map(({ message }) => message),
+      { old: 10, fresh: 10 },
+    );
+    const offsets = received.map(({ offset }) => offset);
+    for (let i = 1; i < offsets.length; i++) expect(offsets[i]).toBeGreaterThan(offsets[i - 1]);
+    // Sealed, or already removed by retention once its entry was read by everyone.
+    const late = await zk
+      .create(`${topic}/log/m1-`, 'late', { mode: CreateMode.PERSISTENT_SEQUENTIAL })
+      .catch((error: unknown) => error);
+    expect(late instanceof NoAuthError || late instanceof NoNodeError).toBe(true);
+    await Promise.all([old.close(), fresh.close()]);
+  }, 30_000);
 
   it('a work queue rolls over; its consumers take every item across segments and emptied segments go', async () => {
     const zk = connections.zk;

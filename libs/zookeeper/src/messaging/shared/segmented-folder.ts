@@ -95,9 +95,14 @@ export class SegmentedFolder {
     return joinPath(this.parent, segmentName(this.base, index));
   }
 
-  /** The segments that exist, ascending; `watch` is a one-shot children watch on the parent. */
+  /**
+   * The segments that exist, ascending (none while the parent does not exist); `watch` is a
+   * one-shot children watch on the parent.
+   */
   async indices(watch?: () => void): Promise<number[]> {
-    const names = await this.connection.getChildren(this.parent, watch ? { watch } : {});
+    const names = await this.connection
+      .getChildren(this.parent, watch ? { watch } : {})
+      .catch(whenNoNode([] as string[]));
     return segmentIndices(this.base, names);
   }
 
