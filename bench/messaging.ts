@@ -269,7 +269,7 @@ async function benchUnbatched(
   root: string,
   ours: ZookeeperConnection,
   record: SectionRecorder,
-) {
+): Promise<{ recipeRate: number }> {
   const count = Number(process.env.BENCH_UNBATCHED_OPS ?? 1000);
   const paced = Number(process.env.BENCH_PACED_OPS ?? 300);
   const [rawProducer, rawConsumer] = await Promise.all([
@@ -358,6 +358,7 @@ async function benchUnbatched(
       `paced 100/s p50 <= 3 ms: ${p50.toFixed(1)} ${verdict(p50 <= 3)}; ` +
       `p99 <= 10 ms: ${p99.toFixed(1)} ${verdict(p99 <= 10)}`,
   );
+  return { recipeRate: median(rounds.raw.map((r) => r.rate)) };
 }
 
 /** Section `messaging`: publish BENCH_OPS messages, consume them all, raw first. */
@@ -382,7 +383,8 @@ export async function benchMessaging({
       `raw: a sequential znode per message, listed, read and deleted one by one; writes/msg: ` +
       `the zxid advance over the run per message`,
   );
-  for (const result of await measure(raw, ours, root, count)) {
+  const results = await measure(raw, ours, root, count);
+  for (const result of results) {
     record.workload({
       name: `${result.name}, end to end`,
       unit: 'msgs/s',
@@ -400,6 +402,25 @@ export async function benchMessaging({
   }
   raw.close();
   progress('unbatched work queue against the plain recipe on the raw driver');
-  await benchUnbatched(connectString, root, ours, record);
+  const { recipeRate } = await benchUnbatched(connectString, root, ours, record);
   await ours.close();
+  // Issue #13's batched target is stated against the plain recipe (each publish awaited, one
+  // consumer: the unbatched row's baseline, measured in this run), not against a raw queue with
+  // the same 64 requests in flight: both ratios are printed, the target is judged on the first.
+  const batched = results[0];
+  const overRecipe = batched.oursRate / recipeRate;
+  record.target({
+    what:
+      `batched work queue (${IN_FLIGHT} publishes in flight) ≥ 13× the plain recipe ` +
+      `(its unbatched rate in this run; against a raw queue with ${IN_FLIGHT} in flight: ` +
+      `${(batched.oursRate / batched.rawRate).toFixed(2)}×)`,
+    measured: `${overRecipe.toFixed(1)}×`,
+    met: overRecipe >= 13,
+  });
+  console.log(
+    `target: batched >= 13x the plain recipe: ${batched.oursRate.toFixed(0)} / ` +
+      `${recipeRate.toFixed(0)} msgs/s = ${overRecipe.toFixed(1)}x ${verdict(overRecipe >= 13)} ` +
+      `(against a raw queue with ${IN_FLIGHT} in flight: ` +
+      `${(batched.oursRate / batched.rawRate).toFixed(2)}x)`,
+  );
 }
