@@ -6,20 +6,10 @@ import {
   WritePacket,
 } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
-import {
-  concatMap,
-  from,
-  isObservable,
-  lastValueFrom,
-  Observable,
-  retry,
-  Subscription,
-  tap,
-} from 'rxjs';
-import { joinPath } from '../connection/paths.js';
+import { concatMap, from, isObservable, lastValueFrom, retry, Subscription, tap } from 'rxjs';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NodeExistsError } from '../errors/zookeeper-errors.js';
-import { deferred } from '../internal/deferred.js';
+import { Deferred, deferred } from '../internal/deferred.js';
 import { settledWithin } from '../internal/sleep.js';
 import { BroadcastDelivery } from '../messaging/broadcast/broadcast-subscriber.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
@@ -97,6 +87,8 @@ export class ServerZookeeper
   /** The queue consumer of each queued pattern (events and requests), to resize it. */
   private readonly queued = new Map<string, QueuedPattern>();
   private closing = false;
+  /** The session id, read once per session (the connection builds it anew on every read). */
+  private currentSessionId?: string;
 
   constructor(private readonly options: ServerZookeeperOptions) {
     super();
@@ -113,7 +105,8 @@ export class ServerZookeeper
       this.connection = connection;
       this.ownsConnection = owned;
       this.messaging = new ZookeeperMessaging(connection);
-      this.transportStatus.follow(connection);
+      // A new session is announced on the connection's states: its id is read again after any.
+      this.transportStatus.follow(connection, () => (this.currentSessionId = undefined));
       this.outbox = new ReplyOutbox(connection, this.paths);
       this.followWithdrawals(connection);
       for (const [pattern, handler] of this.messageHandlers) {
@@ -259,26 +252,39 @@ export class ServerZookeeper
         concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY,
         maxAttempts: delivery.maxAttempts,
       },
-      (message, item) => this.onQueuedEvent(pattern, message, item, queue, delivery),
+      (message, item) => this.onQueuedEvent(pattern, message, item, delivery),
     );
   }
 
-  private async onQueuedEvent(
+  /**
+   * One queued event. The queue's consumer awaits the returned promise, and its `stop()` waits for
+   * it, so close() covers it without tracking it here.
+   */
+  private onQueuedEvent(
     pattern: string,
     message: unknown,
     item: MessageContext,
-    queue: WorkQueue,
     delivery: PatternDelivery,
   ): Promise<void> {
-    const path = joinPath(queue.paths.items, item.item);
+    const path = item.path;
     const packet = this.readPacket(message, path, asEventPacket);
-    if (!packet) return;
-    await this.dispatchEvent(packet, delivery, {
-      pattern,
-      path,
-      index: item.index,
-      attempt: item.attempt,
-    });
+    if (!packet) return Promise.resolve();
+    return this.dispatchEvent(
+      packet,
+      delivery,
+      {
+        pattern,
+        path,
+        offset: undefined,
+        index: item.index,
+        attempt: item.attempt,
+        sessionId: this.sessionId(),
+        metadata: packet.metadata,
+        ack: undefined,
+        nack: undefined,
+      },
+      false,
+    );
   }
 
   private startBroadcast(pattern: string, delivery: PatternDelivery): void {
@@ -312,12 +318,23 @@ export class ServerZookeeper
     const packet = this.readPacket(received.message, log.paths.log, asEventPacket);
     for (let attempt = 1; packet && attempt <= attempts; attempt++) {
       try {
-        await this.dispatchEvent(packet, delivery, {
-          pattern,
-          path: log.paths.log,
-          offset: received.offset,
-          attempt,
-        });
+        await this.dispatchEvent(
+          packet,
+          delivery,
+          {
+            pattern,
+            path: log.paths.log,
+            offset: received.offset,
+            index: undefined,
+            attempt,
+            sessionId: this.sessionId(),
+            metadata: packet.metadata,
+            ack: undefined,
+            nack: undefined,
+          },
+          // Unsubscribing does not wait for the handler: close() does, through `inFlight`.
+          true,
+        );
         break;
       } catch (error) {
         // A broadcast has no dead letters: after the last attempt the event is skipped, reported.
@@ -327,34 +344,45 @@ export class ServerZookeeper
     received.ack();
   }
 
-  /** Runs an event handler between Nest's processing hooks; settles with the handler. */
+  /**
+   * Runs an event handler between Nest's processing hooks; settles with the handler (with a
+   * `manualAck` pattern, with its ack or nack).
+   */
   private dispatchEvent(
     packet: EventPacket,
     delivery: PatternDelivery,
-    where: Omit<ZookeeperMessageInfo, 'sessionId' | 'metadata'>,
+    info: ZookeeperMessageInfo,
+    track: boolean,
   ): Promise<void> {
     const handler = this.handlerOf(packet.pattern);
     if (!handler) {
       this.report(
-        new InvalidPacketError(`no event handler for pattern '${packet.pattern}'`, where.path),
+        new InvalidPacketError(`no event handler for pattern '${packet.pattern}'`, info.path),
       );
       return Promise.resolve();
     }
-    const settled = delivery.manualAck ? deferred() : undefined;
-    const context = new ZookeeperContext([
-      {
-        ...where,
-        sessionId: this.connection!.session.id,
-        metadata: packet.metadata,
-        ack: settled && (() => settled.resolve()),
-        nack: settled && ((error?: unknown) => settled.reject(error ?? new Error('nacked'))),
-      },
-    ]);
-    return this.withHooks(context, async () => {
-      const result = await handler(packet.data, context);
-      if (isObservable(result))
-        await lastValueFrom(result as Observable<unknown>, { defaultValue: undefined });
-      await settled?.promise;
+    let settled: Deferred | undefined;
+    if (delivery.manualAck) {
+      const manual = deferred();
+      info.ack = () => manual.resolve();
+      info.nack = (error?: unknown) => manual.reject(error ?? new Error('nacked'));
+      settled = manual;
+    }
+    const context = new ZookeeperContext([info]);
+    return new Promise<void>((resolve, reject) => {
+      const work = this.runWithProcessingHooks(context, async (runEndHook) => {
+        try {
+          const result: unknown = await handler(packet.data, context);
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+          if (settled) await settled.promise;
+          resolve();
+        } catch (error) {
+          reject(error);
+        } finally {
+          runEndHook();
+        }
+      }) as unknown;
+      if (track && work instanceof Promise) this.track(work);
     });
   }
 
@@ -365,8 +393,7 @@ export class ServerZookeeper
       queue,
       // A failed handler is an error reply, not a failed attempt: one run per request.
       { concurrency: delivery.concurrency ?? DEFAULT_CONCURRENCY, maxAttempts: 1 },
-      (message, item) =>
-        this.onRequest(pattern, message, joinPath(queue.paths.items, item.item), item),
+      (message, item) => this.onRequest(pattern, message, item.path, item),
     );
   }
 
@@ -398,7 +425,7 @@ export class ServerZookeeper
         path,
         index: item.index,
         attempt: 1,
-        sessionId: this.connection!.session.id,
+        sessionId: this.sessionId(),
         metadata: packet.metadata,
       },
     ]);
@@ -438,21 +465,8 @@ export class ServerZookeeper
     }
   }
 
-  /** `fn` between Nest's processing start and end hooks; resolves or rejects with `fn`. */
-  private withHooks(context: ZookeeperContext, fn: () => Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const work = this.runWithProcessingHooks(context, async (runEndHook) => {
-        try {
-          await fn();
-          resolve();
-        } catch (error) {
-          reject(error);
-        } finally {
-          runEndHook();
-        }
-      }) as unknown;
-      if (work instanceof Promise) this.track(work);
-    });
+  private sessionId(): string {
+    return (this.currentSessionId ??= this.connection!.session.id);
   }
 
   private track(work: Promise<unknown>): void {
