@@ -1,19 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { BroadcastLog } from 'nestjs-zookeeper';
 import type { EventPacket } from 'nestjs-zookeeper/transport';
 import { startConsumerTransport } from '../../apps/consumer/src/consumer-transport.js';
+import { producerHttpAdapter } from '../../apps/producer/src/http-adapter.js';
 import { validateDemoEnv } from '../../apps/shared/src/demo-config.js';
 import { DEMO_PATHS, DEMO_TRANSPORT } from '../../apps/shared/src/demo-topology.js';
 import { testConnectString, useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
 
 // The demo apps in-process against the test server: a producer and a consumer wired exactly as
-// in production (their AppModules; the consumer a hybrid app with its transport server, as its
-// main.ts starts it), each with its own instance name.
+// in production (their AppModules and HTTP platforms, the producer on Fastify; the consumer a
+// hybrid app with its transport server, as its main.ts starts it), each with its own instance
+// name.
 const connections = useTestConnections('demo-flow');
 const { namespace } = connections;
 process.env.ZK_CONNECT = testConnectString();
@@ -28,6 +31,7 @@ async function startApp(
   module: Type<unknown>,
   name: string,
   beforeListen?: (app: INestApplication) => Promise<void>,
+  httpAdapter?: AbstractHttpAdapter,
 ): Promise<string> {
   const config = new ConfigService(
     validateDemoEnv({
@@ -41,7 +45,10 @@ async function startApp(
     .overrideProvider(ConfigService)
     .useValue(config)
     .compile();
-  const app = testing.createNestApplication({ logger: ['error'] });
+  const options = { logger: ['error' as const] };
+  const app = httpAdapter
+    ? testing.createNestApplication(httpAdapter, options)
+    : testing.createNestApplication(options);
   apps.push(app);
   await beforeListen?.(app);
   await app.listen(0, '127.0.0.1');
@@ -75,7 +82,7 @@ beforeAll(async () => {
   // Loaded after the environment is set: the apps' ConfigModule validates it on import.
   const producer = (await import('../../apps/producer/src/app.module.js')).AppModule;
   const consumer = (await import('../../apps/consumer/src/app.module.js')).AppModule;
-  producerUrl = await startApp(producer, 'producer-t');
+  producerUrl = await startApp(producer, 'producer-t', undefined, producerHttpAdapter());
   consumerUrl = await startApp(consumer, 'consumer-t', startConsumerTransport);
   consumerApp = apps.at(-1)!;
 });
@@ -105,6 +112,38 @@ describe('demo apps: the master/client flow', () => {
     expect(status.consumerStats).toMatchObject({
       answer: { name: 'consumer-t', received: { count: 0 }, jobsDone: 0 },
     });
+  });
+
+  it("serves the library's dashboard page and files on the producer's Fastify", async () => {
+    const page = await fetch(`${producerUrl}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(await page.text()).toContain('<base href="/dashboard/" />');
+    // With a final '/' too, as on Express.
+    expect((await fetch(`${producerUrl}/dashboard/`)).status).toBe(200);
+    const script = await fetch(`${producerUrl}/dashboard/assets/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(script.headers.get('cache-control')).toBe('public, max-age=300');
+    expect((await script.text()).length).toBeGreaterThan(1000);
+    expect((await fetch(`${producerUrl}/dashboard/assets/missing.js`)).status).toBe(404);
+    const snapshot = await getJson<any>(`${producerUrl}/dashboard/api/snapshot`);
+    expect(snapshot).toHaveProperty('snapshot');
+    // The event stream (SSE) sends samples; aborted once one came, so the app can close.
+    const stream = new AbortController();
+    const events = await fetch(`${producerUrl}/dashboard/api/events`, { signal: stream.signal });
+    expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    let text = '';
+    try {
+      for await (const chunk of events.body!) {
+        text += Buffer.from(chunk as Uint8Array).toString();
+        if (text.includes('\n\n') && /^data: \{/m.test(text)) break;
+      }
+    } finally {
+      stream.abort();
+    }
+    expect(text).toMatch(/^data: \{"/m);
   });
 
   it('answers 400 with every reason for a bad message, and stores nothing', async () => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { bootstrapDemoApp } from '../../shared/src/bootstrap.js';
+import { producerHttpAdapter } from './http-adapter.js';
 
 // `--rate N` is the command-line form of GENERATOR_RATE (validated with the rest of the env).
 try {
@@ -11,4 +12,9 @@ try {
   process.exit(2);
 }
 
-await bootstrapDemoApp('producer', async () => (await import('./app.module.js')).AppModule);
+await bootstrapDemoApp(
+  'producer',
+  async () => (await import('./app.module.js')).AppModule,
+  undefined,
+  producerHttpAdapter,
+);

@@ -1,7 +1,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
+import { AbstractHttpAdapter, NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { installChaosHooks } from './chaos-hooks.js';
 import { validateDemoEnv, type DemoEnv } from './demo-config.js';
@@ -10,7 +10,8 @@ import { validateDemoEnv, type DemoEnv } from './demo-config.js';
  * Starts a demo app and prints `listening on <url>` as a plain line (no logger prefix), which
  * scripts/demo.ts waits for. Any startup failure ends the process with exit code 1.
  * `beforeListen` runs once the app is created, before it listens: the consumer connects and
- * starts its microservice transport there (a hybrid app).
+ * starts its microservice transport there (a hybrid app). `httpAdapter` makes the app's HTTP
+ * platform (Nest's default, Express, without it; the producer passes its Fastify adapter).
  *
  * The app module is loaded only after the environment passed validation: ConfigModule.forRoot
  * validates while that module is being declared, and its rejection there would escape Nest as an
@@ -20,13 +21,18 @@ export async function bootstrapDemoApp(
   role: string,
   loadModule: () => Promise<Type<unknown>>,
   beforeListen?: (app: INestApplication) => Promise<void>,
+  httpAdapter?: () => AbstractHttpAdapter,
 ): Promise<void> {
   const logger = new Logger(role);
   let app: INestApplication | undefined;
   try {
     validateDemoEnv(process.env);
     // abortOnError: false makes a failed init throw here instead of aborting the process.
-    app = await NestFactory.create(await loadModule(), { abortOnError: false });
+    const module = await loadModule();
+    const options = { abortOnError: false };
+    app = httpAdapter
+      ? await NestFactory.create(module, httpAdapter(), options)
+      : await NestFactory.create(module, options);
     // SIGTERM/SIGINT close the ZooKeeper session, so this app's ephemeral nodes vanish at once
     // instead of lingering for a whole session timeout.
     app.enableShutdownHooks();
