@@ -10,6 +10,8 @@ import { assertAcl, toBuffer } from './request-checks.js';
 import { Attempt } from './request-executor.js';
 import { CreateOptions } from './request-options.interface.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** A checked create: what is sent, and whether it may be retried after a lost reply. */
 export interface CreatePlan {
   readonly path: string;
@@ -39,12 +41,15 @@ export function planCreate(
     );
   }
   const isProtected = options.protected ?? isSequential(mode);
+  if (options.createId !== undefined && !UUID.test(options.createId)) {
+    throw new InvalidOptionsError(`createId must be a lowercase uuid, got ${options.createId}`);
+  }
   const acl = options.acl ?? defaultAcl;
   if (acl) assertAcl(acl, path);
   return {
     path,
     requestedPath: isProtected
-      ? joinPath(parentPath(path), `_c_${randomUUID()}-${nodeName(path)}`)
+      ? joinPath(parentPath(path), `_c_${options.createId ?? randomUUID()}-${nodeName(path)}`)
       : path,
     bytes: toBuffer(data),
     mode,

@@ -17,6 +17,12 @@ export interface CreateOptions {
    * can be found instead of repeated. Default: true for sequential modes, false otherwise.
    */
   protected?: boolean;
+  /**
+   * The uuid of a protected create's `_c_<uuid>-` prefix (default: a new one). A caller that makes
+   * one logical create again elsewhere (a batch refused by a sealed segment goes to the next one)
+   * keeps its id, so whoever matches creates by id sees one create.
+   */
+  createId?: string;
 }
 
 export interface WatchOptions {

@@ -8,7 +8,7 @@ import { RetryableOnce } from '../../internal/retryable-once.js';
 import * as check from '../../internal/option-checks.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
 import { isSafeNodeName, SEQUENCE_STRIDE } from '../shared/entry-names.js';
-import { SegmentedFolder, SegmentEvent } from '../shared/segmented-folder.js';
+import { MAX_ROLLOVER_AT, SegmentedFolder, SegmentEvent } from '../shared/segmented-folder.js';
 import { DEFAULT_MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from '../shared/message-batch.js';
 import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
 import { LogRelay, RelaySource, TransactionFence } from './log-relay.js';
@@ -128,7 +128,12 @@ export class BroadcastLog<T = unknown> {
     check.nonNegativeMs(owner, 'lingerMs', options.lingerMs);
     check.byteLimit(owner, 'maxBatchBytes', options.maxBatchBytes, connection.maxFrameBytes);
     check.nonNegativeMs(owner, 'commitIntervalMs', options.commitIntervalMs);
-    check.positiveInteger(owner, 'segments.rolloverAt', options.segments?.rolloverAt, 2 ** 31 - 1);
+    check.positiveInteger(
+      owner,
+      'segments.rolloverAt',
+      options.segments?.rolloverAt,
+      MAX_ROLLOVER_AT,
+    );
     check.nonNegativeNumber(owner, 'retention.intervalMs', retention.intervalMs);
     check.positiveInteger(owner, 'retention.maxEntries', retention.maxEntries);
     check.positiveNumber(owner, 'retention.maxAgeMs', retention.maxAgeMs);

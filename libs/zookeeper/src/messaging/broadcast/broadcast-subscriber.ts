@@ -5,7 +5,7 @@ import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ZookeeperErrorCode } from '../../errors/zookeeper-error-code.enum.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
-import { NoNodeError } from '../../errors/zookeeper-errors.js';
+import { NoAuthError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { Serializer } from '../../codec/serializers.js';
 import { watchChildren } from '../../watch/children-watch.js';
 import { parseSegmentEntries, SegmentEntry, SEQUENCE_STRIDE } from '../shared/entry-names.js';
@@ -248,13 +248,21 @@ export class LogSubscription<T> {
   }
 
   /**
-   * A newer segment exists and this one is read as far as listed: seal this one (a no-op once
-   * sealed), read its final listing (nothing can be added behind it after the seal), then go on
-   * to the next segment that exists.
+   * A newer segment exists and this one is read as far as listed: once this one is sealed (a roll
+   * seals before it creates the next segment, so it is, unless something else made that one),
+   * read its final listing (nothing can be added behind it after the seal), then go on to the
+   * next segment that exists. An unsealed one is sealed here when this session may (ADMIN);
+   * else the subscriber waits for its writers to seal it.
    */
   private async moveOn(from: number): Promise<void> {
     const segments = this.context.segments;
-    if (!(await segments.isSealed(from))) await segments.seal(from);
+    if (!(await segments.isSealed(from))) {
+      const sealed = await segments.seal(from).then(
+        () => true,
+        (error: unknown) => (error instanceof NoAuthError ? false : Promise.reject(error)),
+      );
+      if (!sealed) return void (await sleep(RETRY_DELAY_MS));
+    }
     await this.deliver(await segments.segmentEntries(from));
     if (this.stopped || from !== this.segment) return;
     const next = (await segments.indices()).find((index) => index > from);

@@ -21,6 +21,9 @@ export class ItemListing {
   private fired = -1;
   /** The segments the last read found: listed together with the parent, not after it. */
   private known: readonly number[] = [0];
+  /** The watch on the queue node's children (its segments) is armed. */
+  private parentArmed = false;
+  private parentToken = 0;
 
   constructor(
     private readonly segments: SegmentedFolder,
@@ -57,9 +60,11 @@ export class ItemListing {
   }
 
   /**
-   * Reads the list anew; with `watch`, arms children watches (on the queue, for new segments,
-   * and on each segment) that mark the copy stale and call `changed` (once: the next read arms
-   * the next ones).
+   * Reads the list anew; with `watch`, arms a children watch on the newest segment that marks the
+   * copy stale and calls `changed` (once: the next read arms the next one). Older segments are
+   * sealed (a roll seals before it creates the next), so nothing is added to them and they are
+   * read without a watch. New segments are learned from one watch on the queue node, kept armed
+   * across reads: the node is listed only when that watch is not armed.
    */
   async read(watch: boolean): Promise<void> {
     const generation = ++this.generation;
@@ -73,13 +78,16 @@ export class ItemListing {
       : undefined;
     const known = this.known;
     const [indices, ...lists] = await Promise.all([
-      this.segments.indices(watcher),
-      ...known.map((index) => this.segments.segmentEntries(index, watcher)),
+      this.parentArmed ? known : this.listSegments(),
+      ...known.map((index) =>
+        this.segments.segmentEntries(index, index === known.at(-1) ? watcher : undefined),
+      ),
     ]);
     const byIndex = new Map(known.map((index, at) => [index, lists[at]]));
     for (const index of indices) {
-      if (!byIndex.has(index))
-        byIndex.set(index, await this.segments.segmentEntries(index, watcher));
+      if (byIndex.has(index)) continue;
+      const newest = index === indices.at(-1);
+      byIndex.set(index, await this.segments.segmentEntries(index, newest ? watcher : undefined));
     }
     if (generation !== this.generation) return;
     this.known = indices;
@@ -90,8 +98,24 @@ export class ItemListing {
       const listed = new Set(this.entries.map((entry) => entry.name));
       for (const name of this.gone) if (!listed.has(name)) this.gone.delete(name);
     }
-    this.armed = watch && this.fired !== generation;
-    // Older segments emptied by consumers are sealed and removed (rare: one per roll-over).
+    this.armed = watch && this.parentArmed && this.fired !== generation;
+    // Older segments emptied by consumers are removed (rare: one per roll-over).
     if (indices.length > 1) void this.segments.removeEmpty(this.entries, indices).catch(() => {});
+  }
+
+  /** Lists the queue's segments, arming the watch on the queue node (when none is armed). */
+  private async listSegments(): Promise<readonly number[]> {
+    const token = ++this.parentToken;
+    let fired = false;
+    const indices = await this.segments.indices(() => {
+      // A segment came or went: every copy is out of date, whatever its generation. The event
+      // may be handled before the listing's reply: then the watch is not armed any more.
+      fired = true;
+      if (token === this.parentToken) this.parentArmed = false;
+      this.armed = false;
+      this.changed();
+    });
+    if (!fired && token === this.parentToken) this.parentArmed = true;
+    return indices;
   }
 }

@@ -6,7 +6,7 @@ import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { byteLimit, nonNegativeMs, positiveInteger } from '../../internal/option-checks.js';
 import { RetryableOnce } from '../../internal/retryable-once.js';
 import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
-import { SegmentedFolder } from '../shared/segmented-folder.js';
+import { MAX_ROLLOVER_AT, SegmentedFolder } from '../shared/segmented-folder.js';
 import { DeadLetter, letterPayloads, readDeadLetters } from './dead-letters.js';
 import { consumerDeliveries, QueueDelivery } from './queue-deliveries.js';
 import { QueueConsumer } from './queue-consumer.js';
@@ -98,7 +98,7 @@ export class WorkQueue<T = unknown> {
     validatePath(path, 'workQueue');
     nonNegativeMs(`WorkQueue '${path}'`, 'lingerMs', options.lingerMs);
     const rolloverAt = options.segments?.rolloverAt;
-    positiveInteger(`WorkQueue '${path}'`, 'segments.rolloverAt', rolloverAt, 2 ** 31 - 1);
+    positiveInteger(`WorkQueue '${path}'`, 'segments.rolloverAt', rolloverAt, MAX_ROLLOVER_AT);
     byteLimit(
       `WorkQueue '${path}'`,
       'maxBatchBytes',

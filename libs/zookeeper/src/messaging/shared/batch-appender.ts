@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
@@ -59,6 +60,9 @@ export class BatchAppender {
 
   private async append(batch: Buffer, count: number): Promise<string> {
     await this.ready();
+    // One id for every attempt, in whichever segment: a relay that saw the batch by this id
+    // recognises a retried copy (see RelayedCreates).
+    const createId = randomUUID();
     for (;;) {
       const segment = await this.segments.writeSegment();
       let path: string;
@@ -66,7 +70,7 @@ export class BatchAppender {
         path = await this.connection.create(
           joinPath(this.segments.folder(segment), batchNamePrefix(count)),
           batch,
-          { mode: CreateMode.PERSISTENT_SEQUENTIAL },
+          { mode: CreateMode.PERSISTENT_SEQUENTIAL, createId },
         );
       } catch (error) {
         if (await this.segments.refused(segment, error)) continue;

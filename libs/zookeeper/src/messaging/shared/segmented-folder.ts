@@ -22,8 +22,11 @@ import { SequenceExhaustedError } from './messaging-errors.js';
  */
 export const DEFAULT_ROLLOVER_AT = 2 ** 31 - 2 ** 26;
 
-/** A segment's data once it takes no more children (set after its ACL lost CREATE). */
-const SEALED = Buffer.from('sealed', 'utf8');
+/** The highest `rolloverAt`: 2^20 sequence numbers of room for writes in flight at the roll. */
+export const MAX_ROLLOVER_AT = 2 ** 31 - 2 ** 20;
+
+/** How long after a failed roll the next write may try again. */
+const ROLL_RETRY_MS = 10_000;
 
 /** A folder rolled over (`segment`: the new one), or could not (tried again on the next write). */
 export type SegmentEvent =
@@ -61,18 +64,24 @@ export function segmentIndexOf(base: string, name: string): number | undefined {
  * A folder of sequential batch znodes that never runs out of sequence numbers: ZooKeeper numbers
  * a sequential child with its parent's signed 32-bit change counter, which creates and deletes
  * both advance, so after 2^31 of them names wrap to `-2147483648`. Before that the folder rolls
- * over to a new segment, a sibling parent (`log.1`, `log.2`, ...), and the old one is sealed: its
- * ACL loses CREATE (the server refuses every later create, so a writer that has not heard of the
- * roll learns of it from the refusal) and then its data says `sealed`.
+ * over to a new segment, a sibling parent (`log.1`, `log.2`, ...): the old one is sealed first,
+ * its ACL losing CREATE (the server refuses every later create, so a writer that has not heard
+ * of the roll learns of it from the refusal), then the next one is created.
  *
  * Order across segments: every entry of segment k comes before every entry of segment k+1. A
  * reader moves on from k only once k is sealed and listed after the seal, so no entry can appear
  * in k behind it. Writers move forward only, so each writer's batches keep their order.
+ *
+ * The seal relies on the server enforcing ACLs: a writer authenticated as ZooKeeper's super user,
+ * or a server run with `skipACL`, is never refused, and a batch it appends to a segment readers
+ * have left is never delivered.
  */
 export class SegmentedFolder {
   readonly rolloverAt: number;
   private writeIndex?: number;
   private exhausted?: SequenceExhaustedError;
+  /** A failed roll is not tried again by every write (each try costs round trips). */
+  private retryRollAt = 0;
 
   constructor(
     private readonly connection: ZookeeperConnection,
@@ -144,75 +153,101 @@ export class SegmentedFolder {
   }
 
   /**
-   * After a write to segment `index` failed with `error`: true when the segment was sealed (the
-   * write should go again, to the segment `writeSegment` now gives), false for any other failure.
+   * After a write to segment `index` failed with `error`: true when the segment takes no more
+   * children (sealed by a roll, or already removed): the write should go again, to the segment
+   * `writeSegment` now gives (the next one is created if a roller died before creating it).
+   * False for any other failure.
    */
   async refused(index: number, error: unknown): Promise<boolean> {
     if (!isRefusal(error) || !(await this.isSealed(index))) return false;
-    // Sealed after the next segment was created (see roll): a newer one exists.
-    this.writeIndex = Math.max(this.writeIndex ?? 0, (await this.indices()).at(-1) ?? index + 1);
+    const newest = (await this.indices()).at(-1) ?? index;
+    if (newest > index) {
+      this.writeIndex = newest;
+    } else {
+      await this.createNext(index);
+      this.writeIndex = index + 1;
+    }
     return true;
   }
 
   /**
    * After a batch was created at `path` in segment `index`: rolls over when it is time. A roll
-   * that fails is reported and tried again by the next write (the write itself stands).
+   * that fails is reported and tried again by a write at least ROLL_RETRY_MS later (the write
+   * itself stands, and writes go on to this segment meanwhile).
    */
   async created(index: number, path: string): Promise<void> {
     // Parsed as segment 0: its own sequence number.
     const own = parseBatchEntry(nodeName(path))?.sequence ?? 0;
-    if (own < this.rolloverAt) return;
+    if (own < this.rolloverAt || Date.now() < this.retryRollAt) return;
     try {
       await this.roll(index);
     } catch (error) {
       if (error instanceof SequenceExhaustedError) this.exhausted = error;
+      this.retryRollAt = Date.now() + ROLL_RETRY_MS;
       this.report({ type: 'rollover-failed', folder: this.folder(index), error });
     }
   }
 
   /**
-   * Rolls segment `index` over: creates the next segment, then seals this one. Idempotent, so
-   * every writer that reaches the limit may run it, and one that crashed half-way is finished by
-   * the next writer or reader.
+   * Rolls segment `index` over: seals it, then creates the next segment. Sealed first, so a roll
+   * that fails (no ADMIN permission, say) leaves one segment taking writes, never two; and a
+   * segment that has a successor is always sealed (readers never need to seal). Idempotent: every
+   * writer that reaches the limit may run it, and a roll that stopped half-way is finished by the
+   * next writer the sealed segment refuses.
    */
   async roll(index: number): Promise<void> {
     if (index + 1 >= this.maxSegments) {
       throw new SequenceExhaustedError(this.parent, this.maxSegments);
     }
-    const next = this.folder(index + 1);
-    const created = await this.connection
-      .create(next, '', { mode: CreateMode.PERSISTENT })
-      .then(() => true, whenNodeExists(false));
     await this.seal(index);
-    if (created) this.report({ type: 'segment-rolled', folder: next, segment: index + 1 });
+    await this.createNext(index);
     this.writeIndex = Math.max(this.writeIndex ?? 0, index + 1);
   }
 
-  /** Makes segment `index` take no more children (a gone segment takes none already). */
+  /**
+   * Makes segment `index` take no more children (a gone segment takes none already): its ACL
+   * loses CREATE for everyone. Needs ADMIN on the segment (NoAuthError without it).
+   */
   async seal(index: number): Promise<void> {
     const folder = this.folder(index);
     try {
       for (;;) {
         const { acl, stat } = await this.connection.getAcl(folder);
-        if (!acl.some((entry) => entry.perms & Permission.CREATE)) break;
+        if (!acl.some((entry) => entry.perms & Permission.CREATE)) return;
         const sealed = acl.map((entry) => ({ ...entry, perms: entry.perms & ~Permission.CREATE }));
         try {
           await this.connection.setAcl(folder, sealed, { version: stat.aversion });
-          break;
+          return;
         } catch (error) {
           if (!(error instanceof BadVersionError)) throw error;
         }
       }
-      await this.connection.set(folder, SEALED);
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
     }
   }
 
-  /** Whether segment `index` takes no more children (sealed, or gone). */
+  /** Whether segment `index` takes no more children: no one has CREATE on it, or it is gone. */
   async isSealed(index: number): Promise<boolean> {
-    const node = await this.connection.get(this.folder(index)).catch(whenNoNode(undefined));
-    return !node || node.data.equals(SEALED);
+    const read = await this.connection.getAcl(this.folder(index)).catch(whenNoNode(undefined));
+    return !read || !read.acl.some((entry) => entry.perms & Permission.CREATE);
+  }
+
+  /**
+   * Creates segment `index + 1` (unless it exists) with the ACL of segment `index`, CREATE given
+   * back to every entry that may do more than read (the seal took it from all), so a protected
+   * log stays protected whatever the roller's `defaultAcl`.
+   */
+  private async createNext(index: number): Promise<void> {
+    const next = this.folder(index + 1);
+    const old = await this.connection.getAcl(this.folder(index)).catch(whenNoNode(undefined));
+    const acl = old?.acl.map((entry) =>
+      entry.perms & ~Permission.READ ? { ...entry, perms: entry.perms | Permission.CREATE } : entry,
+    );
+    const created = await this.connection
+      .create(next, '', { mode: CreateMode.PERSISTENT, ...(acl ? { acl } : {}) })
+      .then(() => true, whenNodeExists(false));
+    if (created) this.report({ type: 'segment-rolled', folder: next, segment: index + 1 });
   }
 
   /**
@@ -279,10 +314,12 @@ export function segmentIndices(base: string, names: readonly string[]): number[]
   return indices.sort((a, b) => a - b);
 }
 
-/** A create refused by a sealed segment's ACL, alone or inside a transaction. */
+/**
+ * A create refused by a sealed segment's ACL, or sent to a segment already removed, alone or
+ * inside a transaction (the caller checks the segment itself: an error about another node of the
+ * transaction comes with a segment that exists and is not sealed).
+ */
 function isRefusal(error: unknown): boolean {
-  return (
-    error instanceof NoAuthError ||
-    (error instanceof TransactionFailedError && error.failure instanceof NoAuthError)
-  );
+  const failure = error instanceof TransactionFailedError ? error.failure : error;
+  return failure instanceof NoAuthError || failure instanceof NoNodeError;
 }
