@@ -112,6 +112,34 @@ async function oursLog(ours: ZookeeperConnection, path: string, count: number): 
   await log.close();
 }
 
+/**
+ * Fan-out: `count` messages published (64 in flight) to a log that 3 subscribers, each on its own
+ * connection, read from the start; the rate per subscriber is `count` over the time until all 3
+ * have every message (each subscriber reads each batch once).
+ */
+async function oursFanout(
+  subscribers: readonly ZookeeperConnection[],
+  publisher: ZookeeperConnection,
+  path: string,
+  count: number,
+): Promise<number> {
+  const log = new BroadcastLog<ReturnType<typeof message>>(publisher, path, {
+    retention: { auto: false },
+  });
+  const readers = subscribers.map((connection) => new BroadcastLog(connection, path));
+  return rate(count, async () => {
+    const all = readers.map((reader, i) =>
+      firstValueFrom(
+        reader
+          .deliveries(`fan-${i}`, { from: 'earliest', autoAck: true })
+          .pipe(take(count), toArray()),
+      ),
+    );
+    await pool(count, (i) => log.publish(message(i)));
+    await Promise.all(all);
+  }).finally(() => Promise.all([log, ...readers].map((closing) => closing.close())));
+}
+
 async function measure(
   raw: ZooKeeper,
   ours: ZookeeperConnection,
@@ -401,6 +429,39 @@ export async function benchMessaging({
     );
   }
   raw.close();
+  progress('broadcast fan-out to 3 subscribers');
+  const subscribers = await Promise.all([0, 1, 2].map(() => connectOurs(connectString)));
+  const fanout = await oursFanout(
+    subscribers.map((connection) => {
+      if ('unavailable' in connection)
+        throw new Error(`bench messaging: ${connection.unavailable}`);
+      return connection;
+    }),
+    ours,
+    `${root}/fanout`,
+    count,
+  );
+  await Promise.all(
+    subscribers.map((connection) => 'unavailable' in connection || connection.close()),
+  );
+  const queueRate = results[0].oursRate;
+  record.workload({
+    name: 'broadcast fan-out to 3 subscribers (rate per subscriber) vs the batched work queue',
+    unit: 'msgs/s',
+    ours: { name: 'broadcast log, each of 3 subscribers', rate: fanout },
+    baseline: { name: 'work queue (batched), one consumer', rate: queueRate },
+    ratio: fanout / queueRate,
+  });
+  record.target({
+    what: 'broadcast to 3 subscribers ≥ the batched queue’s rate, per subscriber',
+    measured: `${fanout.toFixed(0)} vs ${queueRate.toFixed(0)} msgs/s`,
+    met: fanout >= queueRate,
+  });
+  console.log(
+    `fan-out: ${count} messages to each of 3 subscribers at ${fanout.toFixed(0)} msgs/s per ` +
+      `subscriber; the batched work queue ${queueRate.toFixed(0)} msgs/s ` +
+      `${verdict(fanout >= queueRate)}`,
+  );
   progress('unbatched work queue against the plain recipe on the raw driver');
   const { recipeRate } = await benchUnbatched(connectString, root, ours, record);
   await ours.close();
