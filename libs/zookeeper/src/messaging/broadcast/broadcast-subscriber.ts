@@ -14,6 +14,7 @@ import { decodeBatch, MAX_BATCH_MESSAGES } from '../shared/message-batch.js';
 import { CorruptBatchError, CorruptOffsetError } from '../shared/messaging-errors.js';
 import { BEFORE_FIRST_OFFSET, lastOffsetOf, messageOffset, OffsetStore } from './offsets.js';
 import { afterCompactions, TopicPaths } from './retention.js';
+import { UnackedWindow } from './unacked-window.js';
 import type { BroadcastLogEvent } from './broadcast-log.js';
 import { sleep } from '../../internal/sleep.js';
 
@@ -76,12 +77,7 @@ export class LogSubscription<T> {
   private clientPath?: string;
   private delivered = BEFORE_FIRST_OFFSET;
   private acked = BEFORE_FIRST_OFFSET;
-  /** Offsets delivered and not acked yet, in order, from `unackedHead` on. */
-  private unacked: number[] = [];
-  private unackedHead = 0;
-  private readonly maxUnacked: number;
-  /** Wakes a delivery waiting for acks (or for the stop). */
-  private wake?: () => void;
+  private readonly unacked: UnackedWindow;
   private sinceYield = 0;
   /** The log segment being read, its watch, and the newest segment that exists. */
   private segment = 0;
@@ -100,7 +96,7 @@ export class LogSubscription<T> {
     private readonly sink: Subscriber<BroadcastDelivery<T>>,
   ) {
     this.store = new OffsetStore(context.connection, joinPath(context.paths.offsets, subscriberId));
-    this.maxUnacked = options.maxUnacked ?? DEFAULT_MAX_UNACKED;
+    this.unacked = new UnackedWindow(options.maxUnacked ?? DEFAULT_MAX_UNACKED);
   }
 
   async start(): Promise<void> {
@@ -140,7 +136,7 @@ export class LogSubscription<T> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.wake?.();
+    this.unacked.release();
     for (const link of this.links) link.unsubscribe();
     this.segmentLink?.unsubscribe();
     clearTimeout(this.commitTimer);
@@ -324,10 +320,7 @@ export class LogSubscription<T> {
       const offset = messageOffset(entry.sequence, index);
       if (offset <= this.delivered) continue;
       // Nothing more is handed out (nor read ahead) while maxUnacked deliveries wait for acks.
-      while (this.unackedCount() >= this.maxUnacked && !this.stopped) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = undefined;
-      }
+      await this.unacked.room(() => this.stopped);
       if (++this.sinceYield > YIELD_EVERY) {
         this.sinceYield = 1;
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -342,7 +335,7 @@ export class LogSubscription<T> {
         continue;
       }
       this.delivered = offset;
-      this.unacked.push(offset);
+      this.unacked.add(offset);
       this.sink.next({ offset, message, ack: () => this.ack(offset) });
       if (this.options.autoAck) this.ack(offset);
     }
@@ -358,21 +351,10 @@ export class LogSubscription<T> {
     });
   }
 
-  private unackedCount(): number {
-    return this.unacked.length - this.unackedHead;
-  }
-
   private ack(offset: number): void {
     if (offset <= this.acked) return;
     this.acked = offset;
-    while (this.unackedHead < this.unacked.length && this.unacked[this.unackedHead] <= offset) {
-      this.unackedHead++;
-    }
-    if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
-      this.unacked = this.unacked.slice(this.unackedHead);
-      this.unackedHead = 0;
-    }
-    if (this.unackedCount() < this.maxUnacked) this.wake?.();
+    this.unacked.ackThrough(offset);
     this.scheduleCommit();
   }
 

@@ -8,9 +8,10 @@ export type {
   RetentionEvent,
   RetentionOptions,
   RetentionOverrun,
-  SubscriberExpired,
   TopicPaths,
 } from './retention.js';
-export { DEFAULT_RETENTION_MAX_ENTRIES, DEFAULT_SUBSCRIBER_EXPIRY_MS } from './retention.js';
+export { DEFAULT_RETENTION_MAX_ENTRIES } from './retention.js';
+export { DEFAULT_SUBSCRIBER_EXPIRY_MS } from './subscriber-expiry.js';
+export type { SubscriberExpired } from './subscriber-expiry.js';
 export { appendLogBatch } from './log-batch-op.js';
 export type { LogRelay, LogRelayEvent, RelaySource, TransactionFence } from './log-relay.js';

@@ -2,14 +2,15 @@ import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { ConnectionClosedError } from '../../errors/library-errors.js';
-import type { Stat } from '../../connection/zookeeper-types.js';
-import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
+import { NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { CorruptOffsetError } from '../shared/messaging-errors.js';
 import { ChangeSignal } from '../../internal/change-signal.js';
 import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
 import { SegmentEntry } from '../shared/entry-names.js';
 import { SegmentedFolder } from '../shared/segmented-folder.js';
 import { lastOffsetOf, parseOffset } from './offsets.js';
+import { expireSubscribers, SubscriberExpired } from './subscriber-expiry.js';
+import { readChildrenData, registeredIds } from './topic-reads.js';
 
 export interface RetentionOptions {
   /** Compact after commits, at most once per `intervalMs`. Default true. */
@@ -35,20 +36,6 @@ export interface RetentionOptions {
 
 /** The default `retention.maxEntries`: batch znodes kept at most. */
 export const DEFAULT_RETENTION_MAX_ENTRIES = 10_000;
-/** The default `retention.subscriberExpiryMs`: 7 days. */
-export const DEFAULT_SUBSCRIBER_EXPIRY_MS = 7 * 24 * 3600 * 1000;
-
-/**
- * A durable subscriber forgotten by retention: no client node and no offset write for
- * `subscriberExpiryMs`. If that id subscribes again, it starts afresh (its `from` option).
- */
-export interface SubscriberExpired {
-  type: 'subscriber-expired';
-  subscriberId: string;
-  committedOffset: number;
-  /** When its offset was last written (the znode's mtime, server clock). */
-  lastWrittenAt: Date;
-}
 
 /** Entries deleted before a durable subscriber committed past them (maxEntries / maxAgeMs). */
 export interface RetentionOverrun {
@@ -291,79 +278,6 @@ export async function readCommitted(
     }
   }
   return committed;
-}
-
-async function registeredIds(
-  connection: ZookeeperConnection,
-  clientsPath: string,
-): Promise<Set<string>> {
-  const data = await readChildrenData(connection, clientsPath);
-  return new Set([...data.values()].map((bytes) => bytes.toString('utf8')));
-}
-
-/** The data of each child of `path`, read in parallel; children deleted meanwhile are left out. */
-async function readChildrenData(
-  connection: ZookeeperConnection,
-  path: string,
-): Promise<Map<string, Buffer>> {
-  const read = await readChildren(connection, path);
-  return new Map([...read].map(([name, { data }]) => [name, data]));
-}
-
-async function readChildren(
-  connection: ZookeeperConnection,
-  path: string,
-): Promise<Map<string, { data: Buffer; stat: Stat }>> {
-  const names = await connection.getChildren(path);
-  const read = await Promise.all(
-    names.map((name) =>
-      connection
-        .get(joinPath(path, name))
-        .then((node) => [name, node] as const, whenNoNode(undefined)),
-    ),
-  );
-  return new Map(read.filter((entry) => entry !== undefined));
-}
-
-/**
- * Forgets the subscribers absent for `subscriberExpiryMs`: no client node, offset not written
- * since. The delete is conditional on the version read, so a subscriber that registers meanwhile
- * (registration rewrites its offset) or commits is kept.
- */
-async function expireSubscribers(
-  connection: ZookeeperConnection,
-  paths: TopicPaths,
-  options: RetentionOptions,
-  announce: (event: RetentionEvent) => void,
-): Promise<void> {
-  const expiryMs = options.subscriberExpiryMs ?? DEFAULT_SUBSCRIBER_EXPIRY_MS;
-  if (!Number.isFinite(expiryMs)) return;
-  const oldest = Date.now() - expiryMs;
-  const offsets = await readChildren(connection, paths.offsets);
-  const idle = [...offsets].filter(([, { stat }]) => stat.mtime.getTime() < oldest);
-  if (idle.length === 0) return;
-  const clients = await registeredIds(connection, paths.clients);
-  for (const [subscriberId, { data, stat }] of idle) {
-    if (clients.has(subscriberId)) continue;
-    let committedOffset: number;
-    try {
-      committedOffset = parseOffset(data, joinPath(paths.offsets, subscriberId));
-    } catch {
-      continue; // reported as offset-corrupt by the pass; never deleted on a guess
-    }
-    try {
-      await connection.delete(joinPath(paths.offsets, subscriberId), { version: stat.version });
-    } catch (error) {
-      if (error instanceof BadVersionError || error instanceof NoNodeError) continue;
-      throw error;
-    }
-    announce({
-      type: 'subscriber-expired',
-      subscriberId,
-      committedOffset,
-      lastWrittenAt: stat.mtime,
-    });
-  }
 }
 
 /** How many of the oldest entries the limits remove (at least `already`). */
