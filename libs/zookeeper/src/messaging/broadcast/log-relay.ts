@@ -4,6 +4,7 @@ import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import type { Stat } from '../../connection/zookeeper-types.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { ignoreNoNode } from '../../internal/no-node.js';
+import { SerialRunner } from '../../internal/serial-runner.js';
 import { sleep } from '../../internal/sleep.js';
 import { SegmentEntry } from '../shared/entry-names.js';
 import { SegmentedFolder, SegmentListing } from '../shared/segmented-folder.js';
@@ -81,7 +82,10 @@ export class LogRelay {
   private readonly events = new Subject<LogRelayEvent>();
   private subscription?: Subscription;
   private latest?: SegmentListing;
-  private draining?: Promise<void>;
+  private readonly passes = new SerialRunner(
+    () => this.pass(),
+    (error) => this.events.next({ type: 'relay-failed', error }),
+  );
   private stopped = false;
   private count = 0;
   private readonly relayedCreates = new RelayedCreates();
@@ -109,7 +113,7 @@ export class LogRelay {
     this.subscription = this.source.segments.watchEntries().subscribe({
       next: (listing) => {
         this.latest = listing;
-        this.draining ??= this.drain().finally(() => (this.draining = undefined));
+        this.passes.kick();
       },
       error: (error: unknown) => this.events.next({ type: 'relay-failed', error }),
     });
@@ -119,29 +123,34 @@ export class LogRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     this.subscription?.unsubscribe();
-    await this.draining;
+    await this.passes.idle();
     this.events.complete();
     this.ended?.();
   }
 
-  private async drain(): Promise<void> {
-    let listing: SegmentListing | undefined;
-    while (!this.stopped && (listing = this.latest)) {
-      this.latest = undefined;
-      try {
-        await this.relayAll(listing.entries);
-        // Older source segments emptied by the relay go (rare: one per roll-over).
-        if (listing.indices.length > 1) {
-          await this.source.segments.removeEmpty([], listing.indices);
-        }
-      } catch (error) {
-        if (this.stopped) return;
-        const deposed = this.target.fence.isDeposed?.(error) ?? false;
-        this.events.next({ type: deposed ? 'deposed' : 'relay-failed', error });
-        // Read the same list again (read items that are gone are skipped), unless a newer came.
-        this.latest ??= listing;
-        await sleep(RETRY_DELAY_MS);
+  /**
+   * One pass over the newest listing. Passes never overlap, and a listing that comes while one
+   * runs gets a pass of its own (SerialRunner): a listing can never be left unrelayed because it
+   * came just as the last pass was ending.
+   */
+  private async pass(): Promise<void> {
+    const listing = this.latest;
+    this.latest = undefined;
+    if (!listing || this.stopped) return;
+    try {
+      await this.relayAll(listing.entries);
+      // Older source segments emptied by the relay go (rare: one per roll-over).
+      if (listing.indices.length > 1) {
+        await this.source.segments.removeEmpty([], listing.indices);
       }
+    } catch (error) {
+      if (this.stopped) return;
+      const deposed = this.target.fence.isDeposed?.(error) ?? false;
+      this.events.next({ type: deposed ? 'deposed' : 'relay-failed', error });
+      // Read the same list again (read items that are gone are skipped), unless a newer came.
+      this.latest ??= listing;
+      await sleep(RETRY_DELAY_MS);
+      this.passes.kick();
     }
   }
 
