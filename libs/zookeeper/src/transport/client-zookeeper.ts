@@ -75,6 +75,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
   private readonly eventTargets = new Map<string, WorkQueue | BroadcastLog>();
   /** Patterns whose kind is settled: declared in the options or read from a server's declaration. */
   private readonly declared = new Set<string>();
+  private readonly requestQueues = new Map<string, WorkQueue>();
   private connection?: ZookeeperConnection;
   private connecting?: Promise<ZookeeperConnection>;
   private ownsConnection = false;
@@ -187,6 +188,8 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     const pattern = this.normalizePattern(packet.pattern);
+    // First: a pattern that names no znode throws before anything is pending.
+    const queue = this.requestQueue(pattern);
     const { id } = this.assignPacketId(packet);
     const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
     const request: PendingRequest = {
@@ -206,9 +209,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
       replyTo: this.clientId,
       deadline: Date.now() + timeoutMs,
     };
-    this.queue(this.paths.requestQueue(pattern))
-      .publish(stored)
-      .catch((error: unknown) => this.settle(id, { err: error } as WritePacket));
+    queue.publish(stored).catch((error: unknown) => this.settle(id, { err: error } as WritePacket));
     return () => {
       const open = this.pending.get(id);
       if (!open) return;
@@ -379,6 +380,16 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
 
   private queue(path: string): WorkQueue {
     return this.messaging!.queue(path, PUBLISHING);
+  }
+
+  /** A pattern's request queue, looked up once (not its path and registry entry per request). */
+  private requestQueue(pattern: string): WorkQueue {
+    let queue = this.requestQueues.get(pattern);
+    if (!queue) {
+      queue = this.queue(this.paths.requestQueue(pattern));
+      this.requestQueues.set(pattern, queue);
+    }
+    return queue;
   }
 
   private log(path: string): BroadcastLog {
