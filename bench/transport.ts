@@ -3,6 +3,9 @@
 // which side goes first; each figure is the median of the rounds.
 // - events: `client.emit` N events (64 in flight) until the `@EventPattern` handler saw all N,
 //   vs. N `WorkQueue.publish` (lingerMs 0, 64 in flight) consumed by `queue.consume`.
+// Throughput rounds also give this process's CPU time per message (user + system; the client and
+// the service both run here, the ZooKeeper server does not): steadier than the rates on a shared
+// machine, and what the transport adds to the queue per message.
 // - requests: `client.send` N requests (64 in flight, each awaiting its reply), vs. a hand-built
 //   request/response on two WorkQueues: a request queue consumed by a responder that publishes
 //   the reply to a reply queue consumed by the requester, which correlates replies by id.
@@ -18,10 +21,10 @@ import { ClientZookeeper, ServerZookeeper } from '../libs/zookeeper/src/transpor
 import { BenchContext, quietLogger } from './support/clients.js';
 import {
   IN_FLIGHT,
+  measured,
   median,
   percentile,
   pool,
-  rate,
   rotated,
   withDeadline,
 } from './support/timing.js';
@@ -138,9 +141,9 @@ class HandmadeRpc {
   }
 }
 
-/** Messages (or requests) per second for `count` of them. */
+/** Messages (or requests) per second for `count` of them, and the CPU time per message. */
 const rateWithin = (what: string, count: number, run: () => Promise<void>) =>
-  rate(count, () => withDeadline(what, run(), ROUND_DEADLINE_MS));
+  measured(count, () => withDeadline(what, run(), ROUND_DEADLINE_MS));
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -274,7 +277,8 @@ export async function benchTransport({
       `${1000 / PACED_INTERVAL_MS}/s; medians of ${ROUNDS} rounds, alternating which side goes first; ` +
       `server round trip (sequential get, median) ${rttBefore.toFixed(2)} ms`,
   );
-  const perSecond = (value: number) => `${value.toFixed(0)}/s`;
+  const perSecond = ({ rate, cpuUsPerOp }: { rate: number; cpuUsPerOp: number }) =>
+    `${rate.toFixed(0)}/s (${cpuUsPerOp.toFixed(1)} µs CPU/msg)`;
   const events = await rounds(
     'events',
     sides,
@@ -301,8 +305,13 @@ export async function benchTransport({
   );
 
   const rttAfter = await roundTrip(caller, root);
-  const eventRates = { ours: median(events.ours), base: median(events.base) };
-  const requestRates = { ours: median(requests.ours), base: median(requests.base) };
+  const rateOf = (results: Array<{ rate: number }>) => median(results.map((r) => r.rate));
+  const cpuOf = (results: Array<{ cpuUsPerOp: number }>) =>
+    median(results.map((r) => r.cpuUsPerOp));
+  const eventRates = { ours: rateOf(events.ours), base: rateOf(events.base) };
+  const requestRates = { ours: rateOf(requests.ours), base: rateOf(requests.base) };
+  const eventCpu = { ours: cpuOf(events.ours), base: cpuOf(events.base) };
+  const requestCpu = { ours: cpuOf(requests.ours), base: cpuOf(requests.base) };
   const p = (side: 'ours' | 'base', key: 'p50' | 'p99') =>
     median(latency[side].map((result) => result[key]));
   const row = (name: string, baseValue: string, oursValue: string, ratio: string, target: string) =>
@@ -320,11 +329,25 @@ export async function benchTransport({
     '(target ours/base ≥ 0.8)',
   );
   row(
+    'events µs CPU/msg',
+    eventCpu.base.toFixed(1),
+    eventCpu.ours.toFixed(1),
+    (eventCpu.ours / eventCpu.base).toFixed(2),
+    '(client and service in this process; medians of the rounds)',
+  );
+  row(
     'requests req/s',
     requestRates.base.toFixed(0),
     requestRates.ours.toFixed(0),
     (requestRates.ours / requestRates.base).toFixed(2),
     '(target ours ≥ 1000/s)',
+  );
+  row(
+    'requests µs CPU/req',
+    requestCpu.base.toFixed(1),
+    requestCpu.ours.toFixed(1),
+    (requestCpu.ours / requestCpu.base).toFixed(2),
+    '',
   );
   row(
     'paced 100/s p50/p99 ms',
@@ -347,15 +370,19 @@ export async function benchTransport({
   record.workload({
     name: 'events (client.emit vs WorkQueue.publish)',
     unit: 'msgs/s',
-    ours: { name: 'transport', rate: eventRates.ours },
-    baseline: { name: 'WorkQueue directly', rate: eventRates.base },
+    ours: { name: 'transport', rate: eventRates.ours, cpuUsPerOp: eventCpu.ours },
+    baseline: { name: 'WorkQueue directly', rate: eventRates.base, cpuUsPerOp: eventCpu.base },
     ratio: eventRates.ours / eventRates.base,
   });
   record.workload({
     name: 'requests (client.send vs hand-made rpc)',
     unit: 'req/s',
-    ours: { name: 'transport', rate: requestRates.ours },
-    baseline: { name: 'hand-made rpc on WorkQueues', rate: requestRates.base },
+    ours: { name: 'transport', rate: requestRates.ours, cpuUsPerOp: requestCpu.ours },
+    baseline: {
+      name: 'hand-made rpc on WorkQueues',
+      rate: requestRates.base,
+      cpuUsPerOp: requestCpu.base,
+    },
     ratio: requestRates.ours / requestRates.base,
   });
   record.workload({
