@@ -15,6 +15,7 @@ import {
 import { useTestConnections } from '../support/connect.js';
 import { firstMatch, until } from '../support/until.js';
 import { segmentIndices } from '../../libs/zookeeper/src/messaging/shared/segmented-folder.js';
+import { ItemListing } from '../../libs/zookeeper/src/messaging/queue/item-listing.js';
 
 const connections = useTestConnections('segments-faults');
 const subscriptions: Subscription[] = [];
@@ -258,4 +259,59 @@ describe('segments under removed segments, missing permissions and long runs', (
     await Promise.all([queue.close(), publisher.close()]);
     expect(after - before).toBeLessThan(20);
   }, 60_000);
+
+  it('queue: a listing read dropped by invalidate() right after a roll still leaves the consumer seeing the new segment', async () => {
+    const zk = connections.zk;
+    const queue = new WorkQueue<number>(zk, '/segf/listing-invalidate', {
+      lingerMs: 0,
+      segments: { rolloverAt: 2 },
+    });
+    await queue.publish(0);
+    let changes = 0;
+    const listing = new ItemListing(queue.segments, () => changes++);
+    await listing.read(true);
+    for (let n = 1; n < 4; n++) await queue.publish(n); // the third batch rolls items over
+    expect(await segmentsOf(zk, '/segf/listing-invalidate', 'items')).toEqual([0, 1]);
+    await until(() => changes > 0, { message: 'a watch fired' });
+    const dropped = listing.read(true);
+    listing.invalidate(); // e.g. a turn in the line, or a reconnect, while the read is out
+    await dropped;
+    await listing.read(true);
+    const seen: number[] = [];
+    for (let entry = listing.next(() => false); entry; entry = listing.next(() => false)) {
+      seen.push(entry.segment);
+      listing.markGone(entry.name);
+    }
+    expect(seen).toEqual([0, 0, 0, 1]);
+    await queue.close();
+  });
+
+  it('queue: after a roll by the owner, a publisher that may only create (and read) still publishes: the next segment keeps the old ACL', async () => {
+    const namespace = `${connections.namespace}/acl`;
+    const publishOnly: Acl = { scheme: 'world', id: 'anyone', perms: 1 | 4 };
+    const owner = await connections.open({
+      namespace,
+      auth: [{ scheme: 'digest', credentials: 'owner:right' }],
+      defaultAcl: [digestAcl('owner', 'right'), publishOnly],
+    });
+    const path = '/segf/acl-queue';
+    const options = { lingerMs: 0, segments: { rolloverAt: 2 } };
+    const owned = new WorkQueue<number>(owner, path, options);
+    await owned.publish(0);
+    const anonymous = new WorkQueue<number>(await connections.open({ namespace }), path, options);
+    await anonymous.publish(100); // learns segment 0
+    for (let n = 1; n < 4; n++) await owned.publish(n); // the owner rolls (it has ADMIN)
+    const segments = await segmentsOf(owner, path, 'items');
+    expect(segments.length).toBeGreaterThan(1);
+    await anonymous.publish(101); // refused by the seal, then created in the newest segment
+    const newest = await owner.getAcl(`${path}/items.${segments.at(-1)}`);
+    const root = await owner.getAcl(`${path}/items`);
+    expect(newest.acl).toEqual([
+      expect.objectContaining({ scheme: 'digest', perms: 31 }),
+      expect.objectContaining(publishOnly),
+    ]);
+    expect(root.acl.every((entry) => (entry.perms & 4) === 0)).toBe(true); // sealed
+    expect(await owned.pendingItems()).toBe(6);
+    await Promise.all([owned.close(), anonymous.close()]);
+  });
 });

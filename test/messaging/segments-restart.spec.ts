@@ -30,6 +30,10 @@ describe('segments across a server restart and a session expiry (own server)', (
       { name: 'a', log: new BroadcastLog<Sent>(zkA, topic, { lingerMs: 0, segments }) },
       { name: 'b', log: new BroadcastLog<Sent>(zkB, topic, { lingerMs: 0, segments }) },
     ];
+    let rolls = 0;
+    for (const { log } of writers) {
+      log.events$.subscribe((event) => (rolls += event.type === 'segment-rolled' ? 1 : 0));
+    }
     const readers = [reader0Zk, reader1Zk].map((zk) => new BroadcastLog<Sent>(zk, topic));
     const received: Sent[][] = [[], []];
     const offsets: number[][] = [[], []];
@@ -80,8 +84,8 @@ describe('segments across a server restart and a session expiry (own server)', (
     }
     // Both readers saw one log: the same offsets in the same order.
     expect(offsets[1]).toEqual(offsets[0]);
-    const rolled = (await zkA.getChildren(topic)).filter((name) => name.startsWith('log.'));
-    expect(rolled.length).toBeGreaterThan(10);
+    // (Retention removes the segments both readers passed, so the count is of the rolls.)
+    expect(rolls).toBeGreaterThan(10);
     await Promise.all([...writers.map(({ log }) => log.close()), ...readers.map((r) => r.close())]);
   }, 120_000);
 

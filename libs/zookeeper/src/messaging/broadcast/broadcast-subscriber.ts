@@ -320,7 +320,7 @@ export class LogSubscription<T> {
       const offset = messageOffset(entry.sequence, index);
       if (offset <= this.delivered) continue;
       // Nothing more is handed out (nor read ahead) while maxUnacked deliveries wait for acks.
-      await this.unacked.room(() => this.stopped);
+      if (this.unacked.size >= this.unacked.max) await this.unacked.room(() => this.stopped);
       if (++this.sinceYield > YIELD_EVERY) {
         this.sinceYield = 1;
         await new Promise<void>((resolve) => setImmediate(resolve));

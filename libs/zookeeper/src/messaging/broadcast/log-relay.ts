@@ -225,7 +225,7 @@ export class LogRelay {
     const log = this.target.log;
     let segment: number;
     let results: Awaited<ReturnType<Transaction['commit']>>;
-    for (;;) {
+    for (let refusals = 0; ; refusals++) {
       segment = await log.writeSegment();
       const tx = this.target.fence.fenced(this.source.connection.transaction());
       appendLogBatch(tx, log.folder(segment), payloads);
@@ -234,8 +234,9 @@ export class LogRelay {
         results = await tx.commit();
         break;
       } catch (error) {
-        // The log rolled over meanwhile: nothing applied, the step goes to the new segment.
-        if (!(await log.refused(segment, error))) throw error;
+        // The log rolled over meanwhile: nothing applied, the step goes to the new segment
+        // (a few times at most: more means no segment takes it).
+        if (refusals >= 5 || !(await log.refused(segment, error))) throw error;
       }
     }
     this.relayedCreates.add(items.map((item) => item.entry.name));

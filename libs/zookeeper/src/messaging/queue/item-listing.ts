@@ -115,7 +115,12 @@ export class ItemListing {
       this.armed = false;
       this.changed();
     });
-    if (!fired && token === this.parentToken) this.parentArmed = true;
+    // Armed only with the listing that armed it kept (a read dropped by `invalidate` still
+    // leaves `known` right), and only when the node exists (no watch is set on a missing one).
+    if (!fired && token === this.parentToken && indices.length > 0) {
+      this.parentArmed = true;
+      this.known = indices;
+    }
     return indices;
   }
 }

@@ -7,6 +7,9 @@ import { Batcher, BatcherOptions, BatchPosition } from './batcher.js';
 import { batchNamePrefix } from './entry-names.js';
 import { SegmentedFolder, SegmentOptions } from './segmented-folder.js';
 
+/** Segments that may refuse one batch before its publish fails with the refusal. */
+const MAX_REFUSALS = 5;
+
 export interface BatchAppenderOptions extends BatcherOptions {
   /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
   serializer?: Serializer;
@@ -63,7 +66,7 @@ export class BatchAppender {
     // One id for every attempt, in whichever segment: a relay that saw the batch by this id
     // recognises a retried copy (see RelayedCreates).
     const createId = randomUUID();
-    for (;;) {
+    for (let refusals = 0; ; refusals++) {
       const segment = await this.segments.writeSegment();
       let path: string;
       try {
@@ -73,7 +76,8 @@ export class BatchAppender {
           { mode: CreateMode.PERSISTENT_SEQUENTIAL, createId },
         );
       } catch (error) {
-        if (await this.segments.refused(segment, error)) continue;
+        // A few refusals in a row are rolls racing this write; more means no segment takes it.
+        if (refusals < MAX_REFUSALS && (await this.segments.refused(segment, error))) continue;
         throw error;
       }
       await this.segments.created(segment, path);

@@ -3,7 +3,7 @@ import { watchChildren } from '../../watch/children-watch.js';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { joinPath, nodeName, parentPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import { Permission } from '../../connection/zookeeper-types.js';
+import { Acl, Permission } from '../../connection/zookeeper-types.js';
 import { TransactionFailedError } from '../../errors/driver-errors.js';
 import {
   BadVersionError,
@@ -164,7 +164,12 @@ export class SegmentedFolder {
     if (newest > index) {
       this.writeIndex = newest;
     } else {
-      await this.createNext(index);
+      // A roll stopped between its seal and its create: finished here, with the parent's ACL
+      // (the sealed segment's own lost its CREATE bits).
+      if (index + 1 >= this.maxSegments) {
+        throw new SequenceExhaustedError(this.parent, this.maxSegments);
+      }
+      await this.createNext(index, (await this.connection.getAcl(this.parent)).acl);
       this.writeIndex = index + 1;
     }
     return true;
@@ -199,31 +204,33 @@ export class SegmentedFolder {
     if (index + 1 >= this.maxSegments) {
       throw new SequenceExhaustedError(this.parent, this.maxSegments);
     }
-    await this.seal(index);
-    await this.createNext(index);
+    const acl = await this.seal(index);
+    await this.createNext(index, acl ?? (await this.connection.getAcl(this.parent)).acl);
     this.writeIndex = Math.max(this.writeIndex ?? 0, index + 1);
   }
 
   /**
    * Makes segment `index` take no more children (a gone segment takes none already): its ACL
-   * loses CREATE for everyone. Needs ADMIN on the segment (NoAuthError without it).
+   * loses CREATE for everyone. Needs ADMIN on the segment (NoAuthError without it). Resolves to
+   * the ACL it had before, when this call sealed it.
    */
-  async seal(index: number): Promise<void> {
+  async seal(index: number): Promise<readonly Acl[] | undefined> {
     const folder = this.folder(index);
     try {
       for (;;) {
         const { acl, stat } = await this.connection.getAcl(folder);
-        if (!acl.some((entry) => entry.perms & Permission.CREATE)) return;
+        if (!acl.some((entry) => entry.perms & Permission.CREATE)) return undefined;
         const sealed = acl.map((entry) => ({ ...entry, perms: entry.perms & ~Permission.CREATE }));
         try {
           await this.connection.setAcl(folder, sealed, { version: stat.aversion });
-          return;
+          return acl;
         } catch (error) {
           if (!(error instanceof BadVersionError)) throw error;
         }
       }
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
+      return undefined;
     }
   }
 
@@ -234,18 +241,15 @@ export class SegmentedFolder {
   }
 
   /**
-   * Creates segment `index + 1` (unless it exists) with the ACL of segment `index`, CREATE given
-   * back to every entry that may do more than read (the seal took it from all), so a protected
-   * log stays protected whatever the roller's `defaultAcl`.
+   * Creates segment `index + 1` (unless it exists) with `acl`: the old segment's ACL as it was
+   * before the seal (or the parent's, when a roll that stopped half-way is finished), so a
+   * protected log stays protected, and every writer keeps its rights, whatever the roller's
+   * `defaultAcl`.
    */
-  private async createNext(index: number): Promise<void> {
+  private async createNext(index: number, acl: readonly Acl[]): Promise<void> {
     const next = this.folder(index + 1);
-    const old = await this.connection.getAcl(this.folder(index)).catch(whenNoNode(undefined));
-    const acl = old?.acl.map((entry) =>
-      entry.perms & ~Permission.READ ? { ...entry, perms: entry.perms | Permission.CREATE } : entry,
-    );
     const created = await this.connection
-      .create(next, '', { mode: CreateMode.PERSISTENT, ...(acl ? { acl } : {}) })
+      .create(next, '', { mode: CreateMode.PERSISTENT, acl })
       .then(() => true, whenNodeExists(false));
     if (created) this.report({ type: 'segment-rolled', folder: next, segment: index + 1 });
   }
