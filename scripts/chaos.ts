@@ -1,4 +1,4 @@
-// `npm run chaos [-- --duration 120 --seed 7 --rate 420 --job-rate 40 --acl --report file.json]`:
+// `npm run chaos [-- --duration 120 --seed 7 --rate 520 --job-rate 52 --acl --report file.json]`:
 // a 3-node ZooKeeper ensemble (the library's testing cluster), the demo's 2 producers and 3
 // consumers as processes, a load generator, and faults injected at random from a seeded schedule
 // (ZooKeeper nodes killed, the leader among them, or paused; the master killed or paused past its
@@ -33,7 +33,7 @@ const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '120' },
     seed: { type: 'string' },
-    rate: { type: 'string', default: '420' },
+    rate: { type: 'string', default: '520' },
     'job-rate': { type: 'string' },
     report: { type: 'string' },
     acl: { type: 'boolean', default: false },
