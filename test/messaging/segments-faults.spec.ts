@@ -1,8 +1,7 @@
 // Segments under the ways a second reading found to break them: writers whose segment was
 // removed, folders without ADMIN, readers without ADMIN, a relay whose log segment went, and the
 // watches a consumer leaves behind.
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { Subscription } from 'rxjs';
+import { describe, expect, it } from '@jest/globals';
 import {
   Acl,
   BroadcastLog,
@@ -10,32 +9,13 @@ import {
   digestAcl,
   LeaderElection,
   WorkQueue,
-  ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
+import { collect, segmentsOf } from './segment-support.js';
 import { firstMatch, until } from '../support/until.js';
-import { segmentIndices } from '../../libs/zookeeper/src/messaging/shared/segmented-folder.js';
 import { ItemListing } from '../../libs/zookeeper/src/messaging/queue/item-listing.js';
 
 const connections = useTestConnections('segments-faults');
-const subscriptions: Subscription[] = [];
-afterAll(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
-
-async function segmentsOf(zk: ZookeeperConnection, parent: string, base: string) {
-  return segmentIndices(base, await zk.getChildren(parent));
-}
-
-function collect<T>(log: BroadcastLog<T>, subscriberId: string) {
-  const received: { offset: number; message: T }[] = [];
-  const errors: unknown[] = [];
-  const subscription = log.deliveries(subscriberId, { autoAck: true }).subscribe({
-    next: ({ offset, message }) => received.push({ offset, message }),
-    error: (error: unknown) => errors.push(error),
-  });
-  subscriptions.push(subscription);
-  return { received, errors, subscription };
-}
-
 describe('segments under removed segments, missing permissions and long runs', () => {
   it('queue: a writer that learned segment 0 can still publish after consumers removed it', async () => {
     const zk = connections.zk;

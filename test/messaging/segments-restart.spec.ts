@@ -5,21 +5,12 @@ import { expireSession } from 'nestjs-zookeeper/testing';
 import { nextState } from '../support/connect.js';
 import { DedicatedServer } from '../support/dedicated-server.js';
 import { firstMatch, until } from '../support/until.js';
+import { expectEachWriterInOrder, Sent } from './segment-support.js';
 
 // Rolls over again and again while its own server restarts and a session expires.
 const dedicated = new DedicatedServer();
 const open = () => dedicated.connect({ sessionTimeoutMs: 6000, retry: { deadlineMs: 30_000 } });
 const segments = { rolloverAt: 4 };
-
-type Sent = { writer: string; n: number };
-
-function expectEachWriterInOrder(received: readonly Sent[], writers: string[], count: number) {
-  for (const writer of writers) {
-    const seen = received.filter((message) => message.writer === writer).map(({ n }) => n);
-    expect(seen).toEqual(Array.from({ length: count }, (_, n) => n));
-  }
-  expect(received).toHaveLength(writers.length * count);
-}
 
 describe('segments across a server restart and a session expiry (own server)', () => {
   it('a log rolling over many times loses nothing and keeps each writer in order while the server restarts and a reader’s session expires', async () => {
@@ -77,7 +68,7 @@ describe('segments across a server restart and a session expiry (own server)', (
     });
     await delay(300); // nothing more may come
     for (const index of [0, 1]) {
-      expectEachWriterInOrder(received[index], ['a', 'b'], PER_WRITER);
+      expectEachWriterInOrder(received[index], { a: PER_WRITER, b: PER_WRITER });
       for (let i = 1; i < offsets[index].length; i++) {
         expect(offsets[index][i]).toBeGreaterThan(offsets[index][i - 1]);
       }

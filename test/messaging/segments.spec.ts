@@ -1,5 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { Subscription } from 'rxjs';
+import { describe, expect, it } from '@jest/globals';
 import {
   BroadcastLog,
   BroadcastLogEvent,
@@ -10,9 +9,9 @@ import {
   NoNodeError,
   SequenceExhaustedError,
   WorkQueue,
-  ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
+import { collect, expectEachWriterInOrder, segmentsOf, Sent } from './segment-support.js';
 import { firstMatch, until } from '../support/until.js';
 import {
   parseBatchEntry,
@@ -26,33 +25,6 @@ import {
 
 const connections = useTestConnections('segments');
 const quiet = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
-const subscriptions: Subscription[] = [];
-afterAll(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
-
-type Sent = { writer: string; n: number };
-
-/** Collects every delivery of `subscriberId` (acked at once). */
-function collect<T>(log: BroadcastLog<T>, subscriberId: string) {
-  const received: { offset: number; message: T }[] = [];
-  const subscription = log.deliveries(subscriberId, { autoAck: true }).subscribe({
-    next: ({ offset, message }) => received.push({ offset, message }),
-  });
-  subscriptions.push(subscription);
-  return { received, subscription };
-}
-
-async function segmentsOf(zk: ZookeeperConnection, parent: string, base: string) {
-  return segmentIndices(base, await zk.getChildren(parent));
-}
-
-function expectEachWriterInOrder(messages: readonly Sent[], counts: Record<string, number>) {
-  for (const [writer, count] of Object.entries(counts)) {
-    const seen = messages.filter((message) => message.writer === writer).map(({ n }) => n);
-    expect(seen).toEqual(Array.from({ length: count }, (_, n) => n));
-  }
-  expect(messages).toHaveLength(Object.values(counts).reduce((sum, count) => sum + count, 0));
-}
-
 describe('segment names (pure)', () => {
   it('segment 0 is the base name, later ones base.<n>; anything else is no segment', () => {
     expect(segmentName('log', 0)).toBe('log');
