@@ -28,11 +28,14 @@ describe('dashboard API (JSON and server-sent events)', () => {
   it('serves the page and its files, uPlot included', async () => {
     const page = await fetch(fixture.url);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
     const html = await page.text();
     expect(html).toContain('<base href="/zk/" />');
     for (const file of ['app.js', 'app.css', 'uPlot.iife.min.js', 'uPlot.min.css']) {
       const response = await fetch(`${fixture.url}/assets/${file}`);
       expect([file, response.status]).toEqual([file, 200]);
+      expect(response.headers.get('content-type')).toMatch(/javascript|css/);
+      expect(response.headers.get('cache-control')).toBe('public, max-age=300');
     }
     expect((await fetch(`${fixture.url}/assets/secrets.json`)).status).toBe(404);
     expect((await fetch(`${fixture.url}/assets/..%2Fdashboard.service.ts`)).status).toBe(404);

@@ -5,6 +5,7 @@ import {
   Controller,
   ForbiddenException,
   Get,
+  Header,
   HttpCode,
   HttpException,
   HttpStatus,
@@ -14,8 +15,8 @@ import {
   Post,
   Query,
   Req,
-  Res,
   Sse,
+  StreamableFile,
   Type,
   UseGuards,
 } from '@nestjs/common';
@@ -31,12 +32,6 @@ import { OutsideStorageRootsError, ZookeeperDashboardService } from './dashboard
 interface HttpRequest {
   originalUrl?: string;
   url?: string;
-}
-
-interface HttpResponse {
-  setHeader(name: string, value: string): unknown;
-  end(body?: Buffer | string): unknown;
-  statusCode: number;
 }
 
 interface ActionBody {
@@ -179,8 +174,11 @@ export function createDashboardController(
   class ZookeeperDashboardController {
     constructor(private readonly dashboard: ZookeeperDashboardService) {}
 
+    // Returned as StreamableFile with the type given (no `@Res()`): the same on Express and
+    // Fastify, through the platform's own reply.
     @Get()
-    page(@Req() request: HttpRequest, @Res() response: HttpResponse): void {
+    @Header('Cache-Control', 'no-store')
+    page(@Req() request: HttpRequest): StreamableFile {
       const asset = dashboardAsset('index.html')!;
       // Relative URLs of the page resolve under the mount path, with or without a final '/'.
       const url = (request.originalUrl ?? request.url ?? '/').split('?')[0];
@@ -188,18 +186,15 @@ export function createDashboardController(
       const html = asset.body
         .toString('utf8')
         .replace('<head>', `<head>\n    <base href="${escapeHtml(base)}" />`);
-      response.setHeader('Content-Type', asset.type);
-      response.setHeader('Cache-Control', 'no-store');
-      response.end(html);
+      return new StreamableFile(Buffer.from(html, 'utf8'), { type: asset.type });
     }
 
     @Get('assets/:file')
-    asset(@Param('file') file: string, @Res() response: HttpResponse): void {
+    @Header('Cache-Control', 'public, max-age=300')
+    asset(@Param('file') file: string): StreamableFile {
       const asset = dashboardAsset(file);
       if (!asset || file === 'index.html') throw new NotFoundException();
-      response.setHeader('Content-Type', asset.type);
-      response.setHeader('Cache-Control', 'public, max-age=300');
-      response.end(asset.body);
+      return new StreamableFile(asset.body, { type: asset.type });
     }
 
     @Get('api/snapshot')
