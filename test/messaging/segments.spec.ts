@@ -96,6 +96,10 @@ describe('segments: logs and queues roll over before the sequence counter wraps'
         log: new BroadcastLog<Sent>(await connections.open(), topic, options),
       })),
     );
+    let rolls = 0;
+    for (const { log } of writers) {
+      log.events$.subscribe((event) => (rolls += event.type === 'segment-rolled' ? 1 : 0));
+    }
     // Each writer learns the write segment once, then keeps writing while the others roll it.
     await Promise.all(
       writers.map(async ({ writer, log }) => {
@@ -110,7 +114,8 @@ describe('segments: logs and queues roll over before the sequence counter wraps'
     );
     const offsets = received.map(({ offset }) => offset);
     for (let i = 1; i < offsets.length; i++) expect(offsets[i]).toBeGreaterThan(offsets[i - 1]);
-    expect((await segmentsOf(connections.zk, topic, 'log')).length).toBeGreaterThan(5);
+    // Counted from the events: retention removes the segments the reader passed.
+    expect(rolls).toBeGreaterThan(5);
     await Promise.all(writers.map(({ log }) => log.close()));
     await reader.close();
   }, 60_000);
@@ -175,7 +180,8 @@ describe('segments: logs and queues roll over before the sequence counter wraps'
     await log.publish(2);
     await until(() => received.length >= 3, { message: () => `received ${received.length}` });
     expect(received.map(({ message }) => message)).toEqual([0, 1, 2]);
-    expect(await segmentsOf(connections.zk, topic, 'log')).toEqual([0, 1]);
+    // Segment 1 was made by the refused writer (retention may already have removed segment 0).
+    expect((await segmentsOf(connections.zk, topic, 'log')).at(-1)).toBe(1);
     await Promise.all([log.close(), writer.close()]);
   }, 30_000);
 
