@@ -10,6 +10,14 @@ export function ignoreNodeExists(error: unknown): void {
   if (!(error instanceof NodeExistsError)) throw error;
 }
 
+/** For `.catch`: an existing node reads as `fallback`; any other error goes on. */
+export function whenNodeExists<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof NodeExistsError) return fallback;
+    throw error;
+  };
+}
+
 /** For `.catch`: a missing node reads as `fallback`; any other error goes on. */
 export function whenNoNode<T>(fallback: T): (error: unknown) => T {
   return (error) => {

@@ -223,22 +223,13 @@ export class LogRelay {
 
   private async commit(items: readonly ReadItem[], payloads: readonly Buffer[]): Promise<void> {
     const log = this.target.log;
-    let segment: number;
-    let results: Awaited<ReturnType<Transaction['commit']>>;
-    for (let refusals = 0; ; refusals++) {
-      segment = await log.writeSegment();
+    // A log that rolled over meanwhile refuses the step whole: it goes again to the new segment.
+    const { value: results, segment } = await log.writeTo((folder) => {
       const tx = this.target.fence.fenced(this.source.connection.transaction());
-      appendLogBatch(tx, log.folder(segment), payloads);
+      appendLogBatch(tx, folder, payloads);
       for (const item of items) tx.delete(item.path, { version: item.stat.version });
-      try {
-        results = await tx.commit();
-        break;
-      } catch (error) {
-        // The log rolled over meanwhile: nothing applied, the step goes to the new segment
-        // (a few times at most: more means no segment takes it).
-        if (refusals >= 5 || !(await log.refused(segment, error))) throw error;
-      }
-    }
+      return tx.commit();
+    });
     this.relayedCreates.add(items.map((item) => item.entry.name));
     const created = results.find((result) => result.type === 'create');
     if (created?.type === 'create') await log.created(segment, created.path);

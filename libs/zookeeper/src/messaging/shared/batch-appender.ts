@@ -7,9 +7,6 @@ import { Batcher, BatcherOptions, BatchPosition } from './batcher.js';
 import { batchNamePrefix } from './entry-names.js';
 import { SegmentedFolder, SegmentOptions } from './segmented-folder.js';
 
-/** Segments that may refuse one batch before its publish fails with the refusal. */
-const MAX_REFUSALS = 5;
-
 export interface BatchAppenderOptions extends BatcherOptions {
   /** Message encoding; default JSON (use BufferSerializer for raw bytes). */
   serializer?: Serializer;
@@ -66,23 +63,14 @@ export class BatchAppender {
     // One id for every attempt, in whichever segment: a relay that saw the batch by this id
     // recognises a retried copy (see RelayedCreates).
     const createId = randomUUID();
-    for (let refusals = 0; ; refusals++) {
-      const segment = await this.segments.writeSegment();
-      let path: string;
-      try {
-        path = await this.connection.create(
-          joinPath(this.segments.folder(segment), batchNamePrefix(count)),
-          batch,
-          { mode: CreateMode.PERSISTENT_SEQUENTIAL, createId },
-        );
-      } catch (error) {
-        // A few refusals in a row are rolls racing this write; more means no segment takes it.
-        if (refusals < MAX_REFUSALS && (await this.segments.refused(segment, error))) continue;
-        throw error;
-      }
-      await this.segments.created(segment, path);
-      this.appended();
-      return path;
-    }
+    const { value: path, segment } = await this.segments.writeTo((folder) =>
+      this.connection.create(joinPath(folder, batchNamePrefix(count)), batch, {
+        mode: CreateMode.PERSISTENT_SEQUENTIAL,
+        createId,
+      }),
+    );
+    await this.segments.created(segment, path);
+    this.appended();
+    return path;
   }
 }

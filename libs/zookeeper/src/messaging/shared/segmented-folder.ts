@@ -5,13 +5,8 @@ import { joinPath, nodeName, parentPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { Acl, Permission } from '../../connection/zookeeper-types.js';
 import { TransactionFailedError } from '../../errors/driver-errors.js';
-import {
-  BadVersionError,
-  NoAuthError,
-  NodeExistsError,
-  NoNodeError,
-} from '../../errors/zookeeper-errors.js';
-import { whenNoNode } from '../../internal/no-node.js';
+import { BadVersionError, NoAuthError, NoNodeError } from '../../errors/zookeeper-errors.js';
+import { whenNodeExists, whenNoNode } from '../../internal/no-node.js';
 import { parseBatchEntry, parseSegmentEntries, SegmentEntry } from './entry-names.js';
 import { SequenceExhaustedError } from './messaging-errors.js';
 
@@ -24,6 +19,9 @@ export const DEFAULT_ROLLOVER_AT = 2 ** 31 - 2 ** 26;
 
 /** The highest `rolloverAt`: 2^20 sequence numbers of room for writes in flight at the roll. */
 export const MAX_ROLLOVER_AT = 2 ** 31 - 2 ** 20;
+
+/** Segments that may refuse one write before it fails with the refusal. */
+const MAX_REFUSALS = 5;
 
 /** How long after a failed roll the next write may try again. */
 const ROLL_RETRY_MS = 10_000;
@@ -141,6 +139,22 @@ export class SegmentedFolder {
   sequenceOf(path: string): number {
     const segment = segmentIndexOf(this.base, nodeName(parentPath(path))) ?? 0;
     return parseBatchEntry(nodeName(path), segment)?.sequence ?? Number.NaN;
+  }
+
+  /**
+   * Runs `write` in the segment writes go to now; when that segment refused it (sealed by a roll,
+   * or removed), again in the newest one, a few times at most (more means no segment takes it).
+   * Resolves with what `write` gave and the segment it went to.
+   */
+  async writeTo<T>(write: (folder: string) => Promise<T>): Promise<{ value: T; segment: number }> {
+    for (let refusals = 0; ; refusals++) {
+      const segment = await this.writeSegment();
+      try {
+        return { value: await write(this.folder(segment)), segment };
+      } catch (error) {
+        if (refusals >= MAX_REFUSALS || !(await this.refused(segment, error))) throw error;
+      }
+    }
   }
 
   /** The segment writes go to now (the newest known). */
@@ -292,13 +306,6 @@ export class SegmentedFolder {
       ),
     );
   }
-}
-
-function whenNodeExists<T>(fallback: T): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof NodeExistsError) return fallback;
-    throw error;
-  };
 }
 
 /** `path` as a folder that never rolls over (its writers have no use for segments). */
