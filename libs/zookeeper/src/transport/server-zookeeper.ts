@@ -13,11 +13,10 @@ import { Deferred, deferred } from '../internal/deferred.js';
 import { settledWithin } from '../internal/sleep.js';
 import { BroadcastDelivery } from '../messaging/broadcast/broadcast-subscriber.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
-import { QueueConsumer } from '../messaging/queue/queue-consumer.js';
-import { ConsumeOptions, MessageContext } from '../messaging/queue/queue-types.js';
-import { WorkQueue } from '../messaging/queue/work-queue.js';
+import { MessageContext } from '../messaging/queue/queue-types.js';
 import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
 import { watchChildren } from '../watch/children-watch.js';
+import { QueuedPatterns } from './queued-patterns.js';
 import { ReplyOutbox } from './reply-channel.js';
 import { openTransportConnection } from './transport-connection.js';
 import { InvalidPacketError, TransportStateError } from './transport-errors.js';
@@ -39,19 +38,6 @@ const DEFAULT_BROADCAST_ATTEMPTS = 5;
 const RESUBSCRIBE_DELAY_MS = 1000;
 /** Replies and relayed messages write at once; batches still form under load. */
 const PUBLISHING = { lingerMs: 0 };
-
-type QueueHandler = (message: unknown, item: MessageContext) => Promise<void>;
-
-/** A queued pattern's consumer and what it takes to start it again with another concurrency. */
-interface QueuedPattern {
-  queue: WorkQueue;
-  options: ConsumeOptions;
-  handler: QueueHandler;
-  consumer: QueueConsumer<unknown>;
-  concurrency: number;
-  /** The resize under way (or the last one, settled): resizes of a pattern run in turn. */
-  resizing: Promise<void>;
-}
 
 /** Nest's transport id for this strategy (`ctx` hooks and `instrument` see it). */
 export const ZOOKEEPER_TRANSPORT = Symbol('ZOOKEEPER_TRANSPORT');
@@ -76,7 +62,6 @@ export class ServerZookeeper
   override readonly propagatesEventHandlerErrors = true;
   private readonly paths: TransportPaths;
   private readonly transportStatus: TransportStatus;
-  private readonly consumers: QueueConsumer<unknown>[] = [];
   private messaging?: ZookeeperMessaging;
   private readonly subscriptions: Subscription[] = [];
   private readonly withdrawn = new Set<string>();
@@ -85,8 +70,7 @@ export class ServerZookeeper
   private ownsConnection = false;
   private outbox?: ReplyOutbox;
   /** The queue consumer of each queued pattern (events and requests), to resize it. */
-  private readonly queued = new Map<string, QueuedPattern>();
-  private closing = false;
+  private readonly queued = new QueuedPatterns(DEFAULT_CONCURRENCY);
   /** The session id, read once per session (the connection builds it anew on every read). */
   private currentSessionId?: string;
 
@@ -124,16 +108,8 @@ export class ServerZookeeper
    */
   async close(): Promise<void> {
     const grace = this.options.closeGracePeriodMs ?? 10_000;
-    this.closing = true;
-    // A resize under way stops its consumer itself (and starts none now that we are closing).
-    const resizing = [...this.queued.values()].map((entry) => entry.resizing);
-    this.queued.clear();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
-    const stopped = Promise.allSettled([
-      ...this.consumers.splice(0).map((consumer) => consumer.stop()),
-      ...this.inFlight,
-    ]);
-    await settledWithin(Promise.allSettled([stopped, ...resizing]), grace);
+    await settledWithin(Promise.allSettled([this.queued.stop(), ...this.inFlight]), grace);
     await this.outbox?.close();
     await this.messaging?.close();
     this.transportStatus.stop();
@@ -161,63 +137,13 @@ export class ServerZookeeper
    * with the new concurrency. Calls for one pattern run one after the other; resolves once the new
    * consumer is taking items. Returns the previous concurrency.
    */
-  async setConcurrency(pattern: string, concurrency: number): Promise<number> {
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new RangeError(`concurrency must be an integer of at least 1, got ${concurrency}`);
-    const entry = this.queued.get(this.normalizePattern(pattern));
-    if (!entry)
-      throw new TransportStateError(
-        `ServerZookeeper: no queued pattern '${pattern}' (a listening server's @EventPattern without broadcast, or @MessagePattern)`,
-      );
-    const resize = entry.resizing.then(async () => {
-      const previous = entry.concurrency;
-      if (previous === concurrency || this.closing) return previous;
-      const old = entry.consumer;
-      await old.stop();
-      this.forget(old);
-      if (this.closing) return previous;
-      const next = await entry.queue.consume({ ...entry.options, concurrency }, entry.handler);
-      // Closed while it started: close() did not see it.
-      if (this.closing) return next.stop().then(() => previous);
-      entry.consumer = next;
-      entry.concurrency = concurrency;
-      this.consumers.push(next);
-      return previous;
-    });
-    // The next resize of the pattern waits for this one, whether it failed or not.
-    entry.resizing = resize.then(
-      () => undefined,
-      () => undefined,
-    );
-    return resize;
+  setConcurrency(pattern: string, concurrency: number): Promise<number> {
+    return this.queued.setConcurrency(this.normalizePattern(pattern), concurrency);
   }
 
   /** The current concurrency of a queued pattern (undefined for other patterns). */
   concurrencyOf(pattern: string): number | undefined {
-    return this.queued.get(this.normalizePattern(pattern))?.concurrency;
-  }
-
-  private forget(consumer: QueueConsumer<unknown>): void {
-    const index = this.consumers.indexOf(consumer);
-    if (index >= 0) this.consumers.splice(index, 1);
-  }
-
-  private async consumeQueued(
-    pattern: string,
-    queue: WorkQueue,
-    options: ConsumeOptions,
-    handler: QueueHandler,
-  ): Promise<void> {
-    const consumer = await queue.consume(options, handler);
-    this.consumers.push(consumer);
-    this.queued.set(pattern, {
-      queue,
-      options,
-      handler,
-      consumer,
-      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-      resizing: Promise.resolve(),
-    });
+    return this.queued.concurrencyOf(this.normalizePattern(pattern));
   }
 
   private delivery(pattern: string, handler: MessageHandler): PatternDelivery {
@@ -245,7 +171,7 @@ export class ServerZookeeper
     });
     if (delivery.broadcast) return this.startBroadcast(pattern, delivery);
     const queue = this.messaging!.queue(this.paths.eventQueue(pattern), PUBLISHING);
-    await this.consumeQueued(
+    await this.queued.consume(
       pattern,
       queue,
       {
@@ -388,7 +314,7 @@ export class ServerZookeeper
 
   private startRequests(pattern: string, delivery: PatternDelivery): Promise<void> {
     const queue = this.messaging!.queue(this.paths.requestQueue(pattern), PUBLISHING);
-    return this.consumeQueued(
+    return this.queued.consume(
       pattern,
       queue,
       // A failed handler is an error reply, not a failed attempt: one run per request.
