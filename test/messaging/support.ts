@@ -123,3 +123,27 @@ export function gate(): { opened: Promise<void>; open: () => void } {
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { opened, open };
 }
+
+/**
+ * `promise`, or a failure naming `what` (a function: called at the failure, to show state) once
+ * `ms` passed without it settling: for awaits that have no timeout of their own (a gate a handler
+ * opens, a close), so a hang says where it was.
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string | (() => string),
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const message = typeof what === 'function' ? what() : what;
+      reject(new Error(`timed out after ${ms} ms: ${message}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   ConnectionState,
+  QueueConsumer,
   TransactionFailedError,
   WorkQueue,
   WorkQueueEvent,
@@ -8,7 +9,7 @@ import {
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { DedicatedServer } from '../support/dedicated-server.js';
 import { until } from '../support/until.js';
-import { gate, range, zxidNow, type Message } from './support.js';
+import { gate, range, within, zxidNow, type Message } from './support.js';
 
 // A server of its own: the zxid advance between two marker writes counts every write
 // transaction in between, which is exact only when nobody else writes.
@@ -75,29 +76,48 @@ describe('WorkQueue costs and fencing (own server)', () => {
     const otherQueue = new WorkQueue<Message>(otherZk, path);
     const victimEvents: WorkQueueEvent[] = [];
     victimQueue.events$.subscribe((event) => victimEvents.push(event));
+    // What a step that never comes says: connection states and queue events, in order.
+    const seen: string[] = [];
+    for (const [who, connection, queue] of [
+      ['victim', victimZk, victimQueue],
+      ['other', otherZk, otherQueue],
+    ] as const) {
+      connection.state$.subscribe((state) => seen.push(`${who} ${state}`));
+      queue.events$.subscribe((event) => seen.push(`${who} ${describeEvent(event)}`));
+    }
     const runs: string[] = [];
+    const consumers: Array<[string, QueueConsumer<Message>]> = [];
+    const story = (step: string) => () => {
+      const held = consumers.map(
+        ([who, consumer]) =>
+          `${who} holds [${consumer.heldItems}], stats ${JSON.stringify(consumer.stats)}`,
+      );
+      return `${step} (runs: [${runs}]; ${held.join('; ')}; seen: ${seen.join(', ')})`;
+    };
     const victimInside = gate();
     const victimGo = gate();
     const otherInside = gate();
     const otherGo = gate();
 
-    await victimQueue.consume(async (message) => {
+    const victim = await victimQueue.consume(async (message) => {
       runs.push(`victim ${message.n}`);
       victimInside.open();
       await victimGo.opened;
     });
+    consumers.push(['victim', victim]);
     await victimQueue.publish({ n: 7 });
-    await victimInside.opened;
+    await within(victimInside.opened, 30_000, story('the victim to take the item'));
     const [item] = await observer.getChildren(`${path}/items`);
 
     // The victim's lock goes with its session; another consumer takes the item over.
     await expireSession(victimZk);
-    await otherQueue.consume(async (message) => {
+    const other = await otherQueue.consume(async (message) => {
       runs.push(`other ${message.n}`);
       otherInside.open();
       await otherGo.opened;
     });
-    await otherInside.opened;
+    consumers.push(['other', other]);
+    await within(otherInside.opened, 30_000, story('the other consumer to take the item over'));
 
     // The victim's handler returns while the other consumer runs the message: no ack.
     victimGo.open();
@@ -125,7 +145,10 @@ describe('WorkQueue costs and fencing (own server)', () => {
     expect(await observer.getChildren(`${path}/locks`)).toEqual([]);
     expect(await observer.getChildren(`${path}/progress`)).toEqual([]);
     expect(await victimQueue.deadLetters()).toEqual([]);
-    await Promise.all([victimQueue.close(), otherQueue.close()]);
+    await Promise.all([
+      within(victimQueue.close(), 20_000, story("the victim's queue to close")),
+      within(otherQueue.close(), 20_000, story("the other consumer's queue to close")),
+    ]);
   }, 120_000);
 
   it('writes a lone awaited publish at once, whatever lingerMs; batches what comes together', async () => {
@@ -152,3 +175,8 @@ describe('WorkQueue costs and fencing (own server)', () => {
     await Promise.all([queue.close(), burst.close()]);
   }, 60_000);
 });
+
+function describeEvent(event: WorkQueueEvent): string {
+  const error = 'error' in event && event.error instanceof Error ? `: ${event.error.name}` : '';
+  return `${event.type}${'item' in event ? ` ${event.item}` : ''}${error}`;
+}
