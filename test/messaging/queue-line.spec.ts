@@ -4,7 +4,7 @@ import { expireSession } from 'nestjs-zookeeper/testing';
 import { testConnectString, useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
 import { caughtUp } from '../support/watch-helpers.js';
-import { FixtureProcess, type Message } from './support.js';
+import { FixtureProcess, gate, within, type Message } from './support.js';
 
 const connections = useTestConnections('queue-line');
 afterAll(() => FixtureProcess.stopAll());
@@ -150,5 +150,47 @@ describe('WorkQueue line of idle consumers', () => {
     await until(() => handledBy.has(6), { message: 'message 6 to the rejoined consumer' });
     expect(handledBy.get(6)).toBe(0);
     await Promise.all([queue.close(), queues[0].close()]);
+  });
+
+  it('a full consumer whose session expires comes back with one node in the line, not two', async () => {
+    const path = '/queues/line-expiry-full';
+    const victimZk = await connections.open();
+    const victimQueue = new WorkQueue<Message>(victimZk, path);
+    const otherQueue = new WorkQueue<Message>(await connections.open(), path);
+    const runs: string[] = [];
+    const victimInside = gate();
+    const victimGo = gate();
+    const otherInside = gate();
+    const victim = await victimQueue.consume(async (message) => {
+      runs.push(`victim ${message.n}`);
+      victimInside.open();
+      await victimGo.opened;
+    });
+    await victimQueue.publish({ n: 1 });
+    await within(victimInside.opened, 20_000, 'the victim to take the item');
+    // Full and in the front: the expiry ends its item watches, and the consumer then reads the
+    // line to make room (a read that fails with the old session, and is retried on the new one).
+    await expireSession(victimZk);
+    await until(() => victim.stats.turns === 2, { message: 'the victim active again' });
+    const owners = await Promise.all(
+      (await connections.zk.getChildren(`${path}/waiters`)).map(
+        async (name) => (await connections.zk.exists(`${path}/waiters/${name}`))?.ephemeralOwner,
+      ),
+    );
+    // A second node of its new session would hold a place in the front that nobody uses.
+    expect(owners.filter((owner) => owner === victimZk.session.id)).toHaveLength(1);
+
+    // So a consumer that joins now is in the front, and takes the item the victim lost.
+    await otherQueue.consume(async (message) => {
+      runs.push(`other ${message.n}`);
+      otherInside.open();
+    });
+    await within(otherInside.opened, 20_000, 'the consumer that joined after the expiry');
+    victimGo.open();
+    await until(async () => (await otherQueue.pendingItems()) === 0, {
+      message: 'the item acknowledged by its new owner',
+    });
+    expect(runs).toEqual(['victim 1', 'other 1']);
+    await Promise.all([victimQueue.close(), otherQueue.close()]);
   });
 });

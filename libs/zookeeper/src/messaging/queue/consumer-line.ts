@@ -173,11 +173,16 @@ export class ConsumerLine {
     let line: QueuedNode[] | undefined;
     if (this.passing && this.node) {
       this.passing = false;
+      const node = this.node;
       // One read of the line: with nobody waiting behind the front, it stays where it is.
       line = await this.queue.contenders();
-      if (line.length > this.front) {
+      if (this.node !== node) {
+        // The node went with an expired session meanwhile (the read was retried on the new one):
+        // the line says nothing of the node joined next, which it would call missing and drop
+        // while it stays in line, a place in the front that nobody fills. Joined again below.
         line = undefined;
-        const node = this.node;
+      } else if (line.length > this.front) {
+        line = undefined;
         this.node = undefined;
         this.generation++;
         if (this.leaving) this.wanted = false;
