@@ -1,15 +1,17 @@
 import { Observable, Subject, Subscription } from 'rxjs';
+import { nodeName } from '../../connection/paths.js';
 import { Transaction } from '../../connection/transaction.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
-import type { Stat } from '../../connection/zookeeper-types.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { ignoreNoNode } from '../../internal/no-node.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
 import { sleep } from '../../internal/sleep.js';
+import { WrittenBatch } from '../shared/batch-appender.js';
 import { SegmentEntry } from '../shared/entry-names.js';
 import { SegmentedFolder, SegmentListing } from '../shared/segmented-folder.js';
 import { BATCH_HEADER_BYTES, decodeBatch } from '../shared/message-batch.js';
 import { appendLogBatch, batchHasRoom, logBatchBytes } from './log-batch-op.js';
+import { OwnBatches } from './own-batches.js';
 import { RelayedCreates } from './relayed-creates.js';
 
 /**
@@ -26,6 +28,12 @@ export interface TransactionFence {
 export interface RelaySource {
   readonly connection: ZookeeperConnection;
   readonly segments: SegmentedFolder;
+  /**
+   * The batches this process appends to the source, as they are written (a WorkQueue's): the
+   * relay takes them at once, with their bytes (see OwnBatches). Without it, every batch is
+   * learned from the source's children watch and read.
+   */
+  readonly writtenBatches$?: Observable<WrittenBatch>;
 }
 
 export type LogRelayEvent =
@@ -57,7 +65,8 @@ export interface RelayTarget {
 interface ReadItem {
   entry: SegmentEntry;
   path: string;
-  stat: Stat;
+  /** The version the step deletes it at. */
+  version: number;
   payloads: Buffer[];
 }
 
@@ -80,8 +89,14 @@ const RETRY_DELAY_MS = 500;
  */
 export class LogRelay {
   private readonly events = new Subject<LogRelayEvent>();
-  private subscription?: Subscription;
+  private readonly subscriptions: Subscription[] = [];
   private latest?: SegmentListing;
+  private readonly own = new OwnBatches();
+  /**
+   * Source batches relayed that the last listing still held (it was read before their step's
+   * deletes): skipped instead of read again only to find them gone.
+   */
+  private readonly relayedPaths = new Set<string>();
   private readonly passes = new SerialRunner(
     () => this.pass(),
     (error) => this.events.next({ type: 'relay-failed', error }),
@@ -110,20 +125,29 @@ export class LogRelay {
   async start(): Promise<void> {
     await this.target.ready();
     if (this.stopped) return;
-    this.subscription = this.source.segments.watchEntries().subscribe({
-      next: (listing) => {
-        this.latest = listing;
-        this.passes.kick();
-      },
-      error: (error: unknown) => this.events.next({ type: 'relay-failed', error }),
+    const written = this.source.writtenBatches$?.subscribe((batch) => {
+      // A batch a listing brought and a step relayed before its publish returned is not taken again.
+      if (!this.relayedCreates.has(nodeName(batch.path)) && this.own.add(batch)) this.passes.kick();
     });
+    if (written) this.subscriptions.push(written);
+    this.subscriptions.push(
+      this.source.segments.watchEntries().subscribe({
+        next: (listing) => {
+          this.latest = listing;
+          this.passes.kick();
+        },
+        error: (error: unknown) => this.events.next({ type: 'relay-failed', error }),
+      }),
+    );
   }
 
   /** Stops after the step in flight (which applies whole or not at all). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
     await this.passes.idle();
+    this.own.clear();
+    this.relayedPaths.clear();
     this.events.complete();
     this.ended?.();
   }
@@ -136,15 +160,17 @@ export class LogRelay {
   private async pass(): Promise<void> {
     const listing = this.latest;
     this.latest = undefined;
-    if (!listing || this.stopped) return;
+    if ((!listing && this.own.size === 0) || this.stopped) return;
     try {
-      await this.relayAll(listing.entries);
+      await this.relayAll(withOwn(this.unrelayed(listing), this.own.entries()));
       // Older source segments emptied by the relay go (rare: one per roll-over).
-      if (listing.indices.length > 1) {
+      if (listing && listing.indices.length > 1) {
         await this.source.segments.removeEmpty([], listing.indices);
       }
     } catch (error) {
       if (this.stopped) return;
+      // Whatever failed, the own batches are read from the server from now on.
+      this.own.distrust();
       const deposed = this.target.fence.isDeposed?.(error) ?? false;
       this.events.next({ type: deposed ? 'deposed' : 'relay-failed', error });
       // Read the same list again (read items that are gone are skipped), unless a newer came.
@@ -152,6 +178,16 @@ export class LogRelay {
       await sleep(RETRY_DELAY_MS);
       this.passes.kick();
     }
+  }
+
+  /** The listing's entries not relayed yet; forgets relayed batches the listing no longer has. */
+  private unrelayed(listing: SegmentListing | undefined): SegmentEntry[] {
+    if (!listing) return [];
+    if (this.relayedPaths.size === 0) return [...listing.entries];
+    const listed = new Set(listing.entries.map((entry) => entry.path));
+    // Listings come in order: a batch gone from one is gone from every later one.
+    for (const path of this.relayedPaths) if (!listed.has(path)) this.relayedPaths.delete(path);
+    return listing.entries.filter((entry) => !this.relayedPaths.has(entry.path));
   }
 
   private async relayAll(entries: readonly SegmentEntry[]): Promise<void> {
@@ -203,21 +239,24 @@ export class LogRelay {
 
   /** Deletes a retried copy at the version read; already gone is fine. */
   private async dropDuplicate(item: ReadItem): Promise<void> {
-    await this.source.connection
-      .delete(item.path, { version: item.stat.version })
-      .catch(ignoreNoNode);
+    this.own.forget(item.path);
+    await this.source.connection.delete(item.path, { version: item.version }).catch(ignoreNoNode);
     this.events.next({ type: 'duplicate-dropped', item: item.path });
   }
 
   /** A source batch and its version, or undefined when it is gone (relayed already). */
   private async read(entry: SegmentEntry): Promise<ReadItem | undefined> {
     const path = entry.path;
+    // Created with these bytes and never changed: version 0.
+    const own = this.own.data(path);
+    if (own) return { entry, path, version: 0, payloads: decodeBatch(own, path) };
     try {
       const { data, stat } = await this.source.connection.get(path);
-      return { entry, path, stat, payloads: decodeBatch(data, path) };
+      return { entry, path, version: stat.version, payloads: decodeBatch(data, path) };
     } catch (error) {
-      if (error instanceof NoNodeError) return undefined;
-      throw error;
+      if (!(error instanceof NoNodeError)) throw error;
+      this.own.forget(path);
+      return undefined;
     }
   }
 
@@ -227,10 +266,14 @@ export class LogRelay {
     const { value: results, segment } = await log.writeTo((folder) => {
       const tx = this.target.fence.fenced(this.source.connection.transaction());
       appendLogBatch(tx, folder, payloads);
-      for (const item of items) tx.delete(item.path, { version: item.stat.version });
+      for (const item of items) tx.delete(item.path, { version: item.version });
       return tx.commit();
     });
     this.relayedCreates.add(items.map((item) => item.entry.name));
+    for (const item of items) {
+      this.own.forget(item.path);
+      this.relayedPaths.add(item.path);
+    }
     const created = results.find((result) => result.type === 'create');
     if (created?.type === 'create') await log.created(segment, created.path);
     this.count += payloads.length;
@@ -242,4 +285,16 @@ export class LogRelay {
     });
     this.target.appended();
   }
+}
+
+/**
+ * The listed entries and the own batches not listed yet, in sequence order. Own batches may come
+ * before batches of other publishers that are older but not listed yet: each publisher's batches
+ * still keep their order (its own come in the order written, the others' in the listing's).
+ */
+function withOwn(listed: readonly SegmentEntry[], own: readonly SegmentEntry[]): SegmentEntry[] {
+  if (own.length === 0) return [...listed];
+  const paths = new Set(listed.map((entry) => entry.path));
+  const merged = [...listed, ...own.filter((entry) => !paths.has(entry.path))];
+  return merged.sort((a, b) => a.sequence - b.sequence);
 }

@@ -5,7 +5,7 @@ import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { byteLimit, nonNegativeMs, positiveInteger } from '../../internal/option-checks.js';
 import { RetryableOnce } from '../../internal/retryable-once.js';
-import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js';
+import { BatchAppender, BatchAppenderOptions, WrittenBatch } from '../shared/batch-appender.js';
 import { MAX_ROLLOVER_AT, SegmentedFolder } from '../shared/segmented-folder.js';
 import { DeadLetter, letterPayloads, readDeadLetters } from './dead-letters.js';
 import { consumerDeliveries, QueueDelivery } from './queue-deliveries.js';
@@ -89,6 +89,7 @@ export class WorkQueue<T = unknown> {
   private readonly prepared = new RetryableOnce(() => this.prepare());
   private readonly events = new Subject<WorkQueueEvent>();
   private readonly consumers = new Set<QueueConsumer<T>>();
+  private readonly written = new Subject<WrittenBatch>();
 
   constructor(
     readonly connection: ZookeeperConnection,
@@ -126,7 +127,16 @@ export class WorkQueue<T = unknown> {
       this.segments,
       options,
       () => this.ready(),
+      (batch) => this.written.next(batch),
     );
+  }
+
+  /**
+   * The batches this instance appends, as each is written: a relay of this queue (see
+   * BroadcastLog.relay) takes them at once instead of listing and reading them.
+   */
+  get writtenBatches$(): Observable<WrittenBatch> {
+    return this.written.asObservable();
   }
 
   /** Failed runs, dead letters, abandoned items and background errors. */

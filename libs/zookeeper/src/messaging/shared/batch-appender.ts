@@ -14,6 +14,13 @@ export interface BatchAppenderOptions extends BatcherOptions {
   segments?: SegmentOptions;
 }
 
+/** A batch this appender wrote: where, and its bytes as written. */
+export interface WrittenBatch {
+  readonly path: string;
+  readonly segment: number;
+  readonly data: Buffer;
+}
+
 /**
  * The publishing side of both messaging primitives: messages are serialized, grouped by the
  * Batcher, and each batch appended as one persistent sequential znode in the folder's current
@@ -34,7 +41,7 @@ export class BatchAppender {
     /** Resolves once the primitive's folders exist. */
     private readonly ready: () => Promise<void>,
     /** Called after each appended batch. */
-    private readonly appended: () => void = () => undefined,
+    private readonly appended: (batch: WrittenBatch) => void = () => undefined,
   ) {
     this.serializer = options.serializer ?? new JsonSerializer();
     this.batcher = new Batcher(what, (batch, count) => this.append(batch, count), options);
@@ -70,7 +77,7 @@ export class BatchAppender {
       }),
     );
     await this.segments.created(segment, path);
-    this.appended();
+    this.appended({ path, segment, data: batch });
     return path;
   }
 }
