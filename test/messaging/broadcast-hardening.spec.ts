@@ -26,18 +26,21 @@ function gate() {
 /** Holds every call of `method` on `zk` whose path starts with `prefix` until `until` resolves. */
 function holdCalls(
   zk: ZookeeperConnection,
-  method: 'get' | 'delete',
+  method: 'get' | 'delete' | 'multi',
   prefix: string,
   until: () => Promise<void>,
 ): { held: () => number } {
   const original = zk[method].bind(zk) as (...args: unknown[]) => Promise<unknown>;
   let held = 0;
-  (zk as unknown as Record<string, unknown>)[method] = async (path: string, ...rest: unknown[]) => {
+  // A transaction's path: its first operation's.
+  const pathOf = (arg: unknown) => (Array.isArray(arg) ? (arg[0] as { path: string }).path : arg);
+  (zk as unknown as Record<string, unknown>)[method] = async (arg: unknown, ...rest: unknown[]) => {
+    const path = pathOf(arg) as string;
     if (path.startsWith(prefix)) {
       held++;
       await until();
     }
-    return original(path, ...rest);
+    return original(arg, ...rest);
   };
   return { held: () => held };
 }
@@ -67,7 +70,9 @@ describe('broadcast log: retention against registrations', () => {
     // The compactor read the offsets (only 'old') and is about to delete the first 5 batches.
     const compactorZk = await connections.open();
     const deletes = gate();
-    const heldDeletes = holdCalls(compactorZk, 'delete', `${topic}/log/`, deletes.wait);
+    // With transactions the compaction deletes in one; without, one delete per batch.
+    const deleting = compactorZk.capabilities.multi ? 'multi' : 'delete';
+    const heldDeletes = holdCalls(compactorZk, deleting, `${topic}/log/`, deletes.wait);
     const compactor = new BroadcastLog<Message>(compactorZk, topic, {
       retention: { auto: false },
     });

@@ -2,7 +2,8 @@ import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { ConnectionClosedError } from '../../errors/library-errors.js';
-import { NodeExistsError, NoNodeError } from '../../errors/zookeeper-errors.js';
+import { TransactionFailedError } from '../../errors/driver-errors.js';
+import { ConnectionLossError, NodeExistsError } from '../../errors/zookeeper-errors.js';
 import { CorruptOffsetError } from '../shared/messaging-errors.js';
 import { ChangeSignal } from '../../internal/change-signal.js';
 import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
@@ -304,18 +305,50 @@ async function entriesBeyondLimits(
   return { count, reason };
 }
 
+/** Deletes per transaction: one fsynced write for them all, far below the 1 MB request limit. */
+const DELETES_PER_TRANSACTION = 500;
+/** Deletes in flight without transactions. */
+const DELETES_IN_FLIGHT = 64;
+
+/**
+ * Deletes the entries. With the driver's `multi`, in transactions of DELETES_PER_TRANSACTION: one
+ * server write each instead of one per entry, so the reads of this session (a subscriber's next
+ * batches, queued behind its writes) and every other session wait for a few writes, not hundreds.
+ * A transaction that fails (an entry deleted meanwhile, or a lost reply after it applied) leaves
+ * its entries to single deletes, where a missing one is fine.
+ */
 async function deleteAll(
   connection: ZookeeperConnection,
   entries: readonly SegmentEntry[],
 ): Promise<void> {
-  const inFlight = 64;
-  for (let start = 0; start < entries.length; start += inFlight) {
+  if (connection.capabilities.multi) {
+    for (let start = 0; start < entries.length; start += DELETES_PER_TRANSACTION) {
+      const chunk = entries.slice(start, start + DELETES_PER_TRANSACTION);
+      const applied = await connection
+        .multi(chunk.map((entry) => ({ type: 'delete' as const, path: entry.path })))
+        .then(
+          () => true,
+          (error: unknown) =>
+            error instanceof TransactionFailedError || error instanceof ConnectionLossError
+              ? false
+              : Promise.reject(error),
+        );
+      if (!applied) await deleteEach(connection, chunk);
+    }
+    return;
+  }
+  await deleteEach(connection, entries);
+}
+
+async function deleteEach(
+  connection: ZookeeperConnection,
+  entries: readonly SegmentEntry[],
+): Promise<void> {
+  for (let start = 0; start < entries.length; start += DELETES_IN_FLIGHT) {
     await Promise.all(
-      entries.slice(start, start + inFlight).map((entry) =>
-        connection.delete(entry.path).catch((error) => {
-          if (!(error instanceof NoNodeError)) throw error;
-        }),
-      ),
+      entries
+        .slice(start, start + DELETES_IN_FLIGHT)
+        .map((entry) => connection.delete(entry.path).catch(ignoreNoNode)),
     );
   }
 }
