@@ -2,6 +2,7 @@ import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { WatchRegistry, WatchRegistryStats } from './watch-registry.js';
 
 export { watchChildrenData } from './children-data.js';
+export { followChildNames } from './child-names.js';
 export { watchChildren } from './children-watch.js';
 export { type NodeSnapshot, watchNode } from './node-watch.js';
 export { TreeCache, type TreeCacheEvent, type TreeCacheOptions } from './tree-cache.js';

@@ -7,8 +7,14 @@ import { ZookeeperErrorCode } from '../../errors/zookeeper-error-code.enum.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
 import { NoAuthError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { Serializer } from '../../codec/serializers.js';
+import { followChildNames } from '../../watch/child-names.js';
 import { watchChildren } from '../../watch/children-watch.js';
-import { parseSegmentEntries, SegmentEntry, SEQUENCE_STRIDE } from '../shared/entry-names.js';
+import {
+  namesFromSequence,
+  parseSegmentEntries,
+  SegmentEntry,
+  SEQUENCE_STRIDE,
+} from '../shared/entry-names.js';
 import { SegmentedFolder, segmentIndices } from '../shared/segmented-folder.js';
 import { decodeBatch, MAX_BATCH_MESSAGES } from '../shared/message-batch.js';
 import { CorruptBatchError, CorruptOffsetError } from '../shared/messaging-errors.js';
@@ -198,7 +204,9 @@ export class LogSubscription<T> {
     this.segment = index;
     this.latestNames = undefined;
     this.segmentLink?.unsubscribe();
-    this.segmentLink = watchChildren(
+    // Followed by name (a persistent watch where the driver has them): a log holding many
+    // batches is not listed whole again for each new one.
+    this.segmentLink = followChildNames(
       this.context.connection,
       this.context.segments.folder(index),
     ).subscribe({
@@ -228,7 +236,10 @@ export class LogSubscription<T> {
       try {
         if (names) {
           const folder = this.context.segments.folder(segment);
-          await this.deliver(parseSegmentEntries(names, folder, segment));
+          // Only from the batch delivered last on: the log may hold thousands of batches behind.
+          const from = Math.floor(this.delivered / MAX_BATCH_MESSAGES) - segment * SEQUENCE_STRIDE;
+          const recent = namesFromSequence(names, from);
+          await this.deliver(parseSegmentEntries(recent, folder, segment));
         } else {
           await this.moveOn(segment);
         }

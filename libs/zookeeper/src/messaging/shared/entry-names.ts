@@ -64,6 +64,16 @@ export function parseSegmentEntries(
   return entries.sort(bySequence);
 }
 
+/**
+ * The names whose own sequence number (their last 10 digits) is at least `from`: a cheap cut
+ * before parsing, for a reader that is past most of a long listing. Names that are not batch
+ * names are kept (the parser leaves them out).
+ */
+export function namesFromSequence(names: readonly string[], from: number): readonly string[] {
+  if (from <= 0) return names;
+  return names.filter((name) => !(Number(name.slice(-10)) < from));
+}
+
 function bySequence(a: BatchEntry, b: BatchEntry): number {
   return a.sequence - b.sequence;
 }
