@@ -70,6 +70,8 @@ export interface RunInfo {
     fsync?: boolean;
     tickTime?: number;
     servers?: number;
+    /** How its JVM ran (absent in runs before it was recorded: the testing server's defaults). */
+    jvm?: string;
   };
   /** 1/5/15-minute load averages before the first section and after the last. */
   loadBefore: number[];
@@ -434,5 +436,6 @@ function zookeeperText(run: RunInfo): string {
     `${zk.servers ?? 1} server ${zk.version ?? '(version unknown)'} ${zk.server}`,
     `fsync ${zk.fsync === undefined ? '?' : zk.fsync ? 'on' : 'off'}`,
     `tickTime ${zk.tickTime ?? '?'} ms`,
+    ...(zk.jvm ? [`JVM ${zk.jvm}`] : []),
   ].join(', ');
 }
