@@ -111,6 +111,7 @@ const loadBefore = loadNow();
 // The JVM and transaction log as zkServer.sh runs them (the testing server trades steady-state
 // speed for a fast start: C1 only, the serial collector, a 1 MB preallocated log): the full JIT,
 // G1, its 1000 MB heap, 64 MB preallocation. Appended options win over the testing defaults.
+// BENCH_JVM=testing runs the testing server's JVM instead (to compare the two).
 const PRODUCTION_JVM = ['-XX:TieredStopAtLevel=4', '-XX:-UseSerialGC', '-XX:+UseG1GC', '-Xmx1000m'];
 const server = installation
   ? await ZookeeperTestingServer.start({
@@ -120,7 +121,7 @@ const server = installation
         'zookeeper.forceSync': fsync ? 'yes' : 'no',
         'zookeeper.preAllocSize': '65536',
       },
-      jvmOptions: PRODUCTION_JVM,
+      jvmOptions: process.env.BENCH_JVM === 'testing' ? [] : PRODUCTION_JVM,
     })
   : undefined;
 const connectString = process.env.ZK_CONNECT ?? server!.connectString;
