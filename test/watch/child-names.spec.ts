@@ -115,4 +115,47 @@ describe('followChildNames', () => {
     });
     stop();
   }, 60_000);
+
+  it('after a session expiry, no emission holds a child created after the new watch without one created before it', async () => {
+    const zk = await dedicated.connect();
+    if (!zk.capabilities.persistentWatches) return;
+    const writer = await dedicated.connect();
+    const path = '/follow/expiry-gap';
+    await writer.mkdirp(path);
+    const emissions: string[][] = [];
+    const subscription = followChildNames(zk, path).subscribe((names) =>
+      emissions.push(sorted(names)),
+    );
+    await until(() => emissions.length > 0, { message: 'the first listing' });
+    // The new session's watch: one child created before it is added, one after it, whose event
+    // reaches the follower before the add's reply is handled (the widest the window can be).
+    const add = zk.addPersistentWatch.bind(zk);
+    let around = true;
+    zk.addPersistentWatch = async (watched, watcher, options) => {
+      if (!around || watched !== path) return add(watched, watcher, options);
+      around = false;
+      await writer.create(`${path}/before`);
+      let seen!: () => void;
+      const afterSeen = new Promise<void>((resolve) => (seen = resolve));
+      const remove = await add(
+        watched,
+        (event) => {
+          watcher(event);
+          if (event.path === `${path}/after`) seen();
+        },
+        options,
+      );
+      await writer.create(`${path}/after`);
+      await afterSeen;
+      return remove;
+    };
+    await expireSession(zk);
+    await until(() => emissions.at(-1)?.join() === 'after,before', {
+      message: () => `both children (emissions ${JSON.stringify(emissions)})`,
+    });
+    expect(around).toBe(false);
+    // A subscriber that saw 'after' alone would have moved past 'before' for good.
+    for (const names of emissions) if (names.includes('after')) expect(names).toContain('before');
+    subscription.unsubscribe();
+  }, 60_000);
 });

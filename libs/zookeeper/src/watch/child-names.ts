@@ -91,39 +91,41 @@ class ChildNamesFollower {
   private async resync(): Promise<void> {
     if (this.stopped || !isConnectedState(this.connection.state)) return;
     const session = this.connection.session.id;
-    if (!this.removeWatch || this.watchSession !== session) {
-      this.removeWatch = undefined;
-      const remove = await this.connection.addPersistentWatch(
-        this.path,
-        (event) => this.onEvent(event),
-        { recursive: true },
-      );
-      if (this.stopped) return void (await remove().catch(() => undefined));
-      this.removeWatch = remove;
-      this.watchSession = session;
-    }
-    this.pending = [];
-    let listing: string[];
+    // Kept from before the watch is added: an event the server sends right after registering
+    // it may be handled before the add's continuation runs, and it belongs on top of the
+    // listing (sent after the watch is in place), not on top of the names of an older one.
+    const since: WatchEvent[] = [];
+    this.pending = since;
     try {
-      listing = await this.connection.getChildren(this.path).catch(whenNoNode([]));
-    } catch (error) {
-      this.pending = undefined;
-      throw error;
+      if (!this.removeWatch || this.watchSession !== session) {
+        this.removeWatch = undefined;
+        const remove = await this.connection.addPersistentWatch(
+          this.path,
+          (event) => this.onEvent(event),
+          { recursive: true },
+        );
+        if (this.stopped) return void (await remove().catch(() => undefined));
+        this.removeWatch = remove;
+        this.watchSession = session;
+      }
+      const listing = await this.connection.getChildren(this.path).catch(whenNoNode([]));
+      if (this.stopped) return;
+      this.names = new Set(listing);
+      for (const event of since) this.apply(event);
+      this.listed = true;
+      this.emit();
+    } finally {
+      if (this.pending === since) this.pending = undefined;
     }
-    const since = this.pending;
-    this.pending = undefined;
-    if (this.stopped) return;
-    this.names = new Set(listing);
-    for (const event of since) this.apply(event);
-    this.listed = true;
-    this.emit();
   }
 
   private onEvent(event: WatchEvent): void {
     if (this.stopped) return;
     if (event.type === WatchEventType.SESSION_LOST) {
-      // Added again on the next session (CONNECTED), and the children listed again.
+      // Added again on the next session (CONNECTED), and the children listed again; nothing is
+      // emitted until then (changes meanwhile were not seen: the names are out of date).
       this.removeWatch = undefined;
+      this.listed = false;
       return;
     }
     if (this.pending) return void this.pending.push(event);

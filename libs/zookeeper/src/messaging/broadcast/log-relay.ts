@@ -162,7 +162,8 @@ export class LogRelay {
     this.latest = undefined;
     if ((!listing && this.own.size === 0) || this.stopped) return;
     try {
-      await this.relayAll(withOwn(this.unrelayed(listing), this.own.entries()));
+      const complete = await this.relayAll(withOwn(this.unrelayed(listing), this.own.entries()));
+      if (listing && complete) this.own.listingRelayed(listing.entries);
       // Older source segments emptied by the relay go (rare: one per roll-over).
       if (listing && listing.indices.length > 1) {
         await this.source.segments.removeEmpty([], listing.indices);
@@ -190,7 +191,8 @@ export class LogRelay {
     return listing.entries.filter((entry) => !this.relayedPaths.has(entry.path));
   }
 
-  private async relayAll(entries: readonly SegmentEntry[]): Promise<void> {
+  /** Relays the entries in order; false when it stopped before the last one. */
+  private async relayAll(entries: readonly SegmentEntry[]): Promise<boolean> {
     const reads = new Map<number, Promise<ReadItem | undefined>>();
     const readAt = (index: number) => {
       for (let ahead = index; ahead < Math.min(index + READ_AHEAD, entries.length); ahead++) {
@@ -224,13 +226,14 @@ export class LogRelay {
         if (step.length === 0 && BATCH_HEADER_BYTES + bytes > this.target.maxBatchBytes) {
           const size = BATCH_HEADER_BYTES + bytes;
           this.events.next({ type: 'item-too-large', item: item.path, bytes: size });
-          return;
+          return false;
         }
         step.push(item);
         payloads.push(...mapped);
         size += bytes;
       }
       if (step.length > 0 && !this.stopped) await this.commit(step, payloads);
+      return !this.stopped;
     } finally {
       // Reads left behind by a failure or a stop must not surface as unhandled.
       for (const read of reads.values()) read.catch(() => undefined);

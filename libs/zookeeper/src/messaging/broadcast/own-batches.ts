@@ -17,17 +17,36 @@ const MAX_BYTES = 64 * 1024 * 1024;
 export class OwnBatches {
   private readonly batches = new Map<string, { entry: SegmentEntry; data?: Buffer }>();
   private bytes = 0;
+  /**
+   * Set once a batch was refused (full): from then on every batch comes through the listings,
+   * until one that holds the last refused batch was relayed whole. Taking a later batch before
+   * a refused one is relayed would put one publisher's batches out of order.
+   */
+  private refusedThrough?: number;
 
-  /** Adds a batch just written; false when full or not a batch name (the listing brings it). */
+  /** Adds a batch just written; false when refused (the listing brings it). */
   add(batch: WrittenBatch): boolean {
-    if (this.batches.size >= MAX_BATCHES || this.bytes + batch.data.length > MAX_BYTES)
-      return false;
     const parsed = parseBatchEntry(nodeName(batch.path), batch.segment);
     if (!parsed) return false;
+    const full = this.batches.size >= MAX_BATCHES || this.bytes + batch.data.length > MAX_BYTES;
+    if (full || this.refusedThrough !== undefined) {
+      this.refusedThrough = Math.max(this.refusedThrough ?? 0, parsed.sequence);
+      return false;
+    }
     const entry = { ...parsed, segment: batch.segment, path: batch.path };
     this.batches.set(batch.path, { entry, data: batch.data });
     this.bytes += batch.data.length;
     return true;
+  }
+
+  /**
+   * A pass relayed all of a listing: own batches are taken again once none is held and the
+   * listing reached the last refused batch (so it and every earlier one are relayed).
+   */
+  listingRelayed(listed: readonly SegmentEntry[]): void {
+    if (this.refusedThrough === undefined || this.batches.size > 0) return;
+    const through = this.refusedThrough;
+    if (listed.some((entry) => entry.sequence >= through)) this.refusedThrough = undefined;
   }
 
   get size(): number {
@@ -63,5 +82,6 @@ export class OwnBatches {
   clear(): void {
     this.batches.clear();
     this.bytes = 0;
+    this.refusedThrough = undefined;
   }
 }

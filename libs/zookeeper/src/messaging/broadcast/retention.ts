@@ -2,8 +2,7 @@ import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { ConnectionClosedError } from '../../errors/library-errors.js';
-import { TransactionFailedError } from '../../errors/driver-errors.js';
-import { ConnectionLossError, NodeExistsError } from '../../errors/zookeeper-errors.js';
+import { NodeExistsError } from '../../errors/zookeeper-errors.js';
 import { CorruptOffsetError } from '../shared/messaging-errors.js';
 import { ChangeSignal } from '../../internal/change-signal.js';
 import { ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
@@ -314,8 +313,9 @@ const DELETES_IN_FLIGHT = 64;
  * Deletes the entries. With the driver's `multi`, in transactions of DELETES_PER_TRANSACTION: one
  * server write each instead of one per entry, so the reads of this session (a subscriber's next
  * batches, queued behind its writes) and every other session wait for a few writes, not hundreds.
- * A transaction that fails (an entry deleted meanwhile, or a lost reply after it applied) leaves
- * its entries to single deletes, where a missing one is fine.
+ * A transaction that fails (an entry deleted meanwhile, a lost reply after it applied, or any
+ * other error: a multi is not retried) leaves its entries to single deletes, which the connection
+ * retries and where a missing one is fine.
  */
 async function deleteAll(
   connection: ZookeeperConnection,
@@ -328,10 +328,9 @@ async function deleteAll(
         .multi(chunk.map((entry) => ({ type: 'delete' as const, path: entry.path })))
         .then(
           () => true,
+          // Refused, lost or failed (a multi is not retried): single deletes, which are.
           (error: unknown) =>
-            error instanceof TransactionFailedError || error instanceof ConnectionLossError
-              ? false
-              : Promise.reject(error),
+            error instanceof ConnectionClosedError ? Promise.reject(error) : false,
         );
       if (!applied) await deleteEach(connection, chunk);
     }
