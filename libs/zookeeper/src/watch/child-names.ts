@@ -1,4 +1,4 @@
-import { Observable, Subscriber } from 'rxjs';
+import { Observable, Subscriber, Subscription } from 'rxjs';
 import { ConnectionState, isConnectedState } from '../connection/connection-state.enum.js';
 import { parentPath, validatePath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
@@ -50,7 +50,7 @@ class ChildNamesFollower {
   private removeWatch?: () => Promise<void>;
   private watchSession?: string;
   private stopped = false;
-  private unsubscribeStates?: () => void;
+  private states?: Subscription;
   private retryTimer?: NodeJS.Timeout;
   private readonly syncs = new SerialRunner(
     () => this.resync(),
@@ -63,22 +63,18 @@ class ChildNamesFollower {
     private readonly subscriber: Subscriber<readonly string[]>,
   ) {}
 
+  /** The first listing comes from the current state, which `state$` replays on subscribe. */
   start(): void {
-    const states = this.connection.state$.subscribe((state) => {
+    this.states = this.connection.state$.subscribe((state) => {
       // Events may have been missed while disconnected; a new session lost the watch as well.
-      if (state === ConnectionState.RECONNECTED || state === ConnectionState.CONNECTED) {
-        this.syncs.kick();
-      } else if (state === ConnectionState.CLOSED) {
-        this.subscriber.complete();
-      }
+      if (isConnectedState(state)) this.syncs.kick();
+      else if (state === ConnectionState.CLOSED) this.subscriber.complete();
     });
-    this.unsubscribeStates = () => states.unsubscribe();
-    this.syncs.kick();
   }
 
   stop(): void {
     this.stopped = true;
-    this.unsubscribeStates?.();
+    this.states?.unsubscribe();
     clearTimeout(this.retryTimer);
     const remove = this.removeWatch;
     this.removeWatch = undefined;
