@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ZookeeperStorage } from 'nestjs-zookeeper';
@@ -31,7 +32,12 @@ describe('dashboard API (JSON and server-sent events)', () => {
     expect(page.headers.get('cache-control')).toBe('no-store');
     const html = await page.text();
     expect(html).toContain('<base href="/zk/" />');
-    for (const file of ['app.js', 'app.css', 'uPlot.iife.min.js', 'uPlot.min.css']) {
+    // every script and stylesheet of assets/ (app.js and the modules it imports) is served
+    const own = readdirSync(new URL('../../libs/zookeeper/src/dashboard/assets/', import.meta.url))
+      .filter((file) => /\.(js|css)$/.test(file))
+      .sort();
+    expect(own).toEqual(expect.arrayContaining(['app.css', 'app.js', 'format.js', 'charts.js']));
+    for (const file of [...own, 'uPlot.iife.min.js', 'uPlot.min.css']) {
       const response = await fetch(`${fixture.url}/assets/${file}`);
       expect([file, response.status]).toEqual([file, 200]);
       expect(response.headers.get('content-type')).toMatch(/javascript|css/);

@@ -2,13 +2,31 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+
+/** The page's ES modules: `app.js`, the entry, and the modules it imports. */
+const MODULES = [
+  'app.js',
+  'state.js',
+  'format.js',
+  'page.js',
+  'charts.js',
+  'connection.js',
+  'elections.js',
+  'members.js',
+  'logs.js',
+  'queues.js',
+  'storage.js',
+];
+
 /** The files the page loads, by the name it asks for (nothing else is served). */
 const FILES: Record<string, { type: string; local?: string; vendor?: string }> = {
   'index.html': { type: 'text/html; charset=utf-8', local: 'index.html' },
-  'app.js': { type: 'text/javascript; charset=utf-8', local: 'app.js' },
-  'app.css': { type: 'text/css; charset=utf-8', local: 'app.css' },
-  'uPlot.iife.min.js': { type: 'text/javascript; charset=utf-8', vendor: 'uPlot.iife.min.js' },
-  'uPlot.min.css': { type: 'text/css; charset=utf-8', vendor: 'uPlot.min.css' },
+  ...Object.fromEntries(MODULES.map((name) => [name, { type: JS, local: name }])),
+  'app.css': { type: CSS, local: 'app.css' },
+  'uPlot.iife.min.js': { type: JS, vendor: 'uPlot.iife.min.js' },
+  'uPlot.min.css': { type: CSS, vendor: 'uPlot.min.css' },
 };
 
 const cache = new Map<string, Buffer>();
