@@ -78,6 +78,27 @@ maybe('dashboard page in a headless browser', () => {
       { timeout: 10_000 },
     );
 
+  /**
+   * Waits until the chart (a `.uplot` element), hovered at its right edge, i.e. at its newest
+   * point, shows `expected` for the series `label` in its legend.
+   */
+  const untilCharted = (chart: string, label: string, expected: number) =>
+    page.waitForFunction(
+      `(() => {
+        const chart = document.querySelector(${JSON.stringify(chart)});
+        const over = chart?.querySelector('.u-over');
+        if (!over) return false;
+        const box = over.getBoundingClientRect();
+        over.dispatchEvent(new MouseEvent('mousemove', {
+          clientX: box.right - 1, clientY: box.top + box.height / 2, bubbles: true,
+        }));
+        const row = [...chart.querySelectorAll('.u-legend .u-series')]
+          .find((row) => row.querySelector('.u-label')?.textContent === ${JSON.stringify(label)});
+        return Number(row?.querySelector('.u-value')?.textContent) === ${expected};
+      })()`,
+      { timeout: 10_000 },
+    );
+
   it('loads without console errors and shows the leader, the members and the queue depth', async () => {
     await page.goto(fixture.url, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector(`[data-election="${PATHS.election}"] .leader`);
@@ -107,6 +128,8 @@ maybe('dashboard page in a headless browser', () => {
     const before = Number(await text(`${queueCard} .depth`));
     await fixture.messaging.queue(PATHS.queue).publish({ n: 10 });
     await untilNumber(`${queueCard} .depth`, before + 1);
+    // the depth chart's newest point came with the stream's samples: it is the new depth
+    await untilCharted(`${queueCard} .uplot`, 'messages', before + 1);
     const logBefore = Number(await text(`[data-log="${PATHS.log}"] .log-messages`));
     await fixture.messaging.broadcast(PATHS.log).publish({ order: 4 });
     await untilNumber(`[data-log="${PATHS.log}"] .log-messages`, logBefore + 1);
