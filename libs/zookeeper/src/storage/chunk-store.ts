@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateMode } from '../connection/create-mode.enum.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { NodeExistsError, NoNodeError, NotEmptyError } from '../errors/zookeeper-errors.js';
+import { NoNodeError, NotEmptyError } from '../errors/zookeeper-errors.js';
+import { ignoreNodeExists, ignoreNoNode, whenNoNode } from '../internal/no-node.js';
 import { ChunkManifest, chunkName, sha256 } from './chunk-manifest.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
 import { LibraryErrorCode } from '../errors/library-errors.js';
@@ -116,9 +117,7 @@ export class ChunkStore {
   /** Whether every chunk of the generation is there (read after an unfenced head switch). */
   async isComplete(key: string, manifest: ChunkManifest): Promise<boolean> {
     const folder = joinPath(this.keyFolder(key), manifest.generation);
-    const children = await this.connection
-      .getChildren(folder)
-      .catch(ignore(NoNodeError, [] as string[]));
+    const children = await this.connection.getChildren(folder).catch(whenNoNode<string[]>([]));
     return children.filter((name) => name !== WRITING_MARKER).length === manifest.chunks;
   }
 
@@ -130,7 +129,7 @@ export class ChunkStore {
       if (!(error instanceof NoNodeError)) throw error;
       await this.connection
         .create(this.keyFolder(key), '', { mode: CreateMode.CONTAINER, createParents: true })
-        .catch(ignore(NodeExistsError));
+        .catch(ignoreNodeExists);
       await this.connection.create(folder, data, { mode: CreateMode.CONTAINER });
     }
   }
@@ -155,7 +154,7 @@ export class ChunkStore {
   async finish(key: string, manifest: ChunkManifest): Promise<void> {
     await this.connection
       .delete(joinPath(this.keyFolder(key), manifest.generation, WRITING_MARKER))
-      .catch(ignore(NoNodeError));
+      .catch(ignoreNoNode);
   }
 
   /** Reads and verifies a generation; StaleGenerationError when it was collected meanwhile. */
@@ -188,16 +187,12 @@ export class ChunkStore {
     headGeneration: () => Promise<string | undefined>,
   ): Promise<{ removed: number; remaining: number }> {
     const folder = this.keyFolder(key);
-    const generations = await this.connection
-      .getChildren(folder)
-      .catch(ignore(NoNodeError, undefined));
+    const generations = await this.connection.getChildren(folder).catch(whenNoNode(undefined));
     if (!generations) return { removed: 0, remaining: 0 };
     let removed = 0;
     for (const generation of generations) {
       const path = joinPath(folder, generation);
-      const children = await this.connection
-        .getChildren(path)
-        .catch(ignore(NoNodeError, [] as string[]));
+      const children = await this.connection.getChildren(path).catch(whenNoNode<string[]>([]));
       if (children.includes(WRITING_MARKER)) continue;
       if ((await headGeneration()) === generation) continue;
       if (await this.deleteGeneration(path, children)) removed++;
@@ -212,7 +207,7 @@ export class ChunkStore {
   async hasGenerations(key: string): Promise<boolean> {
     const generations = await this.connection
       .getChildren(this.keyFolder(key))
-      .catch(ignore(NoNodeError, [] as string[]));
+      .catch(whenNoNode<string[]>([]));
     return generations.length > 0;
   }
 
@@ -220,7 +215,7 @@ export class ChunkStore {
   async keysWithChunks(): Promise<string[]> {
     const names = await this.connection
       .getChildren(this.chunksRoot)
-      .catch(ignore(NoNodeError, [] as string[]));
+      .catch(whenNoNode<string[]>([]));
     return names.map((name) => decodeURIComponent(name));
   }
 
@@ -232,9 +227,7 @@ export class ChunkStore {
   private async deleteGeneration(path: string, children: readonly string[]): Promise<boolean> {
     try {
       await Promise.all(
-        children.map((child) =>
-          this.connection.delete(joinPath(path, child)).catch(ignore(NoNodeError)),
-        ),
+        children.map((child) => this.connection.delete(joinPath(path, child)).catch(ignoreNoNode)),
       );
       await this.connection.delete(path);
       return true;
@@ -243,14 +236,4 @@ export class ChunkStore {
       throw error;
     }
   }
-}
-
-function ignore<T>(
-  errorClass: new (...args: never[]) => Error,
-  fallback?: T,
-): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof errorClass) return fallback as T;
-    throw error;
-  };
 }

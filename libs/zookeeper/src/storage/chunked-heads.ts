@@ -6,6 +6,7 @@ import {
   NoNodeError,
   NotEmptyError,
 } from '../errors/zookeeper-errors.js';
+import { ignoreNoNode, whenNoNode } from '../internal/no-node.js';
 
 /** The empty child that flags a persistent head whose key has chunk generations. */
 export const CHUNKED_FLAG = '__chunked';
@@ -42,9 +43,7 @@ export class ChunkedHeads {
   }
 
   async unflag(key: string): Promise<void> {
-    await this.connection.delete(this.flagPath(key)).catch((error) => {
-      if (!(error instanceof NoNodeError)) throw error;
-    });
+    await this.connection.delete(this.flagPath(key)).catch(ignoreNoNode);
   }
 
   async isFlagged(key: string): Promise<boolean> {
@@ -82,10 +81,7 @@ export class ChunkedHeads {
 
   /** The flag is the head's only child (no sub-key keeps the head from being deleted). */
   private async onlyFlag(path: string): Promise<boolean> {
-    const children = await this.connection.getChildren(path).catch((error) => {
-      if (error instanceof NoNodeError) return [] as string[];
-      throw error;
-    });
+    const children = await this.connection.getChildren(path).catch(whenNoNode<string[]>([]));
     return children.every((name) => name === CHUNKED_FLAG);
   }
 

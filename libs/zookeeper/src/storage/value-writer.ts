@@ -2,6 +2,7 @@ import { LoggerService } from '@nestjs/common';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { Stat } from '../connection/zookeeper-types.js';
 import { NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
+import { whenNoNode } from '../internal/no-node.js';
 import { ChunkManifest, decodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, InterruptedGenerationError, ttlChunkMarginMs } from './chunk-store.js';
 import { ChunkedHeads } from './chunked-heads.js';
@@ -76,10 +77,7 @@ export class ValueWriter {
   }
 
   async readHead(path: string): Promise<{ data: Buffer; stat: Stat } | undefined> {
-    return this.connection.get(path).catch((error) => {
-      if (error instanceof NoNodeError) return undefined;
-      throw error;
-    });
+    return this.connection.get(path).catch(whenNoNode(undefined));
   }
 
   /**

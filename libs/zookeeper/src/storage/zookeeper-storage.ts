@@ -4,8 +4,8 @@ import { joinPath } from '../connection/paths.js';
 import { checkVersion } from '../connection/request-checks.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { isConnectionProblem } from '../errors/zookeeper.error.js';
+import { whenNoNode } from '../internal/no-node.js';
 import { byteLimit, positiveInteger } from '../internal/option-checks.js';
-import { NoNodeError } from '../errors/zookeeper-errors.js';
 import { ChunkManifest, decodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, StaleGenerationError } from './chunk-store.js';
 import { ChunkedHeads } from './chunked-heads.js';
@@ -202,10 +202,7 @@ export class ZookeeperStorage {
   async list(prefix?: string): Promise<string[]> {
     const base = prefix === undefined ? undefined : normalizeKey(prefix);
     const path = base === undefined ? this.root : this.headPath(base);
-    const names = await this.connection.getChildren(path).catch((error) => {
-      if (error instanceof NoNodeError) return [] as string[];
-      throw error;
-    });
+    const names = await this.connection.getChildren(path).catch(whenNoNode<string[]>([]));
     return names
       .filter((name) => !isReservedName(name))
       .sort()

@@ -4,10 +4,9 @@ import { joinPath, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { Watcher, WatchEventType } from '../../connection/zookeeper-types.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
-import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { BarrierWaitOptions } from './barrier.js';
 import { ChangeSignal, deadlineOf } from '../../internal/change-signal.js';
-import { ignoreNodeExists, ignoreNoNode } from '../../internal/no-node.js';
+import { ignoreNodeExists, ignoreNoNode, whenNoNode } from '../../internal/no-node.js';
 
 const READY = 'ready';
 
@@ -117,10 +116,7 @@ export class DoubleBarrier {
   }
 
   private children(): Promise<string[]> {
-    return this.connection.getChildren(this.path).catch((error: unknown) => {
-      if (error instanceof NoNodeError) return [];
-      throw error;
-    });
+    return this.connection.getChildren(this.path).catch(whenNoNode<string[]>([]));
   }
 }
 

@@ -4,14 +4,10 @@ import { isConnectedState } from '../../connection/connection-state.enum.js';
 import { Transaction } from '../../connection/transaction.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
-import {
-  AuthFailedError,
-  InvalidAclError,
-  NoAuthError,
-  NoNodeError,
-} from '../../errors/zookeeper-errors.js';
+import { AuthFailedError, InvalidAclError, NoAuthError } from '../../errors/zookeeper-errors.js';
 import { NodeOwnership, OwnershipEvent } from '../lock-internals/node-ownership.js';
 import { predecessorRule, SequentialQueue } from '../../sequential/sequential-queue.js';
+import { whenNoNode } from '../../internal/no-node.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
 import { LeaderInfo, LeaderTracker } from './leader-tracker.js';
 import { addFence, FencingToken, isDeposedError } from './leadership-fence.js';
@@ -189,13 +185,12 @@ export class LeaderElection {
     const nodes = await this.queue.contenders();
     const read = await Promise.all(
       nodes.map((node) =>
-        this.connection.get(node.path).then(
-          ({ data }) => ({ id: data.toString('utf8'), nodeName: node.name }),
-          (error) => {
-            if (error instanceof NoNodeError) return undefined;
-            throw error;
-          },
-        ),
+        this.connection
+          .get(node.path)
+          .then(
+            ({ data }) => ({ id: data.toString('utf8'), nodeName: node.name }),
+            whenNoNode(undefined),
+          ),
       ),
     );
     const present = read.filter((entry): entry is LeaderInfo => entry !== undefined);
