@@ -103,6 +103,26 @@ describe('dashboard API (JSON and server-sent events)', () => {
     const history = (await get('/api/snapshot')).body.history;
     expect(history.length).toBeGreaterThan(1);
     expect(history.at(-1).queues[PATHS.queue]).toMatchObject({ messages: before + 1 });
+    // each event carries its sample's chart point, the one the history keeps
+    expect(updated.point).toEqual({
+      at: updated.at,
+      queues: {
+        [PATHS.queue]: {
+          items: updated.queues[0].items,
+          messages: before + 1,
+          inFlight: updated.queues[0].inFlight.length,
+          published: updated.queues[0].publishedPerSecond,
+          finished: updated.queues[0].finishedPerSecond,
+        },
+      },
+      logs: {
+        [PATHS.log]: {
+          rate: updated.logs[0].messagesPerSecond,
+          lag: { billing: updated.logs[0].subscribers[0].lag },
+        },
+      },
+    });
+    expect(history).toContainEqual(updated.point);
   });
 
   it('shows a takeover with its duration when the leader steps down', async () => {

@@ -14,6 +14,21 @@ export interface DashboardSnapshot {
   storageWrites: boolean;
   /** Errors of the last sample, by path. */
   errors: { path: string; message: string }[];
+  /**
+   * This sample's point of the charts, as `api/snapshot`'s history keeps it (set when the
+   * service records the sample; the page adds it to its charts).
+   */
+  point?: HistoryPoint;
+}
+
+/** One point of the charts: per queue and per log, what a sample measured. */
+export interface HistoryPoint {
+  at: number;
+  queues: Record<
+    string,
+    { items: number; messages?: number; inFlight: number; published: number; finished: number }
+  >;
+  logs: Record<string, { rate: number; lag: Record<string, number> }>;
 }
 
 export interface ConnectionView {

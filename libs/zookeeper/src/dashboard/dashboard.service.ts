@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { defer, exhaustMap, from, Observable, share, tap, timer, catchError, EMPTY } from 'rxjs';
+import { defer, exhaustMap, from, map, Observable, share, timer, catchError, EMPTY } from 'rxjs';
 import { joinPath, validatePath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NoNodeError } from '../errors/zookeeper-errors.js';
@@ -15,17 +15,9 @@ import { DEAD_LETTER_PAGE, ZOOKEEPER_DASHBOARD_OPTIONS } from './dashboard.const
 import type { ZookeeperDashboardOptions } from './dashboard-options.interface.js';
 import { decodeData } from './dashboard-reads.js';
 import { DashboardSampler } from './dashboard-sampler.js';
-import { DashboardSnapshot } from './dashboard-snapshot.js';
+import { DashboardSnapshot, HistoryPoint } from './dashboard-snapshot.js';
 
-/** One point of the charts: per queue and per log, what a sample measured. */
-export interface HistoryPoint {
-  at: number;
-  queues: Record<
-    string,
-    { items: number; messages?: number; inFlight: number; published: number; finished: number }
-  >;
-  logs: Record<string, { rate: number; lag: Record<string, number> }>;
-}
+export type { HistoryPoint } from './dashboard-snapshot.js';
 
 export interface DeadLetterView {
   id: string;
@@ -88,7 +80,7 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
           catchError(() => EMPTY), // a failed sample is skipped; the next tick tries again
         ),
       ),
-      tap((snapshot) => this.record(snapshot)),
+      map((sample) => this.record(sample)),
       share({ resetOnRefCountZero: true }),
     );
   }
@@ -133,15 +125,16 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
   /** The latest sample when it is fresh, else a new one. */
   async snapshot(): Promise<DashboardSnapshot> {
     if (this.latest && Date.now() - this.latest.at < this.sampleIntervalMs) return this.latest;
-    const snapshot = await this.sampler.sample();
-    this.record(snapshot);
-    return snapshot;
+    return this.record(await this.sampler.sample());
   }
 
-  private record(snapshot: DashboardSnapshot): void {
-    this.latest = snapshot;
-    const point: HistoryPoint = { at: snapshot.at, queues: {}, logs: {} };
-    for (const queue of snapshot.queues) {
+  /**
+   * The sample with its point of the charts, built here only: the point goes into the history
+   * and out with the sample (`point`), from which the page adds it to its charts.
+   */
+  private record(sample: DashboardSnapshot): DashboardSnapshot {
+    const point: HistoryPoint = { at: sample.at, queues: {}, logs: {} };
+    for (const queue of sample.queues) {
       point.queues[queue.path] = {
         items: queue.items,
         messages: queue.messages,
@@ -150,7 +143,7 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
         finished: queue.finishedPerSecond,
       };
     }
-    for (const log of snapshot.logs) {
+    for (const log of sample.logs) {
       const lag: Record<string, number> = {};
       for (const subscriber of log.subscribers) {
         if (subscriber.lag !== undefined) lag[subscriber.id] = subscriber.lag;
@@ -159,6 +152,8 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
     }
     this.history.push(point);
     if (this.history.length > this.historySize) this.history.shift();
+    this.latest = { ...sample, point };
+    return this.latest;
   }
 
   private knownQueue(path: string): string {

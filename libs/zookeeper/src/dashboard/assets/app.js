@@ -30,25 +30,6 @@ function render(snapshot) {
   setLive(true);
 }
 
-function toPoint(s) {
-  const point = { at: s.at, queues: {}, logs: {} };
-  for (const q of s.queues) {
-    point.queues[q.path] = {
-      items: q.items,
-      messages: q.messages,
-      inFlight: q.inFlight.length,
-      published: q.publishedPerSecond,
-      finished: q.finishedPerSecond,
-    };
-  }
-  for (const l of s.logs) {
-    const lag = {};
-    for (const sub of l.subscribers) if (sub.lag !== undefined) lag[sub.id] = sub.lag;
-    point.logs[l.path] = { rate: l.messagesPerSecond, lag };
-  }
-  return point;
-}
-
 async function start() {
   try {
     const { snapshot, history } = await api('snapshot');
@@ -61,7 +42,8 @@ async function start() {
   events.onmessage = (event) => {
     const snapshot = JSON.parse(event.data);
     const last = state.history[state.history.length - 1];
-    if (!last || last.at < snapshot.at) state.history.push(toPoint(snapshot));
+    // the server sends each sample with its chart point (the one its history keeps)
+    if (!last || last.at < snapshot.at) state.history.push(snapshot.point);
     if (state.history.length > 600) state.history.shift();
     render(snapshot);
   };
