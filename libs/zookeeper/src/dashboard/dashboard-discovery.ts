@@ -1,7 +1,8 @@
 import { segmentIndices } from '../messaging/shared/segmented-folder.js';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { inBatches, whenNoNode } from './dashboard-reads.js';
+import { whenNoNode } from '../internal/no-node.js';
+import { inBatches } from './dashboard-reads.js';
 
 /** What discovery found so far, by kind. */
 export interface Discovered {

@@ -1,6 +1,7 @@
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { DashboardNodes, inBatches, sequence, whenNoNode } from './dashboard-reads.js';
+import { whenNoNode } from '../internal/no-node.js';
+import { bySequence, DashboardNodes, inBatches } from './dashboard-reads.js';
 import { Candidate, ElectionView, Takeover } from './dashboard-snapshot.js';
 
 const HISTORY_KEPT = 50;
@@ -18,7 +19,7 @@ export class ElectionSampler {
   async sample(path: string): Promise<ElectionView> {
     const names = (await this.connection.getChildren(path).catch(whenNoNode<string[]>([])))
       .filter((name) => /latch-\d{10}$/.test(name))
-      .sort((a, b) => sequence(a) - sequence(b));
+      .sort(bySequence);
     this.nodes.forgetUnder(path, names);
     const candidates = (
       await inBatches(names, async (name) => {

@@ -1,6 +1,7 @@
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { DashboardNodes, inBatches, sequence, whenNoNode } from './dashboard-reads.js';
+import { whenNoNode } from '../internal/no-node.js';
+import { bySequence, DashboardNodes, inBatches } from './dashboard-reads.js';
 import { GroupView, MemberView, RegistryView } from './dashboard-snapshot.js';
 
 /** Samples group memberships and service registries (their members' data re-read on `refresh`). */
@@ -34,7 +35,7 @@ export class GroupSampler {
     const stat = await this.connection.exists(path);
     if (!stat || stat.numChildren > this.listLimit) return undefined;
     const names = (await this.connection.getChildren(path).catch(whenNoNode<string[]>([]))).sort(
-      (a, b) => sequence(a) - sequence(b),
+      bySequence,
     );
     this.nodes.forgetUnder(path, names);
     const members = await inBatches(names, async (name) => {

@@ -2,8 +2,8 @@ import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { messageOffset, parseOffset } from '../messaging/broadcast/offsets.js';
 import { parseSegmentEntries } from '../messaging/shared/entry-names.js';
-import { newestSegment } from './dashboard-reads.js';
-import { inBatches, round, whenNoNode } from './dashboard-reads.js';
+import { whenNoNode } from '../internal/no-node.js';
+import { inBatches, newestSegment, round } from './dashboard-reads.js';
 import { LogView, SubscriberView } from './dashboard-snapshot.js';
 
 /** Samples broadcast logs: entries, offsets, rate since the last sample, subscribers' lag. */

@@ -1,8 +1,8 @@
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { parseSegmentEntries } from '../messaging/shared/entry-names.js';
-import { newestSegment } from './dashboard-reads.js';
-import { DashboardNodes, inBatches, round, whenNoNode } from './dashboard-reads.js';
+import { whenNoNode } from '../internal/no-node.js';
+import { DashboardNodes, inBatches, newestSegment, round } from './dashboard-reads.js';
 import { QueueView } from './dashboard-snapshot.js';
 
 interface QueueCounters {

@@ -1,7 +1,8 @@
-import { joinPath } from '../connection/paths.js';
+import { joinPath, sequenceNumber } from '../connection/paths.js';
 import { segmentIndices, segmentName } from '../messaging/shared/segmented-folder.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NoNodeError } from '../errors/zookeeper-errors.js';
+import { whenNoNode } from '../internal/no-node.js';
 
 /** Nodes read at once by one sample (bounds the requests a sample puts in flight). */
 const READS_AT_ONCE = 16;
@@ -21,14 +22,6 @@ export function decodeData(data: Buffer, max = 4096): unknown {
   return `${text}… (${data.length} bytes)`;
 }
 
-/** A rejection handler turning NoNodeError into `value`. */
-export function whenNoNode<T>(value: T): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof NoNodeError) return value;
-    throw error;
-  };
-}
-
 /** `read` for every item, a bounded number at a time. */
 export async function inBatches<T, R>(
   items: readonly T[],
@@ -41,9 +34,9 @@ export async function inBatches<T, R>(
   return results;
 }
 
-/** The sequence number a sequential node's name ends with (0 when none). */
-export function sequence(name: string): number {
-  return Number(/(\d{10})$/.exec(name)?.[1] ?? 0);
+/** Orders sequential node names by their sequence number (names without one first). */
+export function bySequence(a: string, b: string): number {
+  return (sequenceNumber(a) ?? 0) - (sequenceNumber(b) ?? 0);
 }
 
 export function round(value: number): number {

@@ -5,6 +5,7 @@ import { joinPath, validatePath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { NoNodeError } from '../errors/zookeeper-errors.js';
 import { InvalidOptionsError } from '../errors/library-errors.js';
+import { whenNoNode } from '../internal/no-node.js';
 import { positiveInteger, positiveMs } from '../internal/option-checks.js';
 import { WorkQueue } from '../messaging/index.js';
 import { InvalidKeyError } from '../storage/storage-errors.js';
@@ -13,7 +14,7 @@ import { decodeBatch } from '../messaging/shared/message-batch.js';
 import { getZookeeperToken } from '../module/zookeeper.tokens.js';
 import { DEAD_LETTER_PAGE, ZOOKEEPER_DASHBOARD_OPTIONS } from './dashboard.constants.js';
 import type { ZookeeperDashboardOptions } from './dashboard-options.interface.js';
-import { decodeData } from './dashboard-reads.js';
+import { bySequence, decodeData } from './dashboard-reads.js';
 import { DashboardSampler } from './dashboard-sampler.js';
 import { DashboardSnapshot, HistoryPoint } from './dashboard-snapshot.js';
 
@@ -166,8 +167,8 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
   /** The oldest dead letters of a queue (at most 100), with their messages decoded. */
   async deadLetters(queue: string): Promise<{ total: number; letters: DeadLetterView[] }> {
     const dead = joinPath(this.knownQueue(queue), 'dead');
-    const names = (await this.connection.getChildren(dead).catch(noNode<string[]>([]))).sort(
-      (a, b) => sequence(a) - sequence(b),
+    const names = (await this.connection.getChildren(dead).catch(whenNoNode<string[]>([]))).sort(
+      bySequence,
     );
     const letters = await Promise.all(
       names.slice(0, DEAD_LETTER_PAGE).map((id) => this.deadLetterAt(dead, id)),
@@ -212,7 +213,7 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
       ids ??
       (await this.connection
         .getChildren(joinPath(this.knownQueue(queue), 'dead'))
-        .catch(noNode<string[]>([])));
+        .catch(whenNoNode<string[]>([])));
     await this.withQueue(queue, (workQueue) => workQueue.discard(chosen));
     return chosen.length;
   }
@@ -243,7 +244,7 @@ export class ZookeeperDashboardService implements OnModuleDestroy {
     const stat = await this.connection.exists(this.storagePath(path));
     if (!stat) return { path, total: 0, children: [] };
     if (stat.numChildren === 0) return { path, total: 0, children: [] };
-    const names = (await this.connection.getChildren(path).catch(noNode<string[]>([])))
+    const names = (await this.connection.getChildren(path).catch(whenNoNode<string[]>([])))
       .sort()
       .slice(0, this.listLimit);
     const children = await Promise.all(
@@ -337,17 +338,6 @@ export class OutsideStorageRootsError extends InvalidOptionsError {
   constructor(path: string) {
     super(`'${path}' is under none of the dashboard's storage roots`);
   }
-}
-
-function noNode<T>(value: T): (error: unknown) => T {
-  return (error) => {
-    if (error instanceof NoNodeError) return value;
-    throw error;
-  };
-}
-
-function sequence(name: string): number {
-  return Number(/(\d{10})$/.exec(name)?.[1] ?? 0);
 }
 
 function checkNodeName(id: unknown): void {
