@@ -194,4 +194,19 @@ describe('PersistentEphemeralNode', () => {
     await replacing.close();
     expect(await zk.exists('/nodes/taken')).toBeUndefined();
   });
+
+  it('refuses data that is neither a Buffer nor a string when given, not at the first create', async () => {
+    const session = await connections.open();
+    expect(() => new PersistentEphemeralNode(session, '/nodes/bad-data', 42 as never)).toThrow(
+      InvalidOptionsError,
+    );
+    const node = new PersistentEphemeralNode(session, '/nodes/bad-data', 'ok', {
+      logger: silentLogger,
+    });
+    await expect(node.update({ not: 'bytes' } as never)).rejects.toBeInstanceOf(
+      InvalidOptionsError,
+    );
+    expect(node.data.toString()).toBe('ok');
+    await node.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { CreateMode } from '../../connection/create-mode.enum.js';
-import { joinPath } from '../../connection/paths.js';
+import { joinPath, sequenceNumber } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { whenNoNode } from '../../internal/no-node.js';
 import {
@@ -120,7 +120,7 @@ export async function readDeadLetters<T>(
   );
   return letters
     .filter((letter): letter is DeadLetter<T> => letter !== undefined)
-    .sort((a, b) => sequenceOf(a.id) - sequenceOf(b.id));
+    .sort((a, b) => (sequenceNumber(a.id) ?? 0) - (sequenceNumber(b.id) ?? 0));
 }
 
 function readLetter<T>(
@@ -189,8 +189,4 @@ function parseMetadata(bytes: Buffer): Metadata {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function sequenceOf(name: string): number {
-  return Number(/(\d{10})$/.exec(name)?.[1] ?? 0);
 }

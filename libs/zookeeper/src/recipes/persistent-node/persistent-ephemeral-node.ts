@@ -3,6 +3,7 @@ import { skip, Subscription } from 'rxjs';
 import { ConnectionState } from '../../connection/connection-state.enum.js';
 import { CreateMode } from '../../connection/create-mode.enum.js';
 import { validatePath } from '../../connection/paths.js';
+import { toBuffer } from '../../connection/request-checks.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { Stat, Watcher } from '../../connection/zookeeper-types.js';
 import { ConnectionClosedError, InvalidOptionsError } from '../../errors/library-errors.js';
@@ -261,8 +262,4 @@ export class PersistentEphemeralNode {
       throw error;
     }
   }
-}
-
-function toBuffer(data: Buffer | string): Buffer {
-  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
