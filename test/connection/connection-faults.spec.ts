@@ -16,7 +16,9 @@ const open = (sessionTimeoutMs: number) => dedicated.connect({ sessionTimeoutMs 
 
 describe('connection faults (real server)', () => {
   it('server stopped and restarted within the session timeout: SUSPENDED, then RECONNECTED with the same session and its ephemerals', async () => {
-    const zk = await open(8000);
+    // A session long enough to outlast the restart of a JVM on a loaded machine: the test is
+    // about what happens within it (a shorter one expired during a slow restart in CI).
+    const zk = await open(20_000);
     await zk.create('/survivor', 'me', { mode: CreateMode.EPHEMERAL });
     const sessionId = zk.session.id;
     const states = statesUntil(zk, ConnectionState.RECONNECTED);

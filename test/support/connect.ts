@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
-import { filter, firstValueFrom, skip, takeWhile, toArray } from 'rxjs';
+import { filter, firstValueFrom, skip, takeWhile, tap, throwError, timeout, toArray } from 'rxjs';
 import { ConnectionState, ZookeeperConnection, ZookeeperOptions } from 'nestjs-zookeeper';
 
 /** The ensemble the whole test run uses (started by global-setup, or ZK_CONNECT). */
@@ -78,24 +78,55 @@ export const silentLogger = {
   verbose: () => undefined,
 };
 
+/**
+ * How long a test waits for a connection state. Below Jest's 60 s, so a state that never comes
+ * (a restart slow enough to outlast a session: EXPIRED where RECONNECTED was awaited) fails with
+ * the states seen instead of a bare test timeout.
+ */
+const STATE_TIMEOUT_MS = 45_000;
+
 /** Resolves with the first state matching `state` emitted from now on. */
 export function nextState(
   connection: ZookeeperConnection,
   state: ConnectionState,
+  timeoutMs = STATE_TIMEOUT_MS,
 ): Promise<ConnectionState> {
-  return firstValueFrom(connection.state$.pipe(filter((s) => s === state)));
+  const seen: ConnectionState[] = [];
+  return firstValueFrom(
+    connection.state$.pipe(
+      tap((s) => seen.push(s)),
+      filter((s) => s === state),
+      timeout({
+        first: timeoutMs,
+        with: () => throwError(() => stateTimeout(state, seen, timeoutMs)),
+      }),
+    ),
+  );
+}
+
+function stateTimeout(awaited: ConnectionState, seen: ConnectionState[], timeoutMs: number): Error {
+  return new Error(
+    `no ${awaited} within ${timeoutMs} ms; states seen meanwhile: ${seen.join(', ') || 'none'}`,
+  );
 }
 
 /** Collects the states a connection goes through from now until `last` (inclusive). */
 export function statesUntil(
   connection: ZookeeperConnection,
   last: ConnectionState,
+  timeoutMs = STATE_TIMEOUT_MS,
 ): Promise<ConnectionState[]> {
+  const seen: ConnectionState[] = [];
   return firstValueFrom(
     connection.state$.pipe(
       skip(1),
+      tap((s) => seen.push(s)),
       takeWhile((state) => state !== last, true),
       toArray(),
+      timeout({
+        first: timeoutMs,
+        with: () => throwError(() => stateTimeout(last, seen, timeoutMs)),
+      }),
     ),
   );
 }

@@ -47,7 +47,9 @@ const versionsOf = (recorder: Recorder<NodeSnapshot | undefined>) =>
 
 describe('watches across server restarts and session expiry (own server)', () => {
   it('converges to the final value across a restart within the session timeout (RECONNECTED)', async () => {
-    const [zk, writer] = await Promise.all([open(6_000), open(6_000)]);
+    // Sessions long enough to outlast the restart of a JVM on a loaded machine: with 6 s one
+    // expired in CI, so RECONNECTED never came (the test is about the case within the timeout).
+    const [zk, writer] = await Promise.all([open(20_000), open(20_000)]);
     await writer.create('/restart', 'start');
     const watched = new Recorder(watchNode(zk, '/restart'));
     await watched.until((node) => node !== undefined, 'the first value');

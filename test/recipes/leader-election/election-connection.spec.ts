@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { ConnectionState, LeaderElection } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { nextState } from '../../support/connect.js';
@@ -15,8 +15,15 @@ async function candidate(participantId: string, sessionTimeoutMs: number) {
   const changes: Array<{ leads: boolean; state: ConnectionState }> = [];
   election.isLeader$.subscribe((leads) => changes.push({ leads, state: zk.state }));
   await election.start();
+  started.push(election);
   return { zk, election, changes };
 }
+
+/** Every candidate of the running test: closed after it, so a failed test leaves no leader behind. */
+const started: LeaderElection[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((election) => election.close().catch(() => undefined)));
+});
 
 /** Resolves when the election reports leadership (isLeader$ replays the current value). */
 const leads = (election: LeaderElection, message: string) =>
@@ -24,8 +31,10 @@ const leads = (election: LeaderElection, message: string) =>
 
 describe('LeaderElection under connection faults (own server)', () => {
   it('SUSPENDED: the leader emits false at once; RECONNECTED with its node intact: it leads again with the same node', async () => {
-    const leader = await candidate('leader', 8000);
-    const follower = await candidate('follower', 8000);
+    // Sessions long enough to outlast the restart of a JVM on a loaded machine (with 8 s the
+    // leader's expired during a slow restart in CI: EXPIRED, never RECONNECTED).
+    const leader = await candidate('leader', 20_000);
+    const follower = await candidate('follower', 20_000);
     expect(leader.election.isLeader).toBe(true);
     const node = leader.election.nodePath;
     const sessionId = leader.zk.session.id;
