@@ -6,6 +6,7 @@ import { ConnectionClosedError } from '../errors/library-errors.js';
 import { ZookeeperErrorCode as Code } from '../errors/zookeeper-error-code.enum.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
 import { AuthFailedError, SessionExpiredError } from '../errors/zookeeper-errors.js';
+import { sleep } from '../internal/sleep.js';
 import { ConnectionState } from './connection-state.enum.js';
 import { RetryPolicy } from './retry-policy.js';
 import { SessionLifecycle } from './session-lifecycle.js';
@@ -49,7 +50,7 @@ export class RequestExecutor {
       this.logger.debug?.(
         `${operation} ${path ?? ''}: ${error.name}, retry ${retry + 1} in ${delay} ms`,
       );
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
 

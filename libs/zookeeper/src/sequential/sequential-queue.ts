@@ -6,6 +6,7 @@ import { ConnectionClosedError } from '../errors/library-errors.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
 import { NoNodeError, SessionExpiredError } from '../errors/zookeeper-errors.js';
 import { whenNoNode } from '../internal/no-node.js';
+import { msUntil, settledWithin } from '../internal/sleep.js';
 import { orderContenders, QueuedNode } from './sequence-order.js';
 
 /**
@@ -101,7 +102,7 @@ export class SequentialQueue {
       const changed = new Promise<void>((resolve) => (wake = resolve));
       const turn = await this.inspect(ownPath, rule, () => wake());
       if (turn.kind !== 'waiting') return turn.kind;
-      if (!(await settlesWithin(changed, deadline))) return 'timeout';
+      if (!(await settledWithin(changed, msUntil(deadline)))) return 'timeout';
     }
   }
 
@@ -129,24 +130,6 @@ export class SequentialQueue {
       void this.leave(node).catch(() => undefined);
     });
   }
-}
-
-/** Resolves true when `promise` settles before `deadline` (epoch ms; none: wait forever). */
-export async function settlesWithin(
-  promise: Promise<unknown>,
-  deadline?: number,
-): Promise<boolean> {
-  if (deadline === undefined) {
-    await promise;
-    return true;
-  }
-  const remaining = deadline - Date.now();
-  if (remaining <= 0) return false;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setTimeout(resolve, remaining, false)));
-  return Promise.race([promise.then(() => true as const), expired]).finally(() =>
-    clearTimeout(timer),
-  );
 }
 
 /** True for failures after which our ephemeral node certainly no longer exists. */

@@ -6,6 +6,7 @@ import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { isConnectionProblem } from '../errors/zookeeper.error.js';
 import { whenNoNode } from '../internal/no-node.js';
 import { byteLimit, positiveInteger } from '../internal/option-checks.js';
+import { sleep } from '../internal/sleep.js';
 import { ChunkManifest, decodeManifest, isManifest } from './chunk-manifest.js';
 import { ChunkStore, StaleGenerationError } from './chunk-store.js';
 import { ChunkedHeads } from './chunked-heads.js';
@@ -177,9 +178,7 @@ export class ZookeeperStorage {
         if (!lostRace(error)) throw error;
       }
       // Losers of a race back off a random, growing while so they stop colliding in lockstep.
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)),
-      );
+      await sleep(Math.random() * Math.min(100, 2 ** attempt));
     }
     throw new UpdateConflictError(canonical, attempts);
   }

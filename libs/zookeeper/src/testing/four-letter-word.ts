@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
+import { sleep } from '../internal/sleep.js';
 
 export type FourLetterWord =
   'ruok' | 'srvr' | 'mntr' | 'stat' | 'cons' | 'conf' | 'envi' | 'wchs' | 'isro';
@@ -138,6 +139,6 @@ export async function pollUntil<T>(
       throw new ZookeeperTestingError(
         `Timed out after ${options.timeoutMs} ms waiting for ${options.description}`,
       );
-    await new Promise((resolve) => setTimeout(resolve, interval));
+    await sleep(interval);
   }
 }

@@ -1,12 +1,8 @@
 import { Observable, Subject } from 'rxjs';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { NodeOwnership, OwnershipEvent, OwnershipLossReason } from './node-ownership.js';
-import {
-  BlockerRule,
-  JoinedNode,
-  SequentialQueue,
-  settlesWithin,
-} from '../../sequential/sequential-queue.js';
+import { BlockerRule, JoinedNode, SequentialQueue } from '../../sequential/sequential-queue.js';
+import { msUntil, settledWithin } from '../../internal/sleep.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
 import { LibraryErrorCode } from '../../errors/library-errors.js';
 
@@ -127,10 +123,7 @@ export class SequentialLock {
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
     while (this.pending) {
-      const settled = await settlesWithin(
-        this.pending.catch(() => false),
-        deadline,
-      );
+      const settled = await settledWithin(this.pending, msUntil(deadline));
       if (!settled) return false;
     }
     if (this.holds > 0) {
