@@ -144,6 +144,11 @@ for f in package.json README.md dist/index.js dist/index.d.ts dist/testing/index
   dist/dashboard/assets/vendor/uPlot.min.css; do
   grep -qxF "$f" "$WORK/pack/files.txt" || problems+=("missing required file: $f")
 done
+# Every module and stylesheet of the dashboard page (the page loads them by name).
+for asset in libs/zookeeper/src/dashboard/assets/*.{js,css,html}; do
+  f="dist/dashboard/assets/$(basename "$asset")"
+  grep -qxF "$f" "$WORK/pack/files.txt" || problems+=("missing dashboard asset: $f")
+done
 while IFS= read -r f; do problems+=("must not be published: $f"); done < <(
   grep -E '(^|/)src/|\.spec\.|\.e2e-spec\.|\.test\.|(^|/)__tests__/|\.tsbuildinfo$|(^|/)tsconfig[^/]*\.json$' \
     "$WORK/pack/files.txt" || true
