@@ -3,6 +3,7 @@ import { Controller, INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
+import { InvalidOptionsError } from 'nestjs-zookeeper';
 import { ClientZookeeper, ServerZookeeper, TransportStateError } from 'nestjs-zookeeper/transport';
 import { TestConnections, testNamespace } from '../support/connect.js';
 import { until } from '../support/until.js';
@@ -114,8 +115,10 @@ describe('ServerZookeeper.setConcurrency', () => {
   it('refuses a broadcast or unknown pattern, and a concurrency that is not a count', async () => {
     await expect(server.setConcurrency('everyone', 2)).rejects.toThrow(TransportStateError);
     await expect(server.setConcurrency('nothing', 2)).rejects.toThrow(/no queued pattern/);
-    await expect(server.setConcurrency('slow-job', 0)).rejects.toThrow(RangeError);
-    await expect(server.setConcurrency('slow-job', 1.5)).rejects.toThrow(RangeError);
+    await expect(server.setConcurrency('slow-job', 0)).rejects.toThrow(InvalidOptionsError);
+    await expect(server.setConcurrency('slow-job', 1.5)).rejects.toThrow(
+      /'concurrency' must be an integer of at least 1, got 1\.5/,
+    );
     expect(server.concurrencyOf('everyone')).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Member, Membership } from 'nestjs-zookeeper';
+import { encodeMemberData, Member, Membership, SerializationError } from 'nestjs-zookeeper';
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { testConnectString, useTestConnections } from '../../support/connect.js';
 import { spawnFixture } from '../../support/line-process.js';
@@ -11,6 +11,19 @@ const connections = useTestConnections('membership');
 const ids = (members: Member[]) => members.map((member) => member.id);
 
 describe('Membership', () => {
+  it('refuses member data without a JSON form with SerializationError, before anything is written', async () => {
+    expect(() => encodeMemberData(10n)).toThrow(SerializationError);
+    expect(() => encodeMemberData(() => 1)).toThrow(/a function has no JSON form/);
+    const membership = new Membership(await connections.open());
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(membership.join('/refused', cyclic)).rejects.toBeInstanceOf(SerializationError);
+    expect(await connections.zk.exists('/refused')).toBeUndefined();
+    const handle = await membership.join('/refused', 'ok');
+    expect(() => handle.update(undefined)).toThrow(/undefined has no JSON form/);
+    await handle.leave();
+  });
+
   it('3 sessions join: members$ converges to 3 members in join order with their data; updates and a leave show up', async () => {
     const sessions = await Promise.all([1, 2, 3].map(() => connections.open()));
     const handles = [];

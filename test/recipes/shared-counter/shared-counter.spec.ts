@@ -3,7 +3,9 @@ import {
   decodeCount,
   encodeCount,
   InvalidCounterValueError,
+  InvalidOptionsError,
   SharedCounter,
+  ZookeeperError,
 } from 'nestjs-zookeeper';
 import { useTestConnections } from '../../support/connect.js';
 import { Recorder } from '../../support/watch-helpers.js';
@@ -44,7 +46,8 @@ describe('SharedCounter', () => {
     expect(await counter.get()).toBe(0x01020304);
     expect(encodeCount(2 ** 31 - 1)).toEqual(Buffer.from([0x7f, 0xff, 0xff, 0xff]));
     expect(decodeCount(Buffer.from([0x80, 0, 0, 0]))).toBe(-(2 ** 31));
-    expect(() => encodeCount(2 ** 31)).toThrow(RangeError);
+    expect(() => encodeCount(2 ** 31)).toThrow(InvalidOptionsError);
+    expect(() => encodeCount(1.5)).toThrow(/32-bit integer .* got 1\.5: keep set/);
     await zk.set('/counters/format', 'not-an-int');
     await expect(counter.get()).rejects.toBeInstanceOf(InvalidCounterValueError);
   });
@@ -60,7 +63,10 @@ describe('SharedCounter', () => {
     expect(await counter.trySet(10, 20)).toBe(true);
     expect(await counter.getVersioned()).toEqual({ value: 20, version: 2 });
     await counter.set(2 ** 31 - 1);
-    await expect(counter.increment()).rejects.toBeInstanceOf(RangeError);
+    await expect(counter.increment()).rejects.toBeInstanceOf(InvalidOptionsError);
+    await expect(counter.set(2 ** 31)).rejects.toBeInstanceOf(ZookeeperError);
+    await expect(counter.increment(0.5)).rejects.toThrow(/'delta' must be an integer, got 0\.5/);
+    expect(await counter.get()).toBe(2 ** 31 - 1);
     expect(await counter.increment(-(2 ** 31 - 1))).toBe(0);
   });
 });

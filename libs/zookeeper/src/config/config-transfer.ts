@@ -1,5 +1,6 @@
 import { joinPath, nodeName, validatePath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { OptionalDependencyMissingError } from '../errors/library-errors.js';
 import { ignoreNodeExists, ignoreNoNode, whenNoNode } from '../internal/no-node.js';
 import { flatten, layerValues, loadYaml, unflatten } from './config-tree.js';
 
@@ -153,7 +154,7 @@ async function deleteBelow(
 
 async function requireYaml() {
   const yaml = await loadYaml();
-  if (!yaml) throw new Error('writing a YAML document needs js-yaml (npm install js-yaml)');
+  if (!yaml) throw new OptionalDependencyMissingError('js-yaml', 'writing a YAML document');
   return yaml;
 }
 

@@ -17,6 +17,7 @@ export enum LibraryErrorCode {
   SERVER_START = -1011,
   TESTING = -1012,
   WATCH_LIMIT = -1013,
+  OPTIONAL_DEPENDENCY_MISSING = -1014,
   // storage
   INVALID_KEY = -1101,
   VALUE_TOO_LARGE = -1102,
@@ -118,6 +119,23 @@ export class RegistrationConflictError extends ZookeeperError {
       `${kind} '${key}' already exists with other options: options are declared once per ` +
         `path; ask for it again without options, or pass the same ones`,
       { path: key },
+    );
+  }
+}
+
+/**
+ * A feature needs an optional peer dependency that is not installed (js-yaml for YAML documents,
+ * say). The message names the feature, the package and the command that installs it.
+ */
+export class OptionalDependencyMissingError extends ZookeeperError {
+  constructor(
+    readonly packageName: string,
+    feature: string,
+  ) {
+    super(
+      LibraryErrorCode.OPTIONAL_DEPENDENCY_MISSING,
+      `${feature} needs the optional package '${packageName}', which is not installed: ` +
+        `npm install ${packageName}`,
     );
   }
 }

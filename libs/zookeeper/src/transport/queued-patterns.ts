@@ -1,3 +1,4 @@
+import { InvalidOptionsError } from '../errors/library-errors.js';
 import { QueueConsumer } from '../messaging/queue/queue-consumer.js';
 import { ConsumeOptions, MessageContext } from '../messaging/queue/queue-types.js';
 import { WorkQueue } from '../messaging/queue/work-queue.js';
@@ -49,7 +50,10 @@ export class QueuedPatterns {
   /** See ServerZookeeper.setConcurrency. */
   async setConcurrency(pattern: string, concurrency: number): Promise<number> {
     if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new RangeError(`concurrency must be an integer of at least 1, got ${concurrency}`);
+      throw new InvalidOptionsError(
+        `ServerZookeeper.setConcurrency('${pattern}'): 'concurrency' must be an integer of at ` +
+          `least 1, got ${concurrency}: pass how many of its handlers may run at once`,
+      );
     const entry = this.patterns.get(pattern);
     if (!entry)
       throw new TransportStateError(

@@ -2,6 +2,7 @@ import { LoggerService } from '@nestjs/common';
 import { map, Observable } from 'rxjs';
 import { joinPath, nodeName, sequenceNumber, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { SerializationError } from '../../codec/serialization-error.js';
 import { PersistentEphemeralNode } from '../persistent-node/index.js';
 import { watchChildrenData } from '../../watch/children-data.js';
 
@@ -134,12 +135,23 @@ class JoinedMember implements MembershipHandle {
   }
 }
 
-/** A Buffer is stored as is; any other value as JSON. */
+/**
+ * A Buffer is stored as is; any other value as JSON. A value without a JSON form (undefined, a
+ * function, a BigInt, a cycle) is refused with SerializationError.
+ */
 export function encodeMemberData(data: unknown): Buffer {
   if (Buffer.isBuffer(data)) return data;
-  const json = JSON.stringify(data);
-  if (json === undefined)
-    throw new TypeError(`member data cannot be encoded as JSON: ${typeof data}`);
+  const subject = 'the member data (a Buffer is stored as is, any other value as JSON)';
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (error) {
+    throw new SerializationError(subject, 'serialize', error);
+  }
+  if (json === undefined) {
+    const what = data === undefined ? 'undefined' : `a ${typeof data}`;
+    throw new SerializationError(subject, 'serialize', new Error(`${what} has no JSON form`));
+  }
   return Buffer.from(json, 'utf8');
 }
 

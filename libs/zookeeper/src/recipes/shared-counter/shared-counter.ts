@@ -5,7 +5,7 @@ import { BadVersionError, NoNodeError } from '../../errors/zookeeper-errors.js';
 import { watchNode } from '../../watch/index.js';
 import { ignoreNodeExists } from '../../internal/no-node.js';
 import { sleep } from '../../internal/sleep.js';
-import { LibraryErrorCode } from '../../errors/library-errors.js';
+import { InvalidOptionsError, LibraryErrorCode } from '../../errors/library-errors.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
 
 /** A counter value with the znode version it was read at, for compare-and-set. */
@@ -111,7 +111,11 @@ export class SharedCounter {
 
   /** Adds `delta` (may be negative) atomically; resolves with the new value. */
   async increment(delta = 1): Promise<number> {
-    if (!Number.isInteger(delta)) throw new RangeError(`delta must be an integer, got ${delta}`);
+    if (!Number.isInteger(delta))
+      throw new InvalidOptionsError(
+        `SharedCounter.increment: 'delta' must be an integer, got ${delta}: pass a whole number ` +
+          '(a negative one counts down)',
+      );
     for (let attempt = 0; ; attempt++) {
       const current = await this.getVersioned();
       const next = current.value + delta;
@@ -134,7 +138,10 @@ export class SharedCounter {
 /** 4 bytes, big-endian int32, as Curator's SharedCount writes it. */
 export function encodeCount(value: number): Buffer {
   if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX)
-    throw new RangeError(`a shared count is a 32-bit integer, got ${value}`);
+    throw new InvalidOptionsError(
+      `a shared count is a 32-bit integer from ${INT32_MIN} to ${INT32_MAX} (Curator's ` +
+        `SharedCount format), got ${value}: keep set, trySet and increment within that range`,
+    );
   const bytes = Buffer.alloc(4);
   bytes.writeInt32BE(value);
   return bytes;
