@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { InvalidKeyError, InvalidPathError, ZookeeperStorage } from 'nestjs-zookeeper';
+import {
+  forbiddenCharacter,
+  InvalidKeyError,
+  InvalidPathError,
+  ZookeeperStorage,
+} from 'nestjs-zookeeper';
 import { DriverFailure } from '../../libs/zookeeper/src/driver/driver-failure.js';
-import { forbiddenCharacter } from '../../libs/zookeeper/src/connection/paths.js';
 import { WireSessions } from '../driver/wire/wire-helpers.js';
 import { testConnectString, useTestConnections } from '../support/connect.js';
 

@@ -104,7 +104,13 @@ describe('segments under removed segments, missing permissions and long runs', (
       options,
     );
     await fresh.publish(100);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await until(
+      () => received.length >= 9 && events.some((event) => event.type === 'rollover-failed'),
+      {
+        message: () =>
+          `received ${received.length} of 9, events ${events.map((event) => event.type).join(', ')}`,
+      },
+    );
     const segments = await segmentsOf(zk, topic, 'log');
     const perSegment = await Promise.all(
       segments.map(async (index) => [
@@ -144,6 +150,7 @@ describe('segments under removed segments, missing permissions and long runs', (
     await until(() => received.length >= 1, { message: 'first' });
     for (let n = 0; n < 40; n++) {
       await log.publish(n);
+      // Pacing, not synchronisation: the reader follows the rolls one by one, not all at once.
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await until(() => received.length >= 41 || errors.length > 0, {
@@ -187,7 +194,7 @@ describe('segments under removed segments, missing permissions and long runs', (
     await other.compact();
     expect(await segmentsOf(zk, '/segf/relay/log', 'log')).not.toContain(0);
     await inbox.publish(11);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await until(() => received.length >= 12, { message: () => `received ${received.length}` });
     await relay.stop();
     await Promise.all([log.close(), other.close(), inbox.close()]);
     await election.close();
@@ -211,6 +218,8 @@ describe('segments under removed segments, missing permissions and long runs', (
     await owner.create(`${topic}/log.1`, ''); // not by a roll: segment 0 is not sealed
     const fresh = new BroadcastLog<number>(owner, topic, options);
     await fresh.publish(1);
+    // Nothing may arrive here, and an absence has no event to await: the pause gives a wrong
+    // delivery (or a failure) time to show.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(errors).toEqual([]);
     expect(received.map(({ message }) => message)).toEqual([0]);

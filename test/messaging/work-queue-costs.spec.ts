@@ -162,13 +162,14 @@ describe('WorkQueue costs and fencing (own server)', () => {
     expect(await queue.pendingItems()).toBe(1);
 
     // Publishes of the same turn share one batch; once batches have company, the next one
-    // lingers for more.
+    // lingers for more: a publish a turn of the event loop later still joins it (without the
+    // linger, the first would have been written on that turn, alone).
     const burst = new WorkQueue<Message>(zk, '/queues/linger-burst', { lingerMs: 200 });
     await burst.pendingItems();
     await Promise.all(range(0, 50).map((message) => burst.publish(message)));
     expect(await burst.pendingItems()).toBe(1);
     const single = burst.publish({ n: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setImmediate(resolve));
     await burst.publish({ n: 51 });
     await single;
     expect(await burst.pendingItems()).toBe(2);

@@ -1,9 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import {
-  FrameTooLargeError,
-  ProtocolError,
-} from '../../../libs/zookeeper/src/errors/driver-errors.js';
+import { FrameTooLargeError, ProtocolError } from 'nestjs-zookeeper';
 import { MultiFailure } from '../../../libs/zookeeper/src/driver/multi.js';
 import { FrameReader } from '../../../libs/zookeeper/src/driver/wire/frame-reader.js';
 import { HostList, parseConnectString } from '../../../libs/zookeeper/src/driver/wire/host-list.js';

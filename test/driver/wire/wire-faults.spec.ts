@@ -1,8 +1,7 @@
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PersistentWatchMode } from '../../../libs/zookeeper/src/driver/driver-session.interface.js';
-import { WatchEventType } from '../../../libs/zookeeper/src/driver/driver-types.js';
-import { ProtocolError } from '../../../libs/zookeeper/src/errors/driver-errors.js';
+import { ProtocolError, WatchEventType } from 'nestjs-zookeeper';
 import { ZookeeperTestingCluster, ZookeeperTestingServer } from 'nestjs-zookeeper/testing';
 import { until } from '../../support/until.js';
 import { TcpProxy } from './tcp-proxy.js';

@@ -4,7 +4,7 @@ import {
   corruptFrameLength,
   FrameReader,
 } from '../../../libs/zookeeper/src/driver/wire/frame-reader.js';
-import { ProtocolError } from '../../../libs/zookeeper/src/errors/driver-errors.js';
+import { ProtocolError } from 'nestjs-zookeeper';
 import { fuzzParams } from '../../support/fuzz.js';
 import { bytesOf, lengthPrefix } from './wire-fuzz-support.js';
 

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { Stat } from '../../../libs/zookeeper/src/driver/driver-types.js';
+import { ProtocolError, type Stat } from 'nestjs-zookeeper';
 import { MultiFailure } from '../../../libs/zookeeper/src/driver/multi.js';
-import { ProtocolError } from '../../../libs/zookeeper/src/errors/driver-errors.js';
 import { errorText } from '../../support/fuzz.js';
 
 // Shared by the wire decoder's property-based tests (`wire-*.fuzz.spec.ts`): everything the wire

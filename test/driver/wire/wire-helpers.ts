@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
+import { WatchEventType, type Acl } from 'nestjs-zookeeper';
 import { DriverFailure } from '../../../libs/zookeeper/src/driver/driver-failure.js';
 import {
   DriverSession,
   DriverSessionConfig,
   DriverSessionListener,
 } from '../../../libs/zookeeper/src/driver/driver-session.interface.js';
-import { Acl, WatchEventType } from '../../../libs/zookeeper/src/driver/driver-types.js';
 import { wireDriver } from '../../../libs/zookeeper/src/driver/wire/index.js';
 import { until } from '../../support/until.js';
 

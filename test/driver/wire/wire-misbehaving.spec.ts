@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
-import { TlsError } from '../../../libs/zookeeper/src/errors/driver-errors.js';
+import { TlsError } from 'nestjs-zookeeper';
 import { until } from '../../support/until.js';
 import { FakeConnection, FakeZkServer } from './fake-zk-server.js';
 import { failureCode, sleep, WireSessions } from './wire-helpers.js';

@@ -1,12 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { Acl } from '../../../libs/zookeeper/src/driver/driver-types.js';
+import { ProtocolError, type Acl } from 'nestjs-zookeeper';
 import { MultiFailure, MultiResult } from '../../../libs/zookeeper/src/driver/multi.js';
 import { JuteReader } from '../../../libs/zookeeper/src/driver/wire/jute/jute-reader.js';
 import { Op, resultText } from '../../../libs/zookeeper/src/driver/wire/op-codes.js';
 import { ReplyKind } from '../../../libs/zookeeper/src/driver/wire/pending-queue.js';
 import { decodeReply } from '../../../libs/zookeeper/src/driver/wire/records/replies.js';
-import { ProtocolError } from '../../../libs/zookeeper/src/errors/driver-errors.js';
 import { fuzzParams } from '../../support/fuzz.js';
 import {
   Bytes,

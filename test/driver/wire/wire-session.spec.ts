@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FrameTooLargeError, WatchEventType } from 'nestjs-zookeeper';
 import { DriverFailure } from '../../../libs/zookeeper/src/driver/driver-failure.js';
 import {
   DriverSession,
   PersistentWatchMode,
 } from '../../../libs/zookeeper/src/driver/driver-session.interface.js';
-import { WatchEventType } from '../../../libs/zookeeper/src/driver/driver-types.js';
 import { MultiFailure } from '../../../libs/zookeeper/src/driver/multi.js';
 import { wireDriver } from '../../../libs/zookeeper/src/driver/wire/index.js';
-import { FrameTooLargeError } from '../../../libs/zookeeper/src/errors/driver-errors.js';
 import { testConnectString } from '../../support/connect.js';
 import { digestAcl, failureCode, mkdirs, rejection, sleep, WireSessions } from './wire-helpers.js';
 
@@ -144,8 +143,10 @@ describe('wire driver against a real server', () => {
     await zk.set(path, bytes('2'), -1);
     await zk.create(`${path}/child`, EMPTY, 0);
     await zk.create(`${path}/child2`, EMPTY, 0);
-    await zk.sync(path);
-    await sleep(200);
+    await events.watched(path, 3);
+    // The server sends a session's notifications before its reply to a later request of that
+    // session: once this sync is answered, a second CHANGED or CHILDREN would be here already.
+    await session.sync(path);
     expect(events.watchesOf(path)).toEqual([
       WatchEventType.CREATED,
       WatchEventType.CHANGED,
@@ -157,6 +158,8 @@ describe('wire driver against a real server', () => {
     await zk.delete(`${path}/child2`, -1);
     await zk.delete(path, -1);
     expect((await events.watched(path, 4)).slice(3)).toEqual([WatchEventType.DELETED]);
+    // Nothing more may arrive, and an absence has no event to await: the pause gives a wrongly
+    // repeated notification time to show.
     await sleep(200);
     expect(events.watchesOf(path)).toHaveLength(4);
   });
@@ -184,6 +187,8 @@ describe('wire driver against a real server', () => {
     await zk.set(`${top}/a`, bytes('unseen'), -1);
     await zk.sync(top);
     await session.sync(top);
+    // Nothing may arrive for the removed watch, and an absence has no event to await: the sync
+    // orders the server's notifications before its reply, the pause covers a late one.
     await sleep(200);
     expect(events.watchesOf(`${top}/a`)).toEqual([WatchEventType.CREATED]);
     expect(await failureCode(session.removePersistentWatch!(top))).toBe(-121);

@@ -4,11 +4,7 @@ import { DriverFailure } from '../../../libs/zookeeper/src/driver/driver-failure
 import { DriverSession } from '../../../libs/zookeeper/src/driver/driver-session.interface.js';
 import { JuteReader } from '../../../libs/zookeeper/src/driver/wire/jute/jute-reader.js';
 import { Op } from '../../../libs/zookeeper/src/driver/wire/op-codes.js';
-import {
-  FrameTooLargeError,
-  ProtocolError,
-} from '../../../libs/zookeeper/src/errors/driver-errors.js';
-import { ZookeeperError } from '../../../libs/zookeeper/src/errors/zookeeper.error.js';
+import { FrameTooLargeError, ProtocolError, ZookeeperError } from 'nestjs-zookeeper';
 import { errorText, fuzzParams } from '../../support/fuzz.js';
 import { FakeConnection, FakeRequest, FakeZkServer } from './fake-zk-server.js';
 import { WireSessions } from './wire-helpers.js';

@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
+import { locateZookeeper, ZookeeperInstallationError } from 'nestjs-zookeeper/testing';
 // Not from 'nestjs-zookeeper/testing': canInstallWithApt and runLogged are internal to the
-// library's testing module (not exported); scripts/ensure-curator.ts runs this file under tsx too.
+// library's testing module (not exported). scripts/ensure-curator.ts runs this file under tsx
+// too, which resolves the package name through tsconfig.json's paths, as Jest does through its
+// moduleNameMapper.
 import {
   canInstallWithApt,
-  locateZookeeper,
   runLogged,
-  ZookeeperInstallationError,
 } from '../../../libs/zookeeper/src/testing/zookeeper-installation.js';
 
 /** Java, javac and a classpath running Curator 5 (framework, recipes, discovery) with ZooKeeper. */
