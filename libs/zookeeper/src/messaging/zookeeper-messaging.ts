@@ -6,8 +6,9 @@ import { WorkQueue, WorkQueueOptions } from './queue/work-queue.js';
 /**
  * The messaging primitives of one connection, injectable per connection
  * (`@InjectMessaging(name?)`): `queue(path)` and `broadcast(topic)` return one instance per path
- * (its options declared once, by the first request), and every instance is closed on module destroy, before the session closes, so pending batches
- * are flushed and consumers stop in order. Usable without Nest: `new ZookeeperMessaging(connection)`.
+ * (its options declared once, by the first request), and every instance is closed on module
+ * destroy, before the session closes, so pending batches are flushed and consumers stop in order.
+ * Usable without Nest: `new ZookeeperMessaging(connection)`.
  */
 export class ZookeeperMessaging {
   private readonly queues = new Registrations<WorkQueue<unknown>>('work queue');

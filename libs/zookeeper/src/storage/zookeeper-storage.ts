@@ -41,8 +41,9 @@ const ANY: WriteCondition = { kind: 'any' };
  * a value larger than one znode is written as an immutable chunk generation and made visible by
  * one compare-and-set of the key's head, so readers see the old or the new value, never a mix,
  * and a writer that dies mid-way leaves nothing visible (its generation is collected later).
- * Not guaranteed: atomicity across keys (the driver has no multi-op transactions; `setMany` is
- * many independent writes), and a recursive delete racing with writers of child keys.
+ * Not guaranteed: atomicity across keys (`setMany` is many independent writes; multi-op
+ * transactions, where the driver has them, serve only to fence a head switch to its chunk
+ * generation, see HeadSwitch), and a recursive delete racing with writers of child keys.
  */
 export class ZookeeperStorage {
   readonly root: string;
