@@ -2,10 +2,12 @@ export {
   ZookeeperTestingServer,
   ZookeeperServerStartError,
   type ZookeeperTestingServerOptions,
-  type ZookeeperJvmSettings,
-  type ZookeeperLogLevel,
-  type ZookeeperConfigValue,
 } from './zookeeper-testing-server.js';
+export type {
+  ZookeeperJvmSettings,
+  ZookeeperLogLevel,
+  ZookeeperConfigValue,
+} from './zookeeper-jvm-config.js';
 export {
   ZookeeperTestingCluster,
   ZookeeperTestingClusterNode,

@@ -13,12 +13,12 @@ import { ZookeeperProcessHandle } from './zookeeper-process-handle.js';
 import { findZookeeperInstallation, type ZookeeperInstallation } from './zookeeper-installation.js';
 import {
   commonZooCfg,
-  launchZookeeperJvm,
   renderZooCfg,
   writeLoggingConfig,
   zookeeperJvmArgs,
   type ZookeeperJvmSettings,
-} from './zookeeper-testing-server.js';
+} from './zookeeper-jvm-config.js';
+import { launchZookeeperJvm } from './zookeeper-testing-server.js';
 import {
   generateTestingTlsMaterial,
   isTlsHandshakeOk,

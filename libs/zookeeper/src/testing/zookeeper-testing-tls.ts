@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
 import { canInstallWithApt, isExecutable, runLogged, whichSync } from './zookeeper-installation.js';
-import type { ZookeeperConfigValue } from './zookeeper-testing-server.js';
+import type { ZookeeperConfigValue } from './zookeeper-jvm-config.js';
 
 /** Whether the secure port asks clients for a certificate (ZooKeeper's `ssl.clientAuth`). */
 export type ZookeeperTlsClientAuth = 'need' | 'want' | 'none';
