@@ -10,7 +10,8 @@ import { BatchAppender, BatchAppenderOptions } from '../shared/batch-appender.js
 import { isSafeNodeName, SEQUENCE_STRIDE } from '../shared/entry-names.js';
 import { MAX_ROLLOVER_AT, SegmentedFolder, SegmentEvent } from '../shared/segmented-folder.js';
 import { DEFAULT_MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from '../shared/message-batch.js';
-import { BroadcastDelivery, LogSubscription, SubscribeOptions } from './broadcast-subscriber.js';
+import { LogSubscription } from './broadcast-subscriber.js';
+import { BroadcastDelivery, SubscribeOptions } from './subscription-types.js';
 import { LogRelay, RelaySource, TransactionFence } from './log-relay.js';
 import { lastOffsetOf, messageOffset } from './offsets.js';
 import {

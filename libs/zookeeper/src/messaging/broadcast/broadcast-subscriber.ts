@@ -5,7 +5,7 @@ import { joinPath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { ZookeeperErrorCode } from '../../errors/zookeeper-error-code.enum.js';
 import { ZookeeperError } from '../../errors/zookeeper.error.js';
-import { NoAuthError, NoNodeError } from '../../errors/zookeeper-errors.js';
+import { NoAuthError } from '../../errors/zookeeper-errors.js';
 import { Serializer } from '../../codec/serializers.js';
 import { followChildNames } from '../../watch/child-names.js';
 import { watchChildren } from '../../watch/children-watch.js';
@@ -22,37 +22,12 @@ import { BEFORE_FIRST_OFFSET, lastOffsetOf, messageOffset, OffsetStore } from '.
 import { afterCompactions, TopicPaths } from './retention.js';
 import { UnackedWindow } from './unacked-window.js';
 import type { BroadcastLogEvent } from './broadcast-log.js';
+import { whenNoNode } from '../../internal/no-node.js';
 import { sleep } from '../../internal/sleep.js';
+import { BroadcastDelivery, DEFAULT_MAX_UNACKED, SubscribeOptions } from './subscription-types.js';
 
-/** One message as delivered to a subscriber. */
-export interface BroadcastDelivery<T> {
-  readonly offset: number;
-  readonly message: T;
-  /**
-   * Marks this message and every earlier one of this subscription as processed (acks are
-   * cumulative, in log order). Commits reach ZooKeeper in batches, every `commitIntervalMs`.
-   */
-  ack(): void;
-}
-
-export interface SubscribeOptions {
-  /** Where a subscriber with no stored offset starts. Default 'earliest'. */
-  from?: 'earliest' | 'latest';
-  /**
-   * true: a message counts as processed once the synchronous `next` handler returned.
-   * Default false: call `ack()` (after asynchronous work, for instance).
-   */
-  autoAck?: boolean;
-  /**
-   * Deliveries handed out and not yet acked (acks are cumulative) at most: at this many the
-   * subscription stops delivering and reading ahead until acks catch up. Default 1000
-   * (DEFAULT_MAX_UNACKED); `Infinity`: no bound.
-   */
-  maxUnacked?: number;
-}
-
-/** The default `maxUnacked` of a broadcast subscription. */
-export const DEFAULT_MAX_UNACKED = 1000;
+// Kept importable from here: transport/server-zookeeper.ts imports it from this file.
+export type { BroadcastDelivery } from './subscription-types.js';
 
 /** What a subscription needs from its BroadcastLog. */
 export interface SubscriptionContext {
@@ -301,13 +276,9 @@ export class LogSubscription<T> {
     for (const read of reads.values()) read.catch(ignore);
   }
 
-  private async read(entry: SegmentEntry): Promise<Buffer | undefined> {
-    try {
-      return (await this.context.connection.get(entry.path)).data;
-    } catch (error) {
-      if (error instanceof NoNodeError) return undefined;
-      throw error;
-    }
+  /** The batch's bytes; undefined when it is gone (removed by retention meanwhile). */
+  private read(entry: SegmentEntry): Promise<Buffer | undefined> {
+    return this.context.connection.get(entry.path).then(({ data }) => data, whenNoNode(undefined));
   }
 
   private async emitBatch(entry: SegmentEntry, data: Buffer): Promise<void> {

@@ -1,6 +1,6 @@
 export * from './broadcast-log.js';
-export type { BroadcastDelivery, SubscribeOptions } from './broadcast-subscriber.js';
-export { DEFAULT_MAX_UNACKED } from './broadcast-subscriber.js';
+export type { BroadcastDelivery, SubscribeOptions } from './subscription-types.js';
+export { DEFAULT_MAX_UNACKED } from './subscription-types.js';
 export { BEFORE_FIRST_OFFSET, messageOffset } from './offsets.js';
 export type {
   CompactResult,
