@@ -1,4 +1,10 @@
-/** Turns values into znode bytes and back. */
+import { SerializationError } from './serialization-error.js';
+
+/**
+ * Turns values into znode bytes and back. The library's serializers refuse a value they cannot
+ * store with a SerializationError; the storage, the messaging and the recipes name the key or
+ * message in it.
+ */
 export interface Serializer {
   serialize(value: unknown): Buffer;
   deserialize(bytes: Buffer): unknown;
@@ -13,14 +19,26 @@ export interface Serializer {
 export class JsonSerializer implements Serializer {
   serialize(value: unknown): Buffer {
     if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
-      throw new TypeError(
+      throw refused(
+        'raw bytes',
         'JsonSerializer stores JSON values, not raw bytes (they could read back as parsed JSON): ' +
           'use `serializer: new BufferSerializer()` for bytes',
       );
     }
-    const text = JSON.stringify(value);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      // A BigInt, a cycle, a toJSON that throws.
+      throw new SerializationError('a value', 'serialize', error);
+    }
     // JSON.stringify returns undefined for undefined, functions and symbols: nothing to store.
-    if (text === undefined) throw new TypeError(`a ${typeof value} value has no JSON form`);
+    if (text === undefined) {
+      throw refused(
+        'a value',
+        `a ${typeof value} value has no JSON form: store null or a JSON value instead`,
+      );
+    }
     return Buffer.from(text, 'utf8');
   }
 
@@ -37,8 +55,13 @@ export class JsonSerializer implements Serializer {
 /** UTF-8 text as is. */
 export class StringSerializer implements Serializer {
   serialize(value: unknown): Buffer {
-    if (typeof value !== 'string')
-      throw new TypeError(`StringSerializer stores strings, got ${typeof value}`);
+    if (typeof value !== 'string') {
+      throw refused(
+        'a value',
+        `StringSerializer stores strings, got ${typeof value}: pass a string, or use ` +
+          'JsonSerializer (the default) for other values',
+      );
+    }
     return Buffer.from(value, 'utf8');
   }
 
@@ -50,12 +73,22 @@ export class StringSerializer implements Serializer {
 /** Raw bytes as is. */
 export class BufferSerializer implements Serializer {
   serialize(value: unknown): Buffer {
-    if (!Buffer.isBuffer(value))
-      throw new TypeError(`BufferSerializer stores Buffers, got ${typeof value}`);
+    if (!Buffer.isBuffer(value)) {
+      throw refused(
+        'a value',
+        `BufferSerializer stores Buffers, got ${typeof value}: pass a Buffer, or use ` +
+          'JsonSerializer (the default) for other values',
+      );
+    }
     return value;
   }
 
   deserialize(bytes: Buffer): unknown {
     return bytes;
   }
+}
+
+/** A value the serializer does not store: a SerializationError caused by a TypeError saying why. */
+function refused(subject: string, reason: string): SerializationError {
+  return new SerializationError(subject, 'serialize', new TypeError(reason));
 }
