@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { ConnectionState } from 'nestjs-zookeeper';
+import { ConnectionClosedError, ConnectionState } from 'nestjs-zookeeper';
 import {
   ConfigUnavailableError,
   zookeeperConfig,
@@ -105,6 +105,19 @@ describe('startup', () => {
       `'127.0.0.1:${port}' within 1500 ms (no snapshotFile configured)`,
     );
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('close() during load(): load fails with ConfigUnavailableError caused by ConnectionClosedError', async () => {
+    const factory = zookeeperConfig(options({ application: 'closed-early' }));
+    const loading = factory.config.load();
+    await factory.config.close();
+    const error = await loading.catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(ConfigUnavailableError);
+    expect((error as Error).cause).toBeInstanceOf(ConnectionClosedError);
+    expect((error as Error).message).toContain(
+      '(no snapshotFile configured): ZookeeperConfig.load: the connection is closed ' +
+        '(application shutdown or close() was called)',
+    );
   });
 
   it('starts from the snapshot written at the last successful read, then catches up once ZooKeeper answers', async () => {

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { exportConfigLayer, importConfigLayer, zookeeperConfig } from 'nestjs-zookeeper/config';
+import { ZookeeperError } from 'nestjs-zookeeper';
+import {
+  ConfigDocumentError,
+  exportConfigLayer,
+  importConfigLayer,
+  zookeeperConfig,
+} from 'nestjs-zookeeper/config';
 import { silentLogger, testConnectString, useTestConnections } from '../support/connect.js';
 
 const connections = useTestConnections('config-transfer');
@@ -64,6 +70,28 @@ it('imports a layer as a YAML document, which the configuration reads with its t
   });
   expect(await factory()).toEqual({ rate: 5, nested: { enabled: true } });
   await factory.config.close();
+});
+
+it('exports a layer whose document cannot be read as ConfigDocumentError naming the layer', async () => {
+  const { zk } = connections;
+  const cases: Array<[string, RegExp]> = [
+    ['{ "rate": ', /layer broken: its JSON document does not parse \(SyntaxError: /],
+    ['rate: [5', /layer broken: its YAML document does not parse \(YAMLException: /],
+    ['- 5\n- 6\n', /layer broken: its document must be an object of keys, not a list/],
+    ['just text', /layer broken: its document must be an object of keys, not a string/],
+  ];
+  await zk.create('/config/broken', '');
+  for (const [document, message] of cases) {
+    await zk.set('/config/broken', document);
+    const error = await exportConfigLayer(zk, '/config/broken').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigDocumentError);
+    expect(error).toBeInstanceOf(ZookeeperError);
+    expect(error).toMatchObject({ layer: 'broken', layerPath: '/config/broken' });
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toContain(
+      'fix the document in the data of /config/broken (a JSON or YAML object of keys)',
+    );
+  }
 });
 
 it('npm run config -- import|export: a YAML file to znodes and back to JSON', async () => {

@@ -41,3 +41,25 @@ export class ConfigUnavailableError extends ZookeeperError {
     );
   }
 }
+
+/**
+ * A layer's own document (the data of its znode, JSON or YAML) cannot be read: it does not parse,
+ * or it is not an object of keys. `layer` names the layer and `layerPath` its znode. At startup
+ * it is one of ConfigValidationError's problems, later a `rejected` event; exportConfigLayer
+ * throws it.
+ */
+export class ConfigDocumentError extends ZookeeperError {
+  constructor(
+    readonly layer: string,
+    readonly layerPath: string,
+    problem: string,
+    cause?: unknown,
+  ) {
+    super(
+      LibraryErrorCode.CONFIG_DOCUMENT,
+      `layer ${layer}: ${problem}: fix the document in the data of ${layerPath} ` +
+        '(a JSON or YAML object of keys), or empty it and keep the keys as child znodes',
+      cause === undefined ? {} : { cause },
+    );
+  }
+}

@@ -1,6 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
+import { ConnectionClosedError } from '../errors/library-errors.js';
 import { TreeCache } from '../watch/tree-cache.js';
 import { ConfigLayer, FlatValues, layerValues, loadYaml, YamlModule } from './config-tree.js';
 import { ZookeeperConfigOptions } from './zookeeper-config-options.interface.js';
@@ -117,8 +118,9 @@ export class ConfigLayerReader {
       throw error;
     }
     if (this.closed()) {
+      // close() came while connecting: load() fails with ConfigUnavailableError caused by this.
       await connection.close();
-      throw new Error('closed');
+      throw new ConnectionClosedError({ operation: 'ZookeeperConfig.load' });
     }
     this.connection = connection;
   }

@@ -1,4 +1,6 @@
 import { joinPath } from '../connection/paths.js';
+import { OptionalDependencyMissingError } from '../errors/library-errors.js';
+import { ConfigDocumentError } from './config-errors.js';
 
 /** A configuration layer: its name (`billing,prod`) and its znode (`/config/billing,prod`). */
 export interface ConfigLayer {
@@ -52,7 +54,8 @@ export function configLayers(
  * node's own data is an optional JSON or YAML document (flattened to dotted keys), then every leaf
  * znode below it is a key (its path below the layer, `/` read as `.`) whose UTF-8 data is a
  * string. A key znode overrides the same key of the document; interior znodes' data is ignored.
- * Throws (with a message naming the layer) when the document does not parse.
+ * Throws ConfigDocumentError (naming the layer) when the document does not parse or is not an
+ * object, OptionalDependencyMissingError when it is not JSON and js-yaml is not installed.
  */
 export function layerValues(
   layer: ConfigLayer,
@@ -85,25 +88,45 @@ function parseDocument(layer: ConfigLayer, text: string, yaml: YamlModule | unde
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      throw new Error(`layer ${layer.name}: its JSON document does not parse (${String(error)})`);
+      throw new ConfigDocumentError(
+        layer.name,
+        layer.path,
+        `its JSON document does not parse (${String(error)})`,
+        error,
+      );
     }
   } else {
     if (!yaml) {
-      throw new Error(
-        `layer ${layer.name}: its document is not JSON and js-yaml is not installed ` +
-          '(npm install js-yaml to read YAML documents)',
+      throw new OptionalDependencyMissingError(
+        'js-yaml',
+        `layer ${layer.name}: its document is not JSON, and reading it as YAML`,
       );
     }
     try {
       parsed = yaml.load(trimmed);
     } catch (error) {
-      throw new Error(`layer ${layer.name}: its YAML document does not parse (${String(error)})`);
+      throw new ConfigDocumentError(
+        layer.name,
+        layer.path,
+        `its YAML document does not parse (${String(error)})`,
+        error,
+      );
     }
   }
   if (!isPlainObject(parsed)) {
-    throw new Error(`layer ${layer.name}: its document must be an object of keys`);
+    throw new ConfigDocumentError(
+      layer.name,
+      layer.path,
+      `its document must be an object of keys, not ${describeValue(parsed)}`,
+    );
   }
   return parsed;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,8 @@
-export { ConfigUnavailableError, ConfigValidationError } from './config-errors.js';
+export {
+  ConfigDocumentError,
+  ConfigUnavailableError,
+  ConfigValidationError,
+} from './config-errors.js';
 export type { ConfigLayer } from './config-tree.js';
 export {
   exportConfigLayer,

@@ -51,6 +51,7 @@ export enum LibraryErrorCode {
   // config
   CONFIG_INVALID = -1501,
   CONFIG_UNAVAILABLE = -1502,
+  CONFIG_DOCUMENT = -1503,
 }
 
 /** A path was rejected before it reached the server; `reason` says which rule it broke. */
