@@ -1,7 +1,12 @@
 import { Acl } from '../driver/driver-types.js';
+import { parseConnectString } from '../driver/wire/index.js';
 import { InvalidOptionsError } from '../errors/library-errors.js';
 
-/** Catches typos early: every server is `host:port` with a port in range (chroot suffix allowed). */
+/**
+ * Catches typos early: every server is `host:port` with a port in range (chroot suffix allowed),
+ * and the whole parses as the wire driver reads it (a host before the port, IPv6 brackets closed,
+ * no empty chroot segment), so no driver is left retrying a connect string it cannot use.
+ */
 export function validateConnectString(connectString: unknown): asserts connectString is string {
   if (typeof connectString !== 'string' || connectString.trim() === '')
     throw new InvalidOptionsError("'connectString' is required, e.g. '127.0.0.1:2181'");
@@ -14,6 +19,7 @@ export function validateConnectString(connectString: unknown): asserts connectSt
       );
     }
   }
+  parseConnectString(connectString);
 }
 
 /** The largest znode version: versions are 32-bit ints on the wire. */

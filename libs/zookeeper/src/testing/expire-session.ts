@@ -1,5 +1,6 @@
 import { filter, firstValueFrom, skip } from 'rxjs';
 import { ConnectionState } from '../connection/connection-state.enum.js';
+import { validateConnectString } from '../connection/request-checks.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
 import { DriverSession, ZookeeperDriver } from '../driver/driver-session.interface.js';
 import { loadDriver } from '../driver/load-driver.js';
@@ -7,7 +8,10 @@ import { settledWithin } from '../internal/sleep.js';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
 
 export interface ExpireSessionOptions {
-  /** Ensemble to reach the session through (default: the connection's own connect string). */
+  /**
+   * Ensemble to reach the session through (default: the connection's own connect string);
+   * InvalidOptionsError when it is not one.
+   */
   connectString?: string;
   /** Give up after this long (default 15000 ms). */
   timeoutMs?: number;
@@ -26,6 +30,7 @@ export async function expireSession(
   connection: ZookeeperConnection,
   options: ExpireSessionOptions = {},
 ): Promise<void> {
+  if (options.connectString !== undefined) validateConnectString(options.connectString);
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   const { id, password, timeoutMs: sessionTimeoutMs } = connection.session;
   const expired = firstValueFrom(

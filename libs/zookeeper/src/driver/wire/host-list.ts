@@ -1,3 +1,5 @@
+import { InvalidOptionsError } from '../../errors/library-errors.js';
+
 export interface HostAddress {
   host: string;
   port: number;
@@ -13,20 +15,29 @@ const DEFAULT_PORT = 2181;
 
 /**
  * Parses 'host:port,host:port[/chroot]' (IPv6 hosts in brackets, port 2181 by default). Throws
- * an Error for an empty list or a bad port or chroot.
+ * InvalidOptionsError for an empty list or a bad host, port or chroot.
  */
 export function parseConnectString(connectString: string): ParsedConnectString {
   const slash = connectString.indexOf('/');
   const hostPart = slash < 0 ? connectString : connectString.slice(0, slash);
   let chroot = slash < 0 ? '' : connectString.slice(slash);
   while (chroot.endsWith('/')) chroot = chroot.slice(0, -1);
-  if (chroot.includes('//')) throw new Error(`invalid chroot in '${connectString}'`);
+  if (chroot.includes('//')) {
+    throw new InvalidOptionsError(
+      `connectString '${connectString}' has a chroot with an empty segment ('//'): ` +
+        "write it as '/app' or '/app/sub', e.g. 'zk1:2181,zk2:2181/app'",
+    );
+  }
   const hosts = hostPart
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0)
     .map((entry) => parseHost(entry, connectString));
-  if (hosts.length === 0) throw new Error(`no host in the connect string '${connectString}'`);
+  if (hosts.length === 0) {
+    throw new InvalidOptionsError(
+      `connectString '${connectString}' names no server: expected host:port, e.g. 'zk1:2181,zk2:2181'`,
+    );
+  }
   return { hosts, chroot };
 }
 
@@ -35,11 +46,11 @@ function parseHost(entry: string, connectString: string): HostAddress {
   let portText: string | undefined;
   if (entry.startsWith('[')) {
     const close = entry.indexOf(']');
-    if (close < 0) throw new Error(`unclosed '[' in '${connectString}'`);
+    if (close < 0) throw badHost(entry, connectString, "its '[' is not closed");
     host = entry.slice(1, close);
     const rest = entry.slice(close + 1);
     if (rest.startsWith(':')) portText = rest.slice(1);
-    else if (rest.length > 0) throw new Error(`bad host '${entry}' in '${connectString}'`);
+    else if (rest.length > 0) throw badHost(entry, connectString, "only ':port' may follow ']'");
   } else {
     const colon = entry.lastIndexOf(':');
     if (colon >= 0) {
@@ -48,10 +59,18 @@ function parseHost(entry: string, connectString: string): HostAddress {
     }
   }
   const port = portText === undefined ? DEFAULT_PORT : Number(portText);
-  if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new Error(`bad host '${entry}' in '${connectString}'`);
+  if (!host) throw badHost(entry, connectString, 'it has no host name before the port');
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw badHost(entry, connectString, 'its port is not a number from 1 to 65535');
   }
   return { host, port };
+}
+
+function badHost(entry: string, connectString: string, problem: string): InvalidOptionsError {
+  return new InvalidOptionsError(
+    `connectString '${connectString}' has a bad server entry '${entry}' (${problem}): expected ` +
+      "host:port, e.g. 'zk1:2181,zk2:2181', an IPv6 address in brackets, e.g. '[::1]:2181'",
+  );
 }
 
 /**
