@@ -61,8 +61,11 @@ export class SequentialQueue {
     return { path, sessionId: this.connection.session.id };
   }
 
-  async contenders(): Promise<QueuedNode[]> {
-    const children = await this.connection.getChildren(this.basePath).catch(whenNoNode([]));
+  /** The nodes in sequence order; `watch`, when given, is set on the children of the queue node. */
+  async contenders(watch?: () => void): Promise<QueuedNode[]> {
+    const children = await this.connection
+      .getChildren(this.basePath, watch ? { watch: () => watch() } : {})
+      .catch(whenNoNode([]));
     return orderContenders(this.basePath, children, this.markers);
   }
 

@@ -22,7 +22,9 @@ const CLOSE_WAIT_MS = 2000;
  * them moves in), and stays otherwise: a lone consumer, or a front with nobody behind it, costs no
  * write per item; one that took an item and still has a free slot goes to the end when others
  * wait, so items go round the idle consumers; a consumer that left joins again at the end once it
- * has a free slot and no backlog it knows of (see QueueConsumer).
+ * has a free slot and no backlog it knows of (see QueueConsumer). Whether anybody waits is read
+ * once and then followed with a children watch on the line: while nobody waits, an item costs no
+ * read of the line either.
  *
  * Why a front of two and not one head: a consumer that dies without stopping (SIGKILL, a frozen
  * process, a partition) keeps its node until its session times out. A dead head alone would hold
@@ -31,7 +33,8 @@ const CLOSE_WAIT_MS = 2000;
  * Guaranteed:
  * - No herd: a new item, or a finished one, wakes the `front` active consumers only, however many
  *   wait; a departure from the line wakes at most `front` waiters (those just behind it). Joining
- *   wakes nobody. No polling.
+ *   wakes at most the `front` active consumers, and only those that saw nobody waiting (a watch
+ *   event, no read). No polling.
  * - Progress: the active consumers are the oldest live nodes. A node whose session expires is
  *   deleted by the server, which moves the line on; its consumer joins again (at the end) once its
  *   new session is CONNECTED. Connection loss alone changes nothing: the node and the one-shot
@@ -57,6 +60,15 @@ export class ConsumerLine {
   private active = false;
   private generation = 0;
   private closed = false;
+  /**
+   * The last look at the line found nobody behind the front, and the children watch set with it
+   * has not fired since: a pass would leave everything as it is, so none is made.
+   */
+  private nobodyWaits = false;
+  /** A children watch on the line is set (at most one at a time). */
+  private lineWatched = false;
+  /** How many times that watch fired: a look is trusted only if it did not fire meanwhile. */
+  private lineChanges = 0;
   private readonly passes = new SerialRunner(
     () => this.converge(),
     (error) => {
@@ -87,6 +99,7 @@ export class ConsumerLine {
       // The node went with the old session: we are out of the line, and no longer active.
       state$.pipe(filter((s) => s === ConnectionState.EXPIRED)).subscribe(() => {
         this.node = undefined;
+        this.nobodyWaits = false;
         this.generation++;
         this.setActive(false);
       }),
@@ -115,7 +128,7 @@ export class ConsumerLine {
    * line (so items spread round-robin over the idle consumers instead of going to the same ones).
    */
   passTurn(): void {
-    if (!this.active || !this.wanted) return;
+    if (!this.active || !this.wanted || this.nobodyWaits) return;
     this.passing = true;
     this.kick();
   }
@@ -126,7 +139,7 @@ export class ConsumerLine {
    * `join()` before it is carried out (a slot freed meanwhile).
    */
   makeRoom(): void {
-    if (!this.active || !this.wanted) return;
+    if (!this.active || !this.wanted || this.nobodyWaits) return;
     this.passing = true;
     this.leaving = true;
     this.kick();
@@ -163,6 +176,7 @@ export class ConsumerLine {
     if (!this.wanted) {
       const node = this.node;
       this.node = undefined;
+      this.nobodyWaits = false;
       this.generation++;
       this.passing = false;
       this.leaving = false;
@@ -175,7 +189,7 @@ export class ConsumerLine {
       this.passing = false;
       const node = this.node;
       // One read of the line: with nobody waiting behind the front, it stays where it is.
-      line = await this.queue.contenders();
+      line = await this.lookAtLine(nodeName(node.path));
       if (this.node !== node) {
         // The node went with an expired session meanwhile (the read was retried on the new one):
         // the line says nothing of the node joined next, which it would call missing and drop
@@ -216,6 +230,38 @@ export class ConsumerLine {
       return;
     }
     this.setActive(turn === 'active' && this.wanted);
+  }
+
+  /**
+   * The line, read with a children watch (unless one is set already) so that what it shows can be
+   * trusted until the watch fires: with nobody behind the front, the next passes are skipped.
+   */
+  private async lookAtLine(ownName: string): Promise<QueuedNode[]> {
+    const changes = this.lineChanges;
+    const arming = !this.lineWatched;
+    this.lineWatched = true;
+    let line: QueuedNode[];
+    try {
+      line = await this.queue.contenders(
+        arming
+          ? () => {
+              // Someone joined or left, or the session ended: look again at the next pass.
+              this.lineChanges++;
+              this.lineWatched = false;
+              this.nobodyWaits = false;
+            }
+          : undefined,
+      );
+    } catch (error) {
+      if (arming && this.lineChanges === changes) this.lineWatched = false;
+      throw error;
+    }
+    this.nobodyWaits =
+      this.lineWatched &&
+      this.lineChanges === changes &&
+      line.length <= this.front &&
+      line.some(({ name }) => name === ownName);
+    return line;
   }
 
   /**

@@ -1,0 +1,70 @@
+import { describe, expect, it } from '@jest/globals';
+import { WorkQueue, ZookeeperConnection } from 'nestjs-zookeeper';
+import { useTestConnections } from '../support/connect.js';
+import { until } from '../support/until.js';
+import { type Message } from './support.js';
+
+const connections = useTestConnections('queue-line-reads');
+
+/** Counts the listings of `folder` that `connection` sends (the real calls, passed through). */
+function countListings(connection: ZookeeperConnection, folder: string): () => number {
+  let count = 0;
+  const getChildren = connection.getChildren.bind(connection);
+  connection.getChildren = (path, options) => {
+    if (path === folder) count++;
+    return getChildren(path, options);
+  };
+  return () => count;
+}
+
+describe('WorkQueue line of idle consumers: reads of the line', () => {
+  it('a lone consumer reads the line once, then follows it with a watch, not once per item', async () => {
+    const ITEMS = 40;
+    const path = '/queues/lone';
+    const publisher = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
+    const consumerZk = await connections.open();
+    const lineReads = countListings(consumerZk, `${path}/waiters`);
+    const handled: number[] = [];
+    const consumer = await new WorkQueue<Message>(consumerZk, path).consume(
+      { concurrency: 2 },
+      (message) => void handled.push(message.n),
+    );
+    // One at a time, so each item is a take of its own (and a turn passed, before).
+    for (let n = 0; n < ITEMS; n++) {
+      await publisher.publish({ n });
+      await until(() => handled.length === n + 1, { message: `item ${n} handled` });
+    }
+    expect(handled).toEqual(Array.from({ length: ITEMS }, (_, n) => n));
+    // Before: one listing of the line per item taken (40 and more).
+    expect(lineReads()).toBeLessThanOrEqual(4);
+    await consumer.stop();
+  });
+
+  it('a consumer that saw nobody waiting passes its turn again once another joins', async () => {
+    const path = '/queues/joined';
+    const publisher = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
+    const byConsumer: number[][] = [[], [], []];
+    const consume = async (index: number) =>
+      new WorkQueue<Message>(await connections.open(), path).consume(
+        { concurrency: 1 },
+        (message) => void byConsumer[index].push(message.n),
+      );
+    const first = await consume(0);
+    for (let n = 0; n < 5; n++) {
+      await publisher.publish({ n });
+      await until(() => byConsumer[0].length === n + 1, { message: `item ${n} handled` });
+    }
+    // Two more join behind the front of two: items now go round all three (a consumer that
+    // keeps skipping its pass would keep every item to the front).
+    const others = [await consume(1), await consume(2)];
+    await until(async () => (await connections.zk.getChildren(`${path}/waiters`)).length === 3, {
+      message: 'three consumers in line',
+    });
+    for (let n = 5; n < 35; n++) {
+      await publisher.publish({ n });
+      await until(() => byConsumer.flat().length === n + 1, { message: `item ${n} handled` });
+    }
+    for (const items of byConsumer.slice(1)) expect(items.length).toBeGreaterThan(0);
+    await Promise.all([first, ...others].map((consumer) => consumer.stop()));
+  });
+});
