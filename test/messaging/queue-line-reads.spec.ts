@@ -17,7 +17,7 @@ function countListings(connection: ZookeeperConnection, folder: string): () => n
   return () => count;
 }
 
-describe('WorkQueue line of idle consumers: reads of the line', () => {
+describe('WorkQueue consumer: reads of the line and of the items', () => {
   it('a lone consumer reads the line once, then follows it with a watch, not once per item', async () => {
     const ITEMS = 40;
     const path = '/queues/lone';
@@ -37,6 +37,33 @@ describe('WorkQueue line of idle consumers: reads of the line', () => {
     expect(handled).toEqual(Array.from({ length: ITEMS }, (_, n) => n));
     // Before: one listing of the line per item taken (40 and more).
     expect(lineReads()).toBeLessThanOrEqual(4);
+    await consumer.stop();
+  });
+
+  it('an active consumer takes each new item without listing the items (persistent watches)', async () => {
+    const ITEMS = 40;
+    const path = '/queues/followed';
+    const publisher = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
+    const consumerZk = await connections.open();
+    const itemListings = countListings(consumerZk, `${path}/items`);
+    const handled: number[] = [];
+    const consumer = await new WorkQueue<Message>(consumerZk, path).consume(
+      { concurrency: 2 },
+      (message) => void handled.push(message.n),
+    );
+    for (let n = 0; n < ITEMS; n++) {
+      await publisher.publish({ n });
+      await until(() => handled.length === n + 1, { message: `item ${n} handled` });
+    }
+    expect(handled).toEqual(Array.from({ length: ITEMS }, (_, n) => n));
+    if (consumerZk.capabilities.persistentWatches) {
+      // Followed by name: a listing at the start (and the follower's own), none per item (one
+      // per item before: 40 and more).
+      expect(itemListings()).toBeLessThanOrEqual(4);
+    } else {
+      // One-shot watches: the items are listed again after each change.
+      expect(itemListings()).toBeGreaterThanOrEqual(ITEMS);
+    }
     await consumer.stop();
   });
 
