@@ -5,7 +5,7 @@ import { expireSession } from 'nestjs-zookeeper/testing';
 import { nextState } from '../support/connect.js';
 import { DedicatedServer } from '../support/dedicated-server.js';
 import { firstMatch, until } from '../support/until.js';
-import { expectEachWriterInOrder, Sent } from './segment-support.js';
+import { batchOf, describeSegments, expectEachWriterInOrder, Sent } from './segment-support.js';
 
 // Rolls over again and again while its own server restarts and a session expires.
 const dedicated = new DedicatedServer();
@@ -22,8 +22,23 @@ describe('segments across a server restart and a session expiry (own server)', (
       { name: 'b', log: new BroadcastLog<Sent>(zkB, topic, { lingerMs: 0, segments }) },
     ];
     let rolls = 0;
-    for (const { log } of writers) {
-      log.events$.subscribe((event) => (rolls += event.type === 'segment-rolled' ? 1 : 0));
+    // For a failure message: where each batch landed, who rolled what, the connections' states.
+    const started = Date.now();
+    const at = () => `${Date.now() - started}ms`;
+    const landed: Record<string, string[]> = { a: [], b: [] };
+    const history: string[] = [];
+    [zkA, zkB, reader0Zk, reader1Zk].forEach((zk, index) =>
+      zk.state$.subscribe((state) =>
+        history.push(`${at()} ${['a', 'b', 'r0', 'r1'][index]} ${state}`),
+      ),
+    );
+    for (const { name, log } of writers) {
+      log.events$.subscribe((event) => {
+        if (event.type === 'segment-rolled') rolls++;
+        if (event.type === 'segment-rolled' || event.type === 'rollover-failed') {
+          history.push(`${at()} ${name} ${event.type} ${event.folder}`);
+        }
+      });
     }
     const readers = [reader0Zk, reader1Zk].map((zk) => new BroadcastLog<Sent>(zk, topic));
     const received: Sent[][] = [[], []];
@@ -46,7 +61,10 @@ describe('segments across a server restart and a session expiry (own server)', (
     const publishing = Promise.all(
       writers.map(async ({ name, log }) => {
         for (let n = 0; n < PER_WRITER; n += 10) {
-          await log.publish(Array.from({ length: 10 }, (_, i) => ({ writer: name, n: n + i })));
+          const [offset] = await log.publish(
+            Array.from({ length: 10 }, (_, i) => ({ writer: name, n: n + i })),
+          );
+          landed[name].push(batchOf(offset));
           await delay(5);
         }
       }),
@@ -65,6 +83,18 @@ describe('segments across a server restart and a session expiry (own server)', (
     await until(() => received.every((messages) => messages.length >= total), {
       message: () => `received ${received.map((messages) => messages.length).join(' / ')}`,
       timeoutMs: 60_000,
+    }).catch(async (error: Error) => {
+      const last = offsets.map((list) => (list.length > 0 ? batchOf(list.at(-1)!) : 'none'));
+      throw new Error(
+        [
+          `${error.message}; last batch delivered (segment:sequence) ${last.join(' / ')}`,
+          'segments on the server:',
+          await describeSegments(writers[0].log.segments),
+          `writer a's batches: ${landed.a.join(' ')}`,
+          `writer b's batches: ${landed.b.join(' ')}`,
+          ...history,
+        ].join('\n'),
+      );
     });
     await delay(300); // nothing more may come
     for (const index of [0, 1]) {

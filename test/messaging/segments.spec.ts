@@ -13,6 +13,7 @@ import {
 import { useTestConnections } from '../support/connect.js';
 import { collect, expectEachWriterInOrder, segmentsOf, Sent } from './segment-support.js';
 import { firstMatch, until } from '../support/until.js';
+import { gate, within } from './support.js';
 import {
   parseBatchEntry,
   SEQUENCE_STRIDE,
@@ -183,6 +184,63 @@ describe('segments: logs and queues roll over before the sequence counter wraps'
     // Segment 1 was made by the refused writer (retention may already have removed segment 0).
     expect((await segmentsOf(connections.zk, topic, 'log')).at(-1)).toBe(1);
     await Promise.all([log.close(), writer.close()]);
+  }, 30_000);
+
+  it('a writer whose batch reached the roll-over point of a segment the log has long left (its reply held up) re-creates no removed segment: its next batch goes to the newest and is delivered', async () => {
+    const zk = connections.zk;
+    const topic = '/seg/log-stale-roll';
+    const options = {
+      lingerMs: 0,
+      commitIntervalMs: 10,
+      retention: { auto: false },
+      segments: { rolloverAt: 2 },
+    };
+    const log = new BroadcastLog<Sent>(zk, topic, options);
+    const { received } = collect(log, 'reader');
+    await until(async () => (await log.committedOffsets()).has('reader'), {
+      message: 'registered',
+    });
+    await log.publish({ writer: 'a', n: 0 }); // segment 0, sequence 0
+    await log.publish({ writer: 'a', n: 1 }); // 0:1
+    // b's batch lands at 0:2, the roll-over point, but b hears of it only much later (what a
+    // reply lost to a server restart and found again after a session expiry looks like).
+    const staleZk = await connections.open();
+    const stale = new BroadcastLog<Sent>(staleZk, topic, options);
+    const landed = gate();
+    const held = gate();
+    const create = staleZk.create.bind(staleZk);
+    staleZk.create = async (...args: Parameters<typeof create>) => {
+      const path = await create(...args);
+      if (args[0].startsWith(`${topic}/log/`)) {
+        landed.open();
+        await held.opened;
+      }
+      return path;
+    };
+    const late = stale.publish({ writer: 'b', n: 0 });
+    await within(landed.opened, 10_000, 'the held batch to land');
+    // Meanwhile a rolls the log on (0:3 seals 0, then 1 and 2 fill and roll), the reader reads
+    // it all, and retention removes the emptied segments 0, 1 and 2.
+    for (let n = 2; n < 10; n++) await log.publish({ writer: 'a', n });
+    expect(await segmentsOf(zk, topic, 'log')).toEqual([0, 1, 2, 3]);
+    await until(() => received.length >= 11, { message: () => `received ${received.length}` });
+    await until(
+      async () => (await log.committedOffsets()).get('reader') === (await log.stats()).lastOffset,
+      { message: 'committed' },
+    );
+    await log.compact();
+    expect(await segmentsOf(zk, topic, 'log')).toEqual([3]);
+    // b's roll of segment 0 finds the log past it: it creates no segment 1 behind the readers.
+    held.open();
+    await late;
+    await stale.publish({ writer: 'b', n: 1 });
+    expect(await segmentsOf(zk, topic, 'log')).toEqual([3]);
+    await until(() => received.length >= 12, { message: () => `received ${received.length}` });
+    expectEachWriterInOrder(
+      received.map(({ message }) => message),
+      { a: 10, b: 2 },
+    );
+    await Promise.all([log.close(), stale.close()]);
   }, 30_000);
 
   it('a newer segment made by something other than a roll (segment 0 not sealed) is sealed by a reader that may: nothing lost, nothing out of order', async () => {

@@ -208,17 +208,28 @@ export class SegmentedFolder {
   }
 
   /**
-   * Rolls segment `index` over: seals it, then creates the next segment. Sealed first, so a roll
-   * that fails (no ADMIN permission, say) leaves one segment taking writes, never two; and a
-   * segment that has a successor is always sealed (readers never need to seal). Idempotent: every
-   * writer that reaches the limit may run it, and a roll that stopped half-way is finished by the
-   * next writer the sealed segment refuses.
+   * Rolls segment `index` over: seals it, then creates the next segment, unless a newer one
+   * exists (writes then go on in the newest; a removed segment is never created again). Sealed
+   * first, so a roll that fails (no ADMIN permission, say) leaves one segment taking writes,
+   * never two; and a segment that has a successor is always sealed (readers never need to seal).
+   * Idempotent: every writer that reaches the limit may run it, and a roll that stopped half-way
+   * is finished by the next writer the sealed segment refuses.
    */
   async roll(index: number): Promise<void> {
     if (index + 1 >= this.maxSegments) {
       throw new SequenceExhaustedError(this.parent, this.maxSegments);
     }
     const acl = await this.seal(index);
+    // The log may be past `index` already: a writer that learns late where its batch landed (a
+    // reply lost to an outage, found again after a reconnect or a new session) rolls a segment
+    // the others left long ago, and retention may have removed the emptied ones after it. One
+    // created again would sit behind every reader, and this writer's next batches in it would be
+    // read by no one (then deleted by retention): writes go on in the newest segment instead.
+    const newest = (await this.indices()).at(-1) ?? index;
+    if (newest > index) {
+      this.writeIndex = Math.max(this.writeIndex ?? 0, newest);
+      return;
+    }
     await this.createNext(index, acl ?? (await this.connection.getAcl(this.parent)).acl);
     this.writeIndex = Math.max(this.writeIndex ?? 0, index + 1);
   }
