@@ -3,17 +3,17 @@ import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { Observable, Subject } from 'rxjs';
 import { ConnectionState } from '../connection/connection-state.enum.js';
 import { CreateMode } from '../connection/create-mode.enum.js';
-import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { NodeExistsError } from '../errors/zookeeper-errors.js';
-import { ignoreNodeExists, ignoreNoNode, whenNoNode } from '../internal/no-node.js';
+import { ignoreNodeExists } from '../internal/no-node.js';
 import { JsonSerializer, Serializer } from '../codec/serializers.js';
 import { InvalidOptionsError } from '../errors/library-errors.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
 import { LogRelay, RelaySource, TransactionFence } from '../messaging/broadcast/log-relay.js';
 import { WorkQueue } from '../messaging/queue/work-queue.js';
 import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
-import { ReplyInbox } from './reply-channel.js';
+import { readPatternDeclaration } from './pattern-declarations.js';
+import { reapDeadReplyFolders, removeReplyFolder, ReplyInbox } from './reply-channel.js';
+import { Withdrawals } from './withdrawals.js';
 import { openTransportConnection } from './transport-connection.js';
 import {
   InvalidPacketError,
@@ -115,7 +115,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     await this.inbox?.close();
     await this.messaging?.close();
     if (connection) {
-      await this.removeFolder(connection, this.paths.replyFolder(this.clientId)).catch(
+      await removeReplyFolder(connection, this.paths.replyFolder(this.clientId)).catch(
         () => undefined,
       );
       await connection.delete(this.paths.client(this.clientId)).catch(() => undefined);
@@ -215,7 +215,8 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
       if (!open) return;
       this.pending.delete(id);
       clearTimeout(open.timer);
-      if (!open.answered) this.withdraw(id, timeoutMs);
+      if (!open.answered && this.connection)
+        Withdrawals.mark(this.connection, this.paths, this.clientId, id, timeoutMs);
     };
   }
 
@@ -265,7 +266,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     );
     this.inbox.start();
     this.transportStatus.follow(connection, (state) => this.onState(connection, state));
-    void this.reapDeadClients(connection).catch((error: unknown) =>
+    void reapDeadReplyFolders(connection, this.paths).catch((error: unknown) =>
       this.transportStatus.error(error as Error),
     );
     return connection;
@@ -328,19 +329,6 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     request.callback(packet);
   }
 
-  /** Tells servers not to take the request; the marker goes with the session or the deadline. */
-  private withdraw(id: string, timeoutMs: number): void {
-    const connection = this.connection;
-    if (!connection) return;
-    const marker = joinPath(this.paths.withdrawn, `${this.clientId}.${id}`);
-    void connection
-      .create(marker, '', { mode: CreateMode.EPHEMERAL, createParents: true })
-      .then(() => {
-        setTimeout(() => void connection.delete(marker).catch(() => undefined), timeoutMs).unref();
-      })
-      .catch(() => undefined);
-  }
-
   /**
    * Whether `pattern` is a broadcast pattern: the client's own `patterns` setting, else what a
    * server declared (read once). A pattern no server declared yet counts as a queue pattern and
@@ -354,23 +342,16 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     }
     let known = this.broadcastPatterns.get(pattern);
     if (!known) {
-      const path = this.paths.patternInfo(pattern);
-      known = this.connection!.get(path).then(
-        ({ data }) => {
-          try {
-            const broadcast =
-              (JSON.parse(data.toString('utf8')) as { broadcast?: boolean }).broadcast === true;
-            this.declared.add(pattern);
-            return broadcast;
-          } catch {
-            // Not what a server writes: asked again at the next emit, not remembered.
-            this.broadcastPatterns.delete(pattern);
-            throw new InvalidPacketError(`the pattern's declaration is not JSON`, path);
-          }
+      known = readPatternDeclaration(this.connection!, this.paths, pattern).then(
+        (broadcast) => {
+          if (broadcast === undefined) this.broadcastPatterns.delete(pattern);
+          else this.declared.add(pattern);
+          return broadcast ?? false;
         },
         (error: unknown) => {
+          // Undeclared, or not what a server writes: asked again at the next emit.
           this.broadcastPatterns.delete(pattern);
-          return whenNoNode(false)(error);
+          throw error;
         },
       );
       this.broadcastPatterns.set(pattern, known);
@@ -394,22 +375,5 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
 
   private log(path: string): BroadcastLog {
     return this.messaging!.broadcast(path, PUBLISHING);
-  }
-
-  /** Reply folders whose client has no presence node: left by a client that crashed. */
-  private async reapDeadClients(connection: ZookeeperConnection): Promise<void> {
-    const folders = await connection.getChildren(this.paths.replies).catch(whenNoNode([]));
-    const alive = new Set(await connection.getChildren(this.paths.clients).catch(whenNoNode([])));
-    for (const folder of folders) {
-      if (alive.has(folder)) continue;
-      await this.removeFolder(connection, this.paths.replyFolder(folder));
-    }
-  }
-
-  private async removeFolder(connection: ZookeeperConnection, path: string): Promise<void> {
-    await connection.delete(path, { recursive: true }).catch((error: unknown) => {
-      if (error instanceof NodeExistsError) return;
-      ignoreNoNode(error);
-    });
   }
 }

@@ -1,8 +1,8 @@
 import { Subscription } from 'rxjs';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { NoNodeError } from '../errors/zookeeper-errors.js';
-import { ignoreNoNode } from '../internal/no-node.js';
+import { NodeExistsError, NoNodeError } from '../errors/zookeeper-errors.js';
+import { ignoreNoNode, whenNoNode } from '../internal/no-node.js';
 import { SerialRunner } from '../internal/serial-runner.js';
 import { BatchAppender } from '../messaging/shared/batch-appender.js';
 import { parseBatchEntries } from '../messaging/shared/entry-names.js';
@@ -10,6 +10,30 @@ import { singleFolder } from '../messaging/shared/segmented-folder.js';
 import { decodeBatch } from '../messaging/shared/message-batch.js';
 import { followChildNames } from '../watch/child-names.js';
 import { TransportPaths } from './transport-paths.js';
+
+/** Reply folders whose client has no presence node: left by a client that crashed. */
+export async function reapDeadReplyFolders(
+  connection: ZookeeperConnection,
+  paths: TransportPaths,
+): Promise<void> {
+  const folders = await connection.getChildren(paths.replies).catch(whenNoNode([]));
+  const alive = new Set(await connection.getChildren(paths.clients).catch(whenNoNode([])));
+  for (const folder of folders) {
+    if (alive.has(folder)) continue;
+    await removeReplyFolder(connection, paths.replyFolder(folder));
+  }
+}
+
+/** Deletes a reply folder with its replies (unless a reply lands meanwhile: then it stays). */
+export async function removeReplyFolder(
+  connection: ZookeeperConnection,
+  path: string,
+): Promise<void> {
+  await connection.delete(path, { recursive: true }).catch((error: unknown) => {
+    if (error instanceof NodeExistsError) return;
+    ignoreNoNode(error);
+  });
+}
 
 /**
  * The server side of the reply channels: replies to one client are batched (like queue messages)

@@ -8,16 +8,16 @@ import {
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
 import { concatMap, from, isObservable, lastValueFrom, retry, Subscription, tap } from 'rxjs';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
-import { NodeExistsError } from '../errors/zookeeper-errors.js';
 import { Deferred, deferred } from '../internal/deferred.js';
 import { settledWithin } from '../internal/sleep.js';
 import { BroadcastDelivery } from '../messaging/broadcast/broadcast-subscriber.js';
 import { BroadcastLog } from '../messaging/broadcast/broadcast-log.js';
 import { MessageContext } from '../messaging/queue/queue-types.js';
 import { ZookeeperMessaging } from '../messaging/zookeeper-messaging.js';
-import { watchChildren } from '../watch/children-watch.js';
+import { declarePattern } from './pattern-declarations.js';
 import { QueuedPatterns } from './queued-patterns.js';
 import { ReplyOutbox } from './reply-channel.js';
+import { Withdrawals } from './withdrawals.js';
 import { openTransportConnection } from './transport-connection.js';
 import { InvalidPacketError, TransportStateError } from './transport-errors.js';
 import { asEventPacket, asRequestPacket, EventPacket } from './transport-packets.js';
@@ -64,7 +64,7 @@ export class ServerZookeeper
   private readonly transportStatus: TransportStatus;
   private messaging?: ZookeeperMessaging;
   private readonly subscriptions: Subscription[] = [];
-  private readonly withdrawn = new Set<string>();
+  private readonly withdrawals = new Withdrawals();
   private readonly inFlight = new Set<Promise<unknown>>();
   private connection?: ZookeeperConnection;
   private ownsConnection = false;
@@ -92,7 +92,9 @@ export class ServerZookeeper
       // A new session is announced on the connection's states: its id is read again after any.
       this.transportStatus.follow(connection, () => (this.currentSessionId = undefined));
       this.outbox = new ReplyOutbox(connection, this.paths);
-      this.followWithdrawals(connection);
+      this.subscriptions.push(
+        this.withdrawals.follow(connection, this.paths, (error) => this.report(error)),
+      );
       for (const [pattern, handler] of this.messageHandlers) {
         await this.startPattern(connection, pattern, handler);
       }
@@ -162,13 +164,7 @@ export class ServerZookeeper
   ): Promise<void> {
     const delivery = this.delivery(pattern, handler);
     if (!handler.isEventHandler) return this.startRequests(pattern, delivery);
-    // Clients read this to route emit() to the queue or the log.
-    const info = JSON.stringify({ broadcast: delivery.broadcast === true });
-    const infoPath = this.paths.patternInfo(pattern);
-    await connection.create(infoPath, info, { createParents: true }).catch(async (error) => {
-      if (!(error instanceof NodeExistsError)) throw error;
-      await connection.set(infoPath, info);
-    });
+    await declarePattern(connection, this.paths, pattern, delivery.broadcast === true);
     if (delivery.broadcast) return this.startBroadcast(pattern, delivery);
     const queue = this.messaging!.queue(this.paths.eventQueue(pattern), PUBLISHING);
     await this.queued.consume(
@@ -332,7 +328,7 @@ export class ServerZookeeper
     const packet = this.readPacket(message, path, asRequestPacket);
     if (!packet) return Promise.resolve();
     // Given up by the client: no reply would be read.
-    if (packet.deadline < Date.now() || this.withdrawn.has(`${packet.replyTo}.${packet.id}`)) {
+    if (packet.deadline < Date.now() || this.withdrawals.has(packet.replyTo, packet.id)) {
       return Promise.resolve();
     }
     const respond = (reply: WritePacket) => {
@@ -399,18 +395,6 @@ export class ServerZookeeper
     const settled = work.catch(() => undefined);
     this.inFlight.add(settled);
     void settled.finally(() => this.inFlight.delete(settled));
-  }
-
-  private followWithdrawals(connection: ZookeeperConnection): void {
-    this.subscriptions.push(
-      watchChildren(connection, this.paths.withdrawn).subscribe({
-        next: (names) => {
-          this.withdrawn.clear();
-          for (const name of names) this.withdrawn.add(name);
-        },
-        error: (error: unknown) => this.report(error),
-      }),
-    );
   }
 
   private report(error: unknown): void {
