@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { WorkQueue, ZookeeperConnection } from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
-import { type Message } from './support.js';
+import { ItemListing } from '../../libs/zookeeper/src/messaging/queue/item-listing.js';
+import { gate, type Message } from './support.js';
 
 const connections = useTestConnections('queue-line-reads');
 
@@ -93,5 +94,68 @@ describe('WorkQueue consumer: reads of the line and of the items', () => {
     }
     for (const items of byConsumer.slice(1)) expect(items.length).toBeGreaterThan(0);
     await Promise.all([first, ...others].map((consumer) => consumer.stop()));
+  });
+  it('a line removed by hand and joined again still hands the turn to a consumer that joins later', async () => {
+    const path = '/queues/purged-line';
+    const publisher = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
+    const handledBy: Array<[string, number]> = [];
+    const held = gate();
+    const consume = async (name: string) =>
+      new WorkQueue<Message>(await connections.open(), path).consume(
+        { concurrency: 1, lineFront: 1 },
+        async (message) => {
+          handledBy.push([name, message.n]);
+          if (message.n === 100) await held.opened;
+        },
+      );
+    const a = await consume('a');
+    await publisher.publish({ n: 0 });
+    await until(() => handledBy.length === 1, { message: 'item 0 handled' });
+    await connections.zk.delete(`${path}/waiters`, { recursive: true });
+    // The next takes find the line gone: the consumer joins again and looks at the line anew.
+    for (let n = 1; n < 4; n++) {
+      await publisher.publish({ n });
+      await until(() => handledBy.length === n + 1, { message: `item ${n} handled` });
+    }
+    const b = await consume('b');
+    await until(async () => (await connections.zk.getChildren(`${path}/waiters`)).length === 2, {
+      message: 'both consumers in line',
+    });
+    // a is busy with item 100 (its only slot): it makes room, so b moves to the front and takes
+    // item 101 while a still holds 100 (before: a kept its place and b waited behind it).
+    await publisher.publish({ n: 100 });
+    await until(() => handledBy.some(([, n]) => n === 100), { message: 'item 100 taken' });
+    await publisher.publish({ n: 101 });
+    await until(() => handledBy.some(([, n]) => n === 101), {
+      message: () =>
+        `item 101 taken while item 100 is held (handled: ${JSON.stringify(handledBy)})`,
+      timeoutMs: 10_000,
+    });
+    expect(handledBy.find(([, n]) => n === 101)?.[0]).toBe('b');
+    held.open();
+    await Promise.all([a.stop(), b.stop()]);
+  });
+  it('a listing read dropped by invalidate() while it lists the segments leaves no follower behind', async () => {
+    const path = '/queues/dropped-read';
+    const queue = new WorkQueue<number>(connections.zk, path, {
+      lingerMs: 0,
+      segments: { rolloverAt: 2 },
+    });
+    for (let n = 0; n < 3; n++) await queue.publish(n); // the third batch rolls items over
+    const zk = await connections.open();
+    const reader = new WorkQueue<number>(zk, path, { segments: { rolloverAt: 2 } });
+    const listing = new ItemListing(zk, reader.segments, () => undefined);
+    // The read lists the segments (it knows only segment 0 yet) and finds segment 1; it is
+    // dropped meanwhile, as on a turn passed or a reconnect.
+    const dropped = listing.read(true);
+    listing.invalidate();
+    await dropped;
+    // What stays is the one-shot watch on the queue node for new segments; no persistent watch
+    // on a segment (before: the follower of segment 1 that nothing would ever stop).
+    await until(() => zk.pendingWatchCount <= 1, {
+      message: () => `watches left: ${zk.pendingWatchCount}`,
+      timeoutMs: 5000,
+    });
+    await Promise.all([queue.close(), reader.close()]);
   });
 });

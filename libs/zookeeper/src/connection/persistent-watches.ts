@@ -33,6 +33,12 @@ export class PersistentWatches {
   private readonly registrations = new Set<Registration>();
   /** The server request that sets each path's watch of a mode, while it is in flight. */
   private readonly settingUp = new Map<string, Promise<void>>();
+  /**
+   * The server request removing each path's watches, while it is in flight: a watch of that path
+   * set up meanwhile waits for it, or the removal (which the server may apply after the new
+   * addWatch, e.g. when a connection loss makes it a retry) would take the new watch with it.
+   */
+  private readonly removing = new Map<string, Promise<void>>();
 
   constructor(private readonly onWatcherError: (error: unknown) => void) {}
 
@@ -51,7 +57,10 @@ export class PersistentWatches {
     const registration = { serverPath, mode, watcher };
     let pending = this.settingUp.get(key);
     if (!pending && this.count(serverPath, mode) === 0) {
-      pending = setUp().finally(() => this.settingUp.delete(key));
+      const removal = this.removing.get(serverPath);
+      pending = (removal ? removal.then(setUp, setUp) : setUp()).finally(() =>
+        this.settingUp.delete(key),
+      );
       this.settingUp.set(key, pending);
     }
     this.registrations.add(registration);
@@ -71,6 +80,18 @@ export class PersistentWatches {
       wasLast: this.count(registration.serverPath, registration.mode) === 0,
       otherModeInUse: this.count(registration.serverPath, otherMode(registration.mode)) > 0,
     };
+  }
+
+  /** Records the server request removing `serverPath`'s watches (see `removing`). */
+  removingWatches(serverPath: string, removal: Promise<void>): void {
+    const settled = removal.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.removing.set(serverPath, settled);
+    void settled.then(() => {
+      if (this.removing.get(serverPath) === settled) this.removing.delete(serverPath);
+    });
   }
 
   isRegistered(registration: Registration): boolean {

@@ -430,11 +430,13 @@ export class ZookeeperConnection {
     return async () => {
       const { wasLast, otherModeInUse } = this.persistentWatches.remove(registration);
       if (!wasLast || this.lifecycle.isClosed) return;
-      await this.execute('removePersistentWatch', path, true, async (session) => {
+      const removal = this.execute('removePersistentWatch', path, true, async (session) => {
         // The server removes both modes of the path at once: the other one is set again.
         await session.removePersistentWatch!(serverPath).catch(whenNoWatcher);
         if (otherModeInUse) await session.addWatch!(serverPath, otherMode(mode));
       });
+      this.persistentWatches.removingWatches(serverPath, removal);
+      await removal;
     };
   }
 

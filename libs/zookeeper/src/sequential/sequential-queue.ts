@@ -61,11 +61,14 @@ export class SequentialQueue {
     return { path, sessionId: this.connection.session.id };
   }
 
-  /** The nodes in sequence order; `watch`, when given, is set on the children of the queue node. */
+  /**
+   * The nodes in sequence order. `watch`, when given, is set on the children of the queue node;
+   * then a missing queue node is NoNodeError (no watch was set), not an empty queue.
+   */
   async contenders(watch?: () => void): Promise<QueuedNode[]> {
-    const children = await this.connection
-      .getChildren(this.basePath, watch ? { watch: () => watch() } : {})
-      .catch(whenNoNode([]));
+    const children = watch
+      ? await this.connection.getChildren(this.basePath, { watch: () => watch() })
+      : await this.connection.getChildren(this.basePath).catch(whenNoNode([]));
     return orderContenders(this.basePath, children, this.markers);
   }
 

@@ -4,6 +4,7 @@ import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
 import { nodeName } from '../../connection/paths.js';
 import { JoinedNode, SequentialQueue } from '../../sequential/sequential-queue.js';
 import { QueuedNode } from '../../sequential/sequence-order.js';
+import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { whenNoNode } from '../../internal/no-node.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
 import { settledWithin } from '../../internal/sleep.js';
@@ -100,6 +101,8 @@ export class ConsumerLine {
       state$.pipe(filter((s) => s === ConnectionState.EXPIRED)).subscribe(() => {
         this.node = undefined;
         this.nobodyWaits = false;
+        // The watch went with the session (its SESSION_LOST says so too; this is a backstop).
+        this.lineWatched = false;
         this.generation++;
         this.setActive(false);
       }),
@@ -254,6 +257,8 @@ export class ConsumerLine {
       );
     } catch (error) {
       if (arming && this.lineChanges === changes) this.lineWatched = false;
+      // The line's node is gone (removed by hand): no watch was set, and nobody is in line.
+      if (error instanceof NoNodeError) return [];
       throw error;
     }
     this.nobodyWaits =

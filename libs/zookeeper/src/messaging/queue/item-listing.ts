@@ -107,6 +107,8 @@ export class ItemListing {
     const entriesOf = (index: number, newest: boolean): Promise<SegmentEntry[]> => {
       if (!newest || !follow)
         return this.segments.segmentEntries(index, newest ? watcher : undefined);
+      // A read dropped by `invalidate` meanwhile starts no follower: nothing would stop it.
+      if (generation !== this.generation) return this.segments.segmentEntries(index);
       const followed = this.follow(index);
       // Until the follower's first listing is in, one listing of our own (its first emission
       // then marks this copy stale, so nothing that changed in between is missed).
