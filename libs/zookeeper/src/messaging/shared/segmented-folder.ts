@@ -174,7 +174,8 @@ export class SegmentedFolder {
    */
   async refused(index: number, error: unknown): Promise<boolean> {
     if (!isRefusal(error) || !(await this.isSealed(index))) return false;
-    const newest = (await this.indices()).at(-1) ?? index;
+    const listing = await this.listing();
+    const newest = listing.indices.at(-1) ?? index;
     if (newest > index) {
       this.writeIndex = newest;
     } else {
@@ -183,8 +184,8 @@ export class SegmentedFolder {
       if (index + 1 >= this.maxSegments) {
         throw new SequenceExhaustedError(this.parent, this.maxSegments);
       }
-      await this.createNext(index, (await this.connection.getAcl(this.parent)).acl);
-      this.writeIndex = index + 1;
+      const acl = (await this.connection.getAcl(this.parent)).acl;
+      await this.createNext(index, acl, listing.version);
     }
     return true;
   }
@@ -225,13 +226,23 @@ export class SegmentedFolder {
     // the others left long ago, and retention may have removed the emptied ones after it. One
     // created again would sit behind every reader, and this writer's next batches in it would be
     // read by no one (then deleted by retention): writes go on in the newest segment instead.
-    const newest = (await this.indices()).at(-1) ?? index;
+    const listing = await this.listing();
+    const newest = listing.indices.at(-1) ?? index;
     if (newest > index) {
       this.writeIndex = Math.max(this.writeIndex ?? 0, newest);
       return;
     }
-    await this.createNext(index, acl ?? (await this.connection.getAcl(this.parent)).acl);
-    this.writeIndex = Math.max(this.writeIndex ?? 0, index + 1);
+    const nextAcl = acl ?? (await this.connection.getAcl(this.parent)).acl;
+    await this.createNext(index, nextAcl, listing.version);
+  }
+
+  /** The segments, with the parent's data version when they were listed (see createNext). */
+  private async listing(): Promise<{ indices: number[]; version?: number }> {
+    const read = await this.connection
+      .getChildrenWithStat(this.parent)
+      .catch(whenNoNode(undefined));
+    if (!read) return { indices: [] };
+    return { indices: segmentIndices(this.base, read.children), version: read.stat.version };
   }
 
   /**
@@ -269,13 +280,52 @@ export class SegmentedFolder {
    * Creates segment `index + 1` (unless it exists) with `acl`: the old segment's ACL as it was
    * before the seal (or the parent's, when a roll that stopped half-way is finished), so a
    * protected log stays protected, and every writer keeps its rights, whatever the roller's
-   * `defaultAcl`.
+   * `defaultAcl`; then writes go there, or to the newest segment when another roll came first.
+   *
+   * With `multi`, the create is fenced by the parent's data version as the listing that found
+   * `index` newest saw it, and bumps it in the same transaction: each roll moves the version on,
+   * so a create sent on an out-of-date listing, or sent again by the connection's retry after an
+   * outage while the log rolled on and retention removed the segment meanwhile, fails instead of
+   * creating a removed segment again behind every reader. Without `multi`, or for a writer that may
+   * not write the parent, the listing just before is the only check (a segment can come back if
+   * the log rolls past it within that round trip).
    */
-  private async createNext(index: number, acl: readonly Acl[]): Promise<void> {
+  private async createNext(
+    index: number,
+    acl: readonly Acl[],
+    parentVersion?: number,
+  ): Promise<void> {
     const next = this.folder(index + 1);
-    const created = await this.connection
-      .create(next, '', { mode: CreateMode.PERSISTENT, acl })
-      .then(() => true, whenNodeExists(false));
+    let created: boolean | 'unfenced' = 'unfenced';
+    if (parentVersion !== undefined && this.connection.capabilities.multi) {
+      created = await this.connection
+        .multi([
+          { type: 'set', path: this.parent, data: '', version: parentVersion },
+          { type: 'create', path: next, data: '', mode: CreateMode.PERSISTENT, acl },
+        ])
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (!(error instanceof TransactionFailedError)) throw error;
+            // A writer that may create segments but not write the parent (a publish-only ACL):
+            // the create alone, checked by the listing only, as without multi.
+            if (error.index === 0 && error.failure instanceof NoAuthError) return 'unfenced';
+            return false;
+          },
+        );
+      if (created === false) {
+        // Another roll moved the parent on (or an earlier try of this one went through).
+        const newest = (await this.indices()).at(-1) ?? index;
+        this.writeIndex = Math.max(this.writeIndex ?? 0, newest);
+        return;
+      }
+    }
+    if (created !== true) {
+      created = await this.connection
+        .create(next, '', { mode: CreateMode.PERSISTENT, acl })
+        .then(() => true, whenNodeExists(false));
+    }
+    this.writeIndex = Math.max(this.writeIndex ?? 0, index + 1);
     if (created) this.report({ type: 'segment-rolled', folder: next, segment: index + 1 });
   }
 
