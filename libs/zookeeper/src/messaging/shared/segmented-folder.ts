@@ -287,8 +287,9 @@ export class SegmentedFolder {
    * so a create sent on an out-of-date listing, or sent again by the connection's retry after an
    * outage while the log rolled on and retention removed the segment meanwhile, fails instead of
    * creating a removed segment again behind every reader. Without `multi`, or for a writer that may
-   * not write the parent, the listing just before is the only check (a segment can come back if
-   * the log rolls past it within that round trip).
+   * not write the parent, the segments are listed before and after the create: one that came
+   * back that way is sealed at once and not written to (a writer that still takes it for the
+   * newest segment could write one batch to it in between, unread).
    */
   private async createNext(
     index: number,
@@ -324,6 +325,14 @@ export class SegmentedFolder {
       created = await this.connection
         .create(next, '', { mode: CreateMode.PERSISTENT, acl })
         .then(() => true, whenNodeExists(false));
+      // Unfenced: a create that reached the server late (a retry after an outage) may have made
+      // a segment the log had left. Then it is sealed at once and writes go on in the newest.
+      const newest = (await this.indices()).at(-1) ?? index + 1;
+      if (newest > index + 1) {
+        await this.seal(index + 1).catch(() => undefined);
+        this.writeIndex = Math.max(this.writeIndex ?? 0, newest);
+        return;
+      }
     }
     this.writeIndex = Math.max(this.writeIndex ?? 0, index + 1);
     if (created) this.report({ type: 'segment-rolled', folder: next, segment: index + 1 });
