@@ -9,6 +9,7 @@ import {
   NoNodeError,
   SequenceExhaustedError,
   WorkQueue,
+  ZookeeperConnection,
 } from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
 import { collect, expectEachWriterInOrder, segmentsOf, Sent } from './segment-support.js';
@@ -48,6 +49,77 @@ describe('segment names (pure)', () => {
     });
   });
 });
+
+/**
+ * A log of small segments and two writers: a publishes 0:0 and 0:1; b's batch lands at 0:2, the
+ * roll-over point, and `intercept` (given b's connection, a `hold` that parks b until released,
+ * and the segments' folders) decides where b is held. Meanwhile a rolls the log on (0:3 seals 0,
+ * then 1 and 2 fill and roll), the reader reads it all, and retention removes the emptied segments
+ * 0, 1 and 2. Then b is released and publishes once more.
+ */
+async function rollPastAHeldWriter(
+  topic: string,
+  intercept: (
+    staleZk: ZookeeperConnection,
+    hold: () => Promise<void>,
+    folder: (index: number) => string,
+  ) => void,
+) {
+  const zk = connections.zk;
+  const options = {
+    lingerMs: 0,
+    commitIntervalMs: 10,
+    retention: { auto: false },
+    segments: { rolloverAt: 2 },
+  };
+  const log = new BroadcastLog<Sent>(zk, topic, options);
+  const { received } = collect(log, 'reader');
+  await until(async () => (await log.committedOffsets()).has('reader'), {
+    message: 'registered',
+  });
+  await log.publish({ writer: 'a', n: 0 }); // segment 0, sequence 0
+  await log.publish({ writer: 'a', n: 1 }); // 0:1
+  const staleZk = await connections.open();
+  const stale = new BroadcastLog<Sent>(staleZk, topic, options);
+  const reached = gate();
+  const held = gate();
+  intercept(
+    staleZk,
+    async () => {
+      reached.open();
+      await held.opened;
+    },
+    (index) => stale.segments.folder(index),
+  );
+  const late = stale.publish({ writer: 'b', n: 0 });
+  await within(reached.opened, 10_000, 'the stale writer to be held');
+  for (let n = 2; n < 10; n++) await log.publish({ writer: 'a', n });
+  expect(await segmentsOf(zk, topic, 'log')).toEqual([0, 1, 2, 3]);
+  await until(() => received.length >= 11, { message: () => `received ${received.length}` });
+  await until(
+    async () => (await log.committedOffsets()).get('reader') === (await log.stats()).lastOffset,
+    { message: 'committed' },
+  );
+  await log.compact();
+  expect(await segmentsOf(zk, topic, 'log')).toEqual([3]);
+  held.open();
+  await late;
+  await stale.publish({ writer: 'b', n: 1 });
+  return {
+    zk,
+    staleZk,
+    stale,
+    /** Every message of both writers reached the reader, each writer's in order. */
+    async expectAllDelivered() {
+      await until(() => received.length >= 12, { message: () => `received ${received.length}` });
+      expectEachWriterInOrder(
+        received.map(({ message }) => message),
+        { a: 10, b: 2 },
+      );
+      await Promise.all([log.close(), stale.close()]);
+    },
+  };
+}
 
 describe('segments: logs and queues roll over before the sequence counter wraps', () => {
   it('a log rolls over to new segments and is read across them in order, offsets still increasing', async () => {
@@ -187,136 +259,56 @@ describe('segments: logs and queues roll over before the sequence counter wraps'
   }, 30_000);
 
   it('a writer whose batch reached the roll-over point of a segment the log has long left (its reply held up) re-creates no removed segment: its next batch goes to the newest and is delivered', async () => {
-    const zk = connections.zk;
     const topic = '/seg/log-stale-roll';
-    const options = {
-      lingerMs: 0,
-      commitIntervalMs: 10,
-      retention: { auto: false },
-      segments: { rolloverAt: 2 },
-    };
-    const log = new BroadcastLog<Sent>(zk, topic, options);
-    const { received } = collect(log, 'reader');
-    await until(async () => (await log.committedOffsets()).has('reader'), {
-      message: 'registered',
+    // b hears of its batch only much later (what a reply lost to a server restart and found
+    // again after a session expiry looks like).
+    const run = await rollPastAHeldWriter(topic, (staleZk, hold) => {
+      const create = staleZk.create.bind(staleZk);
+      staleZk.create = async (...args: Parameters<typeof create>) => {
+        const path = await create(...args);
+        if (args[0].startsWith(`${topic}/log/`)) await hold();
+        return path;
+      };
     });
-    await log.publish({ writer: 'a', n: 0 }); // segment 0, sequence 0
-    await log.publish({ writer: 'a', n: 1 }); // 0:1
-    // b's batch lands at 0:2, the roll-over point, but b hears of it only much later (what a
-    // reply lost to a server restart and found again after a session expiry looks like).
-    const staleZk = await connections.open();
-    const stale = new BroadcastLog<Sent>(staleZk, topic, options);
-    const landed = gate();
-    const held = gate();
-    const create = staleZk.create.bind(staleZk);
-    staleZk.create = async (...args: Parameters<typeof create>) => {
-      const path = await create(...args);
-      if (args[0].startsWith(`${topic}/log/`)) {
-        landed.open();
-        await held.opened;
-      }
-      return path;
-    };
-    const late = stale.publish({ writer: 'b', n: 0 });
-    await within(landed.opened, 10_000, 'the held batch to land');
-    // Meanwhile a rolls the log on (0:3 seals 0, then 1 and 2 fill and roll), the reader reads
-    // it all, and retention removes the emptied segments 0, 1 and 2.
-    for (let n = 2; n < 10; n++) await log.publish({ writer: 'a', n });
-    expect(await segmentsOf(zk, topic, 'log')).toEqual([0, 1, 2, 3]);
-    await until(() => received.length >= 11, { message: () => `received ${received.length}` });
-    await until(
-      async () => (await log.committedOffsets()).get('reader') === (await log.stats()).lastOffset,
-      { message: 'committed' },
-    );
-    await log.compact();
-    expect(await segmentsOf(zk, topic, 'log')).toEqual([3]);
     // b's roll of segment 0 finds the log past it: it creates no segment 1 behind the readers.
-    held.open();
-    await late;
-    await stale.publish({ writer: 'b', n: 1 });
-    expect(await segmentsOf(zk, topic, 'log')).toEqual([3]);
-    await until(() => received.length >= 12, { message: () => `received ${received.length}` });
-    expectEachWriterInOrder(
-      received.map(({ message }) => message),
-      { a: 10, b: 2 },
-    );
-    await Promise.all([log.close(), stale.close()]);
+    expect(await segmentsOf(run.zk, topic, 'log')).toEqual([3]);
+    await run.expectAllDelivered();
   }, 30_000);
 
   it('a roll whose create of the next segment is held up until the log has rolled past it and retention removed that segment creates it not again (fenced by the topic node version with multi; sealed at once without)', async () => {
-    const zk = connections.zk;
     const topic = '/seg/log-held-roll';
-    const options = {
-      lingerMs: 0,
-      commitIntervalMs: 10,
-      retention: { auto: false },
-      segments: { rolloverAt: 2 },
-    };
-    const log = new BroadcastLog<Sent>(zk, topic, options);
-    const { received } = collect(log, 'reader');
-    await until(async () => (await log.committedOffsets()).has('reader'), {
-      message: 'registered',
+    // b seals segment 0, lists the log (segment 0 is the newest), and then its create of segment
+    // 1 is held up (what a create sent just before an outage and sent again by the connection's
+    // retry afterwards looks like).
+    const run = await rollPastAHeldWriter(topic, (staleZk, hold, folder) => {
+      const holdFor = async (paths: string[]) => {
+        if (paths.includes(folder(1))) await hold();
+      };
+      const create = staleZk.create.bind(staleZk);
+      staleZk.create = async (...args: Parameters<typeof create>) => {
+        await holdFor([args[0]]);
+        return create(...args);
+      };
+      const multi = staleZk.multi.bind(staleZk);
+      staleZk.multi = async (...args: Parameters<typeof multi>) => {
+        await holdFor(args[0].map((op) => op.path));
+        return multi(...args);
+      };
     });
-    await log.publish({ writer: 'a', n: 0 });
-    await log.publish({ writer: 'a', n: 1 });
-    // b's batch lands at 0:2, the roll-over point; b seals segment 0, lists the log (segment 0
-    // is the newest), and then its create of segment 1 is held up (what a create sent just
-    // before an outage and sent again by the connection's retry afterwards looks like).
-    const staleZk = await connections.open();
-    const stale = new BroadcastLog<Sent>(staleZk, topic, options);
-    const segmentOne = stale.segments.folder(1);
-    const reached = gate();
-    const held = gate();
-    const holdFor = async (paths: string[]) => {
-      if (!paths.includes(segmentOne)) return;
-      reached.open();
-      await held.opened;
-    };
-    const create = staleZk.create.bind(staleZk);
-    staleZk.create = async (...args: Parameters<typeof create>) => {
-      await holdFor([args[0]]);
-      return create(...args);
-    };
-    const multi = staleZk.multi.bind(staleZk);
-    staleZk.multi = async (...args: Parameters<typeof multi>) => {
-      await holdFor(args[0].map((op) => op.path));
-      return multi(...args);
-    };
-    const late = stale.publish({ writer: 'b', n: 0 });
-    await within(reached.opened, 10_000, 'the roll to create segment 1');
-    // Meanwhile a finishes the roll, fills segments 1 and 2, the reader reads it all, and
-    // retention removes the emptied segments 0, 1 and 2.
-    for (let n = 2; n < 10; n++) await log.publish({ writer: 'a', n });
-    expect(await segmentsOf(zk, topic, 'log')).toEqual([0, 1, 2, 3]);
-    await until(() => received.length >= 11, { message: () => `received ${received.length}` });
-    await until(
-      async () => (await log.committedOffsets()).get('reader') === (await log.stats()).lastOffset,
-      { message: 'committed' },
-    );
-    await log.compact();
-    expect(await segmentsOf(zk, topic, 'log')).toEqual([3]);
-    held.open();
-    await late;
-    await stale.publish({ writer: 'b', n: 1 });
     // Before: segment 1 created again behind the reader, and b's next batch in it never read.
     // (b's batch may fill segment 3 and roll it on: segment 4 is fine, anything below 3 is not.)
-    const segments = await segmentsOf(zk, topic, 'log');
-    if (staleZk.capabilities.multi) {
+    const segments = await segmentsOf(run.zk, topic, 'log');
+    if (run.staleZk.capabilities.multi) {
       // Fenced: the held create fails.
       expect(Math.min(...segments)).toBe(3);
     } else {
       // Unfenced: the held create makes segment 1 again, but it is sealed at once and empty.
       for (const index of segments.filter((i) => i < 3)) {
-        expect(await stale.segments.isSealed(index)).toBe(true);
-        expect(await zk.getChildren(stale.segments.folder(index))).toEqual([]);
+        expect(await run.stale.segments.isSealed(index)).toBe(true);
+        expect(await run.zk.getChildren(run.stale.segments.folder(index))).toEqual([]);
       }
     }
-    await until(() => received.length >= 12, { message: () => `received ${received.length}` });
-    expectEachWriterInOrder(
-      received.map(({ message }) => message),
-      { a: 10, b: 2 },
-    );
-    await Promise.all([log.close(), stale.close()]);
+    await run.expectAllDelivered();
   }, 30_000);
 
   it('a newer segment made by something other than a roll (segment 0 not sealed) is sealed by a reader that may: nothing lost, nothing out of order', async () => {
