@@ -107,10 +107,7 @@ export class SegmentedFolder {
    * one-shot children watch on the parent.
    */
   async indices(watch?: () => void): Promise<number[]> {
-    const names = await this.connection
-      .getChildren(this.parent, watch ? { watch } : {})
-      .catch(whenNoNode([] as string[]));
-    return segmentIndices(this.base, names);
+    return (await this.listing(watch)).indices;
   }
 
   /** Segment 0, unless the folder has a segment already (retention may have removed segment 0). */
@@ -174,19 +171,9 @@ export class SegmentedFolder {
    */
   async refused(index: number, error: unknown): Promise<boolean> {
     if (!isRefusal(error) || !(await this.isSealed(index))) return false;
-    const listing = await this.listing();
-    const newest = listing.indices.at(-1) ?? index;
-    if (newest > index) {
-      this.writeIndex = newest;
-    } else {
-      // A roll stopped between its seal and its create: finished here, with the parent's ACL
-      // (the sealed segment's own lost its CREATE bits).
-      if (index + 1 >= this.maxSegments) {
-        throw new SequenceExhaustedError(this.parent, this.maxSegments);
-      }
-      const acl = (await this.connection.getAcl(this.parent)).acl;
-      await this.createNext(index, acl, listing.version);
-    }
+    // A roll stopped between its seal and its create is finished here, with the parent's ACL
+    // (the sealed segment's own lost its CREATE bits).
+    await this.nextOrNewest(index);
     return true;
   }
 
@@ -220,26 +207,39 @@ export class SegmentedFolder {
     if (index + 1 >= this.maxSegments) {
       throw new SequenceExhaustedError(this.parent, this.maxSegments);
     }
-    const acl = await this.seal(index);
-    // The log may be past `index` already: a writer that learns late where its batch landed (a
-    // reply lost to an outage, found again after a reconnect or a new session) rolls a segment
-    // the others left long ago, and retention may have removed the emptied ones after it. One
-    // created again would sit behind every reader, and this writer's next batches in it would be
-    // read by no one (then deleted by retention): writes go on in the newest segment instead.
+    await this.nextOrNewest(index, await this.seal(index));
+  }
+
+  /**
+   * After segment `index` was sealed: writes go to the segment after it, created here with `acl`
+   * (else the parent's), unless a newer one exists. The log may be past `index` already: a writer
+   * that learns late where its batch landed (a reply lost to an outage, found again after a
+   * reconnect or a new session) rolls a segment the others left long ago, and retention may have
+   * removed the emptied ones after it. One created again would sit behind every reader, and this
+   * writer's next batches in it would be read by no one (then deleted by retention): writes go on
+   * in the newest segment instead.
+   */
+  private async nextOrNewest(index: number, acl?: readonly Acl[]): Promise<void> {
     const listing = await this.listing();
     const newest = listing.indices.at(-1) ?? index;
     if (newest > index) {
       this.writeIndex = Math.max(this.writeIndex ?? 0, newest);
       return;
     }
+    if (index + 1 >= this.maxSegments) {
+      throw new SequenceExhaustedError(this.parent, this.maxSegments);
+    }
     const nextAcl = acl ?? (await this.connection.getAcl(this.parent)).acl;
     await this.createNext(index, nextAcl, listing.version);
   }
 
-  /** The segments, with the parent's data version when they were listed (see createNext). */
-  private async listing(): Promise<{ indices: number[]; version?: number }> {
+  /**
+   * The segments, ascending, with the parent's data version when they were listed (see
+   * createNext); `watch` is a one-shot children watch on the parent.
+   */
+  private async listing(watch?: () => void): Promise<{ indices: number[]; version?: number }> {
     const read = await this.connection
-      .getChildrenWithStat(this.parent)
+      .getChildrenWithStat(this.parent, watch ? { watch } : {})
       .catch(whenNoNode(undefined));
     if (!read) return { indices: [] };
     return { indices: segmentIndices(this.base, read.children), version: read.stat.version };
