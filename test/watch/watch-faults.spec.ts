@@ -11,6 +11,7 @@ import {
 import { expireSession } from 'nestjs-zookeeper/testing';
 import { nextState, statesUntil } from '../support/connect.js';
 import { DedicatedServer } from '../support/dedicated-server.js';
+import { until } from '../support/until.js';
 import {
   convergence,
   EventReplay,
@@ -166,8 +167,14 @@ describe('watches across server restarts and session expiry (own server)', () =>
     await convergence(cache, expected);
     expect(replay.problems).toEqual([]);
     expect(sortedEntries(viewOf(replay.view))).toEqual(sortedEntries(viewOf(cache.current())));
-    await settled();
+    // One-shot watches are armed again by reads that may still be in flight once the view has
+    // converged: the count is awaited (it must reach exactly this, and stay there).
     const watches = zk.capabilities.persistentWatches ? 1 : 2 * expected.size;
+    await until(() => zk.pendingWatchCount === watches, {
+      message: () => `watches: ${zk.pendingWatchCount}, expected ${watches}`,
+      timeoutMs: 10_000,
+    });
+    await settled();
     expect(zk.pendingWatchCount).toBe(watches);
     await cache.close();
   });
