@@ -175,6 +175,24 @@ describe('WorkQueue costs and fencing (own server)', () => {
     expect(await burst.pendingItems()).toBe(2);
     await Promise.all([queue.close(), burst.close()]);
   }, 60_000);
+
+  it('writes a batch as big as the last one at once, without waiting out the linger window', async () => {
+    const zk = await dedicated.connect();
+    const queue = new WorkQueue<Message>(zk, '/queues/linger-full', { lingerMs: 2000 });
+    await queue.pendingItems();
+    // A publisher with 50 in flight: each round queues as many as the last batch carried.
+    await Promise.all(range(0, 50).map((message) => queue.publish(message)));
+    const started = Date.now();
+    for (let round = 1; round <= 3; round++) {
+      await Promise.all(
+        range(round * 50, round * 50 + 50).map((message) => queue.publish(message)),
+      );
+    }
+    // A behavioural bound: three 2000 ms linger windows (6 s) were not waited for.
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await queue.pendingItems()).toBe(4);
+    await queue.close();
+  }, 60_000);
 });
 
 function describeEvent(event: WorkQueueEvent): string {

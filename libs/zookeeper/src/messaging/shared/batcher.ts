@@ -19,7 +19,8 @@ export interface BatcherOptions {
    * held back: while the last batch was a single message with nothing queued behind it, a publish
    * is written at once (publishes of the same event-loop turn share its batch). Once batches carry
    * company (a burst, or publishes arriving while a batch is being written), the next batch may
-   * wait up to `lingerMs` for more. Default 5 ms; 0 never waits.
+   * wait up to `lingerMs` for more, and goes at once when it is as big as the last batch written.
+   * Default 5 ms; 0 never waits.
    */
   lingerMs?: number;
   /** Upper bound of one batch znode's data. Default 900,000 bytes. */
@@ -71,7 +72,8 @@ interface Pending {
  * When to write (Nagle's rule with a linger under load): an idle batcher writes on the next turn
  * of the event loop, so an awaited lone publish costs no waiting; while a batch is in flight the
  * next one gathers; after batches that had company (`loaded`), an idle batcher lingers up to
- * `lingerMs` for more, because more is likely to come.
+ * `lingerMs` for more, because more is likely to come, but no longer than it takes to queue as many
+ * as the last batch carried (a publisher with a fixed number in flight has them all queued again).
  *
  * Order under failure: when a batch fails, every message queued behind it fails with the same
  * error (none is written after it), so a caller that publishes the failed ones again keeps its
@@ -89,6 +91,8 @@ export class Batcher {
   private immediate?: NodeJS.Immediate;
   /** The last batch written had company: more than one message, or more queued behind it. */
   private loaded = false;
+  /** Messages in the last batch written: a lingering batch that has as many goes at once. */
+  private lastBatchCount = 0;
   private writing?: Promise<void>;
   private closed = false;
 
@@ -179,8 +183,12 @@ export class Batcher {
   private schedule(): void {
     if (this.writing) return;
     if (this.queuedBytes + BATCH_HEADER_BYTES >= this.maxBatchBytes) return this.startWriting();
-    if (this.timer || this.immediate) return;
-    if (this.loaded && this.lingerMs > 0) {
+    if (this.immediate) return;
+    // Lingering is for company that is still coming: once the batch is as big as the last one
+    // (a publisher with a fixed number in flight has them all queued again), waiting for the
+    // rest of the window would only delay it.
+    if (this.timer && this.queue.length < this.lastBatchCount) return;
+    if (this.loaded && this.lingerMs > 0 && this.queue.length < this.lastBatchCount) {
       this.timer = setTimeout(() => this.startWriting(), this.lingerMs);
     } else {
       this.immediate = setImmediate(() => this.startWriting());
@@ -207,6 +215,7 @@ export class Batcher {
       try {
         path = await this.write(encodeBatch(batch.map((item) => item.payload)), batch.length);
         this.loaded = batch.length > 1 || this.queue.length > 0;
+        this.lastBatchCount = batch.length;
       } catch (error) {
         // Nothing queued behind a failed batch is written: a retry then keeps publish order.
         const failed = [...batch, ...this.queue.splice(0)];
