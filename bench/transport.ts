@@ -29,13 +29,17 @@ import {
   withDeadline,
 } from './support/timing.js';
 
-const OPS = Number(process.env.BENCH_TRANSPORT_OPS ?? 2000);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_TRANSPORT_ROUNDS ?? 3));
+// Rounds long enough (and enough of them) that a garbage collection or a JIT pass does not decide
+// a median: 2,000 events at ~25,000/s took 80 ms a round, and the medians moved by 30 % run to run.
+const OPS = Number(process.env.BENCH_TRANSPORT_OPS ?? 10_000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_TRANSPORT_ROUNDS ?? 5));
+/** Paced rounds take PACED / 100 s each: fewer of them. */
+const PACED_ROUNDS = Math.max(1, Number(process.env.BENCH_TRANSPORT_PACED_ROUNDS ?? 3));
 const PACED = Number(process.env.BENCH_TRANSPORT_PACED ?? 500);
 const PACED_INTERVAL_MS = 10;
 /** Items each consumer holds at once: the server's default, used for the baselines too. */
 const CONSUMERS = 4;
-const WARM_UP = 200;
+const WARM_UP = 2000;
 /** A round that takes longer than this fails the bench instead of hanging it. */
 const ROUND_DEADLINE_MS = 120_000;
 
@@ -179,20 +183,21 @@ interface Side {
   request: (n: number) => Promise<number>;
 }
 
-/** Runs `measure` for both sides, alternating which goes first, ROUNDS times. */
+/** Runs `measure` for both sides, alternating which goes first, `count` times. */
 async function rounds<R>(
   label: string,
+  count: number,
   sides: { ours: Side; base: Side },
   measure: (side: Side) => Promise<R>,
   show: (result: R) => string,
   progress: (message: string) => void,
 ): Promise<{ ours: R[]; base: R[] }> {
   const results = { ours: [] as R[], base: [] as R[] };
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < count; round++) {
     for (const name of rotated(['ours', 'base'] as const, round))
       results[name].push(await measure(sides[name]));
     progress(
-      `${label} round ${round + 1}/${ROUNDS}: ours ${show(results.ours[round])}, baseline ${show(results.base[round])}`,
+      `${label} round ${round + 1}/${count}: ours ${show(results.ours[round])}, baseline ${show(results.base[round])}`,
     );
   }
   return results;
@@ -263,7 +268,9 @@ export async function benchTransport({
   };
   const sides = { ours, base };
 
-  progress(`warm-up, then ${ROUNDS} rounds each of events, requests and paced requests`);
+  progress(
+    `warm-up, then ${ROUNDS} rounds each of events and requests, ${PACED_ROUNDS} of paced requests`,
+  );
   for (const side of [ours, base]) {
     await withDeadline('warm-up', side.events(WARM_UP), ROUND_DEADLINE_MS);
     await withDeadline('warm-up', side.requests(WARM_UP), ROUND_DEADLINE_MS);
@@ -274,13 +281,14 @@ export async function benchTransport({
   console.log(
     `\ntransport (NestJS microservice) vs the WorkQueue used directly: ${OPS} messages per round, ` +
       `${IN_FLIGHT} in flight, consumers holding ${CONSUMERS} items; paced: ${PACED} requests at ` +
-      `${1000 / PACED_INTERVAL_MS}/s; medians of ${ROUNDS} rounds, alternating which side goes first; ` +
+      `${1000 / PACED_INTERVAL_MS}/s; medians of ${ROUNDS} rounds (paced: ${PACED_ROUNDS}), alternating which side goes first; ` +
       `server round trip (sequential get, median) ${rttBefore.toFixed(2)} ms`,
   );
   const perSecond = ({ rate, cpuUsPerOp }: { rate: number; cpuUsPerOp: number }) =>
     `${rate.toFixed(0)}/s (${cpuUsPerOp.toFixed(1)} µs CPU/msg)`;
   const events = await rounds(
     'events',
+    ROUNDS,
     sides,
     (side) => rateWithin('events', OPS, () => side.events(OPS)),
     perSecond,
@@ -288,6 +296,7 @@ export async function benchTransport({
   );
   const requests = await rounds(
     'requests',
+    ROUNDS,
     sides,
     (side) => rateWithin('requests', OPS, () => side.requests(OPS)),
     perSecond,
@@ -295,6 +304,7 @@ export async function benchTransport({
   );
   const latency = await rounds(
     'paced',
+    PACED_ROUNDS,
     sides,
     async (side) => {
       const latencies = await paced(PACED, (i) => side.request(i));
@@ -360,7 +370,7 @@ export async function benchTransport({
     `the NestJS transport against the WorkQueue used directly (events) and a request/response ` +
       `built by hand on two WorkQueues (requests), on the same two connections; ${OPS} messages ` +
       `per round, ${IN_FLIGHT} in flight, consumers holding ${CONSUMERS} items; paced: ${PACED} ` +
-      `requests at ${1000 / PACED_INTERVAL_MS}/s; medians of ${ROUNDS} rounds, alternating which ` +
+      `requests at ${1000 / PACED_INTERVAL_MS}/s; medians of ${ROUNDS} rounds (paced: ${PACED_ROUNDS}), alternating which ` +
       `side goes first`,
   );
   record.setting(
