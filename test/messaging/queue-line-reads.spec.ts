@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { WorkQueue, ZookeeperConnection } from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
+import { ItemListing } from '../../libs/zookeeper/src/messaging/queue/item-listing.js';
 import { gate, type Message } from './support.js';
 
 const connections = useTestConnections('queue-line-reads');
@@ -18,12 +19,13 @@ function countListings(connection: ZookeeperConnection, folder: string): () => n
 }
 
 describe('WorkQueue consumer: reads of the line and of the items', () => {
-  it('a lone consumer taking items one at a time reads the line once, then follows it with a watch, not once per item', async () => {
+  it('a lone consumer taking items one at a time reads the line once (then a watch) and, with persistent watches, takes each item without listing the items', async () => {
     const ITEMS = 40;
     const path = '/queues/lone';
     const publisher = new WorkQueue<Message>(connections.zk, path, { lingerMs: 0 });
     const consumerZk = await connections.open();
     const lineReads = countListings(consumerZk, `${path}/waiters`);
+    const itemListings = countListings(consumerZk, `${path}/items`);
     const handled: number[] = [];
     const consumer = await new WorkQueue<Message>(consumerZk, path).consume(
       { concurrency: 2 },
@@ -37,6 +39,14 @@ describe('WorkQueue consumer: reads of the line and of the items', () => {
     expect(handled).toEqual(Array.from({ length: ITEMS }, (_, n) => n));
     // Before: one listing of the line per item taken (40 and more).
     expect(lineReads()).toBeLessThanOrEqual(4);
+    if (consumerZk.capabilities.persistentWatches) {
+      // Followed by name: a listing at the start (and the follower's own), none per item (two
+      // per item before: 81).
+      expect(itemListings()).toBeLessThanOrEqual(4);
+    } else {
+      // One-shot watches: the items are listed again after each change.
+      expect(itemListings()).toBeGreaterThanOrEqual(ITEMS);
+    }
     await consumer.stop();
   });
 
@@ -106,5 +116,31 @@ describe('WorkQueue consumer: reads of the line and of the items', () => {
     expect(handledBy.find(([, n]) => n === 101)?.[0]).toBe('b');
     held.open();
     await Promise.all([a.stop(), b.stop()]);
+  });
+  it('a listing read dropped by invalidate() while it lists the segments leaves no follower behind', async () => {
+    const path = '/queues/dropped-read';
+    const queue = new WorkQueue<number>(connections.zk, path, {
+      lingerMs: 0,
+      segments: { rolloverAt: 2 },
+    });
+    for (let n = 0; n < 3; n++) await queue.publish(n); // the third batch rolls items over
+    const zk = await connections.open();
+    const reader = new WorkQueue<number>(zk, path, { segments: { rolloverAt: 2 } });
+    const listing = new ItemListing(zk, reader.segments, () => undefined);
+    // The read lists the segments (it knows only segment 0 yet) and finds segment 1; it is
+    // dropped meanwhile, as on a turn passed or a reconnect.
+    const dropped = listing.read(true);
+    listing.invalidate();
+    await dropped;
+    // What stays is the one-shot watch on the queue node for new segments; no persistent watch
+    // on a segment (before: the follower of segment 1 that nothing would ever stop). Without
+    // persistent watches the read set one-shot watches on both segments, which stay until they
+    // fire (ignored then: the read was dropped).
+    const expected = zk.capabilities.persistentWatches ? 1 : 3;
+    await until(() => zk.pendingWatchCount <= expected, {
+      message: () => `watches left: ${zk.pendingWatchCount}`,
+      timeoutMs: 5000,
+    });
+    await Promise.all([queue.close(), reader.close()]);
   });
 });

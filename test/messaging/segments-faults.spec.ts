@@ -257,7 +257,7 @@ describe('segments under removed segments, missing permissions and long runs', (
     });
     await queue.publish(0);
     let changes = 0;
-    const listing = new ItemListing(queue.segments, () => changes++);
+    const listing = new ItemListing(zk, queue.segments, () => changes++);
     await listing.read(true);
     for (let n = 1; n < 4; n++) await queue.publish(n); // the third batch rolls items over
     expect(await segmentsOf(zk, '/segf/listing-invalidate', 'items')).toEqual([0, 1]);

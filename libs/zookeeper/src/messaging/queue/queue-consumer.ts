@@ -65,7 +65,7 @@ export class QueueConsumer<T> {
     private readonly handler: MessageHandler<T>,
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
-    this.listing = new ItemListing(context.segments, () => {
+    this.listing = new ItemListing(context.connection, context.segments, () => {
       // New items (or items finished by others) while full: let a waiter have them.
       if (this.held.size >= this.concurrency) this.line?.makeRoom();
       this.fill();
