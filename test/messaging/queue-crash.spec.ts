@@ -93,7 +93,10 @@ describe('work queue with consumer processes (own server)', () => {
     const unexplained = duplicates
       .filter((n) => !victimHandled.has(n))
       .map((n) => `${n} ran in ${whereHandled(consumers, n).join(', ')}`);
-    if (unexplained.length > 0) unexplained.push(...consumers.map(statesOf));
+    if (unexplained.length > 0) {
+      unexplained.push(...consumers.map(statesOf));
+      unexplained.push(...publisher.lines.filter((line) => line.startsWith('log ')));
+    }
     expect(unexplained).toEqual([]);
     expect([...counts.values()].every((count) => count <= 2)).toBe(true);
     console.log(
