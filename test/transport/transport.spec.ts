@@ -118,6 +118,34 @@ describe('requests (@MessagePattern)', () => {
     expect(replies).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 
+  it('acknowledges a request only once its reply is written', async () => {
+    // The server's own calls, observed (passed through to the real server): the reply's create
+    // and the acknowledgement's transaction (which deletes the request item).
+    const order: string[] = [];
+    const { create, multi } = connection;
+    connection.create = (async (...args: Parameters<typeof create>) => {
+      const path = await create.apply(connection, args);
+      if (args[0].includes('/replies/')) order.push('reply written');
+      return path;
+    }) as typeof create;
+    connection.multi = ((ops: Parameters<typeof multi>[0]) => {
+      if (ops.some((op) => op.type === 'delete' && op.path.includes('/items/'))) {
+        order.push('request acknowledged');
+      }
+      return multi.call(connection, ops);
+    }) as typeof multi;
+    try {
+      expect(await firstValueFrom(client.send('sum', [2, 3]))).toBe(5);
+      await until(() => order.length >= 2, { message: 'the acknowledgement' });
+    } finally {
+      connection.create = create;
+      connection.multi = multi;
+    }
+    // Before: acknowledged first, so a server stopped in between lost the reply (the client
+    // waited out its timeout), and the reply's write queued behind the acknowledgement's.
+    expect(order).toEqual(['reply written', 'request acknowledged']);
+  });
+
   it('streams an Observable result and completes', async () => {
     expect(await lastValueFrom(client.send('count', 4).pipe(toArray()))).toEqual([1, 2, 3, 4]);
   });

@@ -331,15 +331,20 @@ export class ServerZookeeper
     if (packet.deadline < Date.now() || this.withdrawals.has(packet.replyTo, packet.id)) {
       return Promise.resolve();
     }
+    // The request is acknowledged once its replies are written, not before: a server that stops
+    // in between leaves the request to run again rather than a client waiting for a lost reply,
+    // and the reply's write goes to the server ahead of the acknowledgement's (one fsync sooner).
+    const writes: Promise<unknown>[] = [];
     const respond = (reply: WritePacket) => {
       const outgoing = this.serializer.serialize({ ...reply, id: packet.id });
-      // Not awaited: replies are batched, and the next request must not wait for this write.
-      this.outbox!.send(packet.replyTo, outgoing).catch((error: unknown) => this.report(error));
+      writes.push(
+        this.outbox!.send(packet.replyTo, outgoing).catch((error: unknown) => this.report(error)),
+      );
     };
     const handler = this.handlerOf(packet.pattern);
     if (!handler) {
       respond({ id: packet.id, status: 'error', err: NO_MESSAGE_HANDLER } as WritePacket);
-      return Promise.resolve();
+      return Promise.all(writes).then(() => undefined);
     }
     const context = new ZookeeperContext([
       {
@@ -357,7 +362,9 @@ export class ServerZookeeper
         async () => this.transformToObservable(await handler(packet.data, context)),
         (reply) => {
           respond(reply);
-          if (reply.isDisposed || reply.err !== undefined) resolve();
+          if (reply.isDisposed || reply.err !== undefined) {
+            void Promise.all(writes).then(() => resolve());
+          }
         },
       );
     });
