@@ -117,9 +117,10 @@ class HandmadeRpc {
       lingerMs: 0,
     });
     rpc.queues.push(rpc.requests, served, replies, inbox);
-    // Like the transport's server: the request is acknowledged once its reply is written.
-    await served.consume({ concurrency: CONSUMERS, maxAttempts: 1 }, async ({ id, data }) => {
-      await replies.publish({ id, result: answer(data) }).catch(() => rpc.errors++);
+    // Like the transport's server: the reply is queued, not awaited, before the next request (the
+    // server also sends a lone request's reply ahead of its acknowledgement: the same writes).
+    await served.consume({ concurrency: CONSUMERS, maxAttempts: 1 }, ({ id, data }) => {
+      replies.publish({ id, result: answer(data) }).catch(() => rpc.errors++);
     });
     await inbox.consume({ concurrency: CONSUMERS }, ({ id, result }) => {
       const resolve = rpc.pending.get(id);

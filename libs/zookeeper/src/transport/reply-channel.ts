@@ -35,6 +35,12 @@ export async function removeReplyFolder(
   });
 }
 
+/** The replies to one request (see ReplyOutbox.open). */
+export interface RequestReplies {
+  send(reply: unknown): void;
+  settled(): Promise<void>;
+}
+
 /**
  * The server side of the reply channels: replies to one client are batched (like queue messages)
  * into sequential znodes under that client's reply folder. A client that is gone has no folder
@@ -49,8 +55,41 @@ export class ReplyOutbox {
     private readonly paths: TransportPaths,
   ) {}
 
-  /** Queues one reply; resolves once it is written. */
-  send(clientId: string, reply: unknown): Promise<unknown> {
+  /**
+   * The replies to one request, taken from `clientId`: `send` queues each (not awaited: replies
+   * are batched, and the next request must not wait for this write; a failed write goes to
+   * `failed`), and `settled()` resolves when the request may be acknowledged.
+   *
+   * While replies to the client come one at a time (its outbox quiet), a reply is sent at once
+   * and the request settles a turn later, once the create has reached the driver: the
+   * acknowledgement then goes to the server after it (one session, applied in order) instead of
+   * the reply waiting behind that fsync, and a server stopped in between has not applied the
+   * acknowledgement alone. Under load, replies are batched (one write for many) and requests
+   * settle at once: the ack may go first.
+   */
+  open(clientId: string, failed: (error: unknown) => void): RequestReplies {
+    let sentNow = false;
+    let settled: Promise<void> | undefined;
+    return {
+      send: (reply) => {
+        const sent = this.send(clientId, reply);
+        sent.written.catch(failed);
+        sentNow = sent.sentNow;
+      },
+      settled: () =>
+        (settled ??= new Promise<void>((resolve) => {
+          if (sentNow) setImmediate(resolve);
+          else resolve();
+        })),
+    };
+  }
+
+  /**
+   * Queues one reply; `written` resolves once it is written. A quiet outbox sends it at once (in
+   * this turn), and `sentNow` says so; otherwise it is batched with the others of this turn, or
+   * queued behind the write in flight.
+   */
+  private send(clientId: string, reply: unknown): { written: Promise<unknown>; sentNow: boolean } {
     let appender = this.appenders.get(clientId);
     if (!appender) {
       appender = new BatchAppender(
@@ -63,11 +102,14 @@ export class ReplyOutbox {
       );
       this.appenders.set(clientId, appender);
     }
-    return appender.publish(reply).catch((error: unknown) => {
+    const sentNow = appender.quiet;
+    const written = appender.publish(reply).catch((error: unknown) => {
       // The client is gone (its folder with it): forget its appender.
       if (error instanceof NoNodeError) this.appenders.delete(clientId);
       throw error;
     });
+    if (sentNow) void appender.flush();
+    return { written, sentNow };
   }
 
   async close(): Promise<void> {
@@ -78,13 +120,16 @@ export class ReplyOutbox {
 }
 
 /**
- * The client side: follows its reply folder (followChildNames), reads each reply batch in
- * sequence order, hands every reply to `deliver`, and deletes the batch.
+ * The client side: follows its reply folder (followChildNames), reads the new reply batches side
+ * by side, hands every reply to `deliver` in sequence order (a streamed reply's values may span
+ * batches), and deletes each batch once delivered, without waiting for the delete before the
+ * next read (the folder stays short under load: each new event names every batch still in it).
  */
 export class ReplyInbox {
   private subscription?: Subscription;
   private names: readonly string[] = [];
   private readonly done = new Set<string>();
+  private readonly deletes = new Set<Promise<void>>();
   private readonly reader = new SerialRunner(
     () => this.readNew(),
     (error) => this.failed(error),
@@ -103,7 +148,8 @@ export class ReplyInbox {
     this.subscription = followChildNames(this.connection, this.folder).subscribe({
       next: (names) => {
         this.names = names;
-        for (const name of this.done) if (!names.includes(name)) this.done.delete(name);
+        const present = new Set(names);
+        for (const name of this.done) if (!present.has(name)) this.done.delete(name);
         this.reader.kick();
       },
       error: (error: unknown) => this.failed(error),
@@ -113,27 +159,44 @@ export class ReplyInbox {
   async close(): Promise<void> {
     this.subscription?.unsubscribe();
     await this.reader.idle();
+    await Promise.all(this.deletes);
   }
 
   private async readNew(): Promise<void> {
-    for (const { name } of parseBatchEntries(this.names)) {
-      if (this.done.has(name)) continue;
-      const path = joinPath(this.folder, name);
-      const data = await this.connection.get(path).then(
-        (read) => read.data,
-        (error: unknown) => (error instanceof NoNodeError ? undefined : Promise.reject(error)),
-      );
+    const reads = parseBatchEntries(this.names)
+      .filter(({ name }) => !this.done.has(name))
+      .map(({ name }) => {
+        const path = joinPath(this.folder, name);
+        const data = this.connection.get(path).then(
+          (read) => read.data,
+          (error: unknown) => (error instanceof NoNodeError ? undefined : Promise.reject(error)),
+        );
+        // Awaited in order below; one that fails first leaves the others unawaited.
+        data.catch(() => undefined);
+        return { name, path, data };
+      });
+    for (const { name, path, data } of reads) {
+      const bytes = await data;
       this.done.add(name);
       // One batch that does not decode (a foreign writer) is reported on its own and removed;
       // the replies after it are not held up.
       let replies: Buffer[] = [];
       try {
-        replies = data ? decodeBatch(data, path) : [];
+        replies = bytes ? decodeBatch(bytes, path) : [];
       } catch (error) {
         this.failed(error);
       }
       for (const reply of replies) this.deliver(reply);
-      await this.connection.delete(path).catch(ignoreNoNode);
+      this.remove(path);
     }
+  }
+
+  private remove(path: string): void {
+    const deleting: Promise<void> = this.connection
+      .delete(path)
+      .catch(ignoreNoNode)
+      .catch((error: unknown) => this.failed(error))
+      .finally(() => this.deletes.delete(deleting));
+    this.deletes.add(deleting);
   }
 }

@@ -331,20 +331,13 @@ export class ServerZookeeper
     if (packet.deadline < Date.now() || this.withdrawals.has(packet.replyTo, packet.id)) {
       return Promise.resolve();
     }
-    // The request is acknowledged once its replies are written, not before: a server that stops
-    // in between leaves the request to run again rather than a client waiting for a lost reply,
-    // and the reply's write goes to the server ahead of the acknowledgement's (one fsync sooner).
-    const writes: Promise<unknown>[] = [];
-    const respond = (reply: WritePacket) => {
-      const outgoing = this.serializer.serialize({ ...reply, id: packet.id });
-      writes.push(
-        this.outbox!.send(packet.replyTo, outgoing).catch((error: unknown) => this.report(error)),
-      );
-    };
+    const replies = this.outbox!.open(packet.replyTo, (error) => this.report(error));
+    const respond = (reply: WritePacket) =>
+      replies.send(this.serializer.serialize({ ...reply, id: packet.id }));
     const handler = this.handlerOf(packet.pattern);
     if (!handler) {
       respond({ id: packet.id, status: 'error', err: NO_MESSAGE_HANDLER } as WritePacket);
-      return Promise.all(writes).then(() => undefined);
+      return replies.settled();
     }
     const context = new ZookeeperContext([
       {
@@ -362,9 +355,7 @@ export class ServerZookeeper
         async () => this.transformToObservable(await handler(packet.data, context)),
         (reply) => {
           respond(reply);
-          if (reply.isDisposed || reply.err !== undefined) {
-            void Promise.all(writes).then(() => resolve());
-          }
+          if (reply.isDisposed || reply.err !== undefined) void replies.settled().then(resolve);
         },
       );
     });

@@ -61,6 +61,11 @@ export class BatchAppender {
     return this.batcher.flush();
   }
 
+  /** See Batcher.quiet. */
+  get quiet(): boolean {
+    return this.batcher.quiet;
+  }
+
   close(): Promise<void> {
     return this.batcher.close();
   }

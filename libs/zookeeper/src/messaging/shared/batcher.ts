@@ -166,6 +166,14 @@ export class Batcher {
     });
   }
 
+  /**
+   * Nothing is queued or being written, and the last batch went alone: a message added now would
+   * be written alone anyway (a `flush()` right after it only saves the turn of the event loop).
+   */
+  get quiet(): boolean {
+    return this.writing === undefined && this.queue.length === 0 && !this.loaded;
+  }
+
   /** Writes what is queued now, without waiting for the linger window; resolves when idle. */
   async flush(): Promise<void> {
     while (this.queue.length > 0 || this.writing) {
