@@ -3,11 +3,14 @@ import { AddressInfo, createServer, connect, Server, Socket } from 'node:net';
 /**
  * A TCP proxy in front of a server, to cut a client off without touching the server: while
  * `blocked`, open connections are dropped and new ones closed at once; while `frozen`, open
- * connections stay open but carry nothing (a hung server) and new ones are closed at once.
+ * connections stay open but carry nothing (a hung server) and new ones are closed at once; while
+ * `repliesDropped`, requests still reach the server but nothing it sends reaches the client (the
+ * replies to requests it applies are lost).
  */
 export class TcpProxy {
   blocked = false;
   frozen = false;
+  repliesDropped = false;
   private readonly sockets = new Set<Socket>();
 
   private constructor(private readonly server: Server) {}
@@ -24,7 +27,10 @@ export class TcpProxy {
       proxy.track(upstream);
       const live = proxy;
       client.on('data', (chunk: Buffer) => live.frozen || upstream.write(chunk));
-      upstream.on('data', (chunk: Buffer) => live.frozen || client.write(chunk));
+      upstream.on(
+        'data',
+        (chunk: Buffer) => live.frozen || live.repliesDropped || client.write(chunk),
+      );
       const end = () => {
         client.destroy();
         upstream.destroy();

@@ -62,7 +62,9 @@ export function planCreate(
 
 /**
  * One try of a planned create. After a lost reply it first looks for the node an earlier try
- * made (protected name, or our own bytes at version 0), so a retry never creates twice.
+ * made (protected name, or our own bytes at version 0), so a retry does not create it twice
+ * while that node is still there; one that another client deleted in between is made again (see
+ * findProtectedCreate).
  */
 export function createAttempt(
   plan: CreatePlan,

@@ -6,9 +6,11 @@ import { joinPath, nodeName, parentPath } from './paths.js';
 
 /**
  * After a lost reply to a protected create (`_c_<uuid>-` name): the node an earlier attempt
- * created, if any, found by its unique prefix. An ephemeral one left by a session that has since
- * been replaced is deleted (it would vanish with that session) and not reported, so the caller
- * creates it again in the current session. Paths are server paths.
+ * created, if it is still there, found by its unique prefix. One that another client deleted
+ * before this lookup (a queue consumer that took the item) leaves no trace and is not found, so
+ * the caller creates it again: its data is then stored, and read, twice. An ephemeral one left
+ * by a session that has since been replaced is deleted (it would vanish with that session) and
+ * not reported, so the caller creates it again in the current session. Paths are server paths.
  *
  * The parent is synced first: the reply was lost, so the session never saw the create's zxid, and
  * the server it reconnected to may be a follower that has not applied it yet; a listing from it

@@ -14,7 +14,9 @@ export interface CreateOptions {
   createParents?: boolean;
   /**
    * Prefix the name with `_c_<uuid>-` (Curator's protected mode) so a create whose reply was lost
-   * can be found instead of repeated. Default: true for sequential modes, false otherwise.
+   * can be found instead of repeated, as long as its node is still there: one that another client
+   * deleted before the retry looked is created again. Default: true for sequential modes, false
+   * otherwise.
    */
   protected?: boolean;
   /**
