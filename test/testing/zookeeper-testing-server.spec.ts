@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import ZooKeeper from 'zookeeper';
 import {
@@ -105,6 +106,28 @@ describe('ZookeeperTestingServer', () => {
       client.get('/survives-restart', false),
     );
     expect(String(data)).toBe('hello');
+  });
+
+  it('starts again after a kill that left a transaction log without its header', async () => {
+    await withClient(server.connectString, (client) =>
+      client.create('/before-the-empty-log', 'kept', ZOO_PERSISTENT),
+    );
+    await server.kill();
+    // What a server killed just after it opened a new log leaves: the file, not its 16-byte
+    // header (ZooKeeper 3.8 then refused to start, EOFException reading the header).
+    const logs = join(server.dataDir, 'version-2');
+    const newest = readdirSync(logs)
+      .filter((name) => name.startsWith('log.'))
+      .sort((a, b) => parseInt(a.slice(4), 16) - parseInt(b.slice(4), 16))
+      .at(-1)!;
+    writeFileSync(join(logs, `log.${(parseInt(newest.slice(4), 16) + 1000).toString(16)}`), '');
+
+    await server.start();
+
+    const [, data] = await withClient(server.connectString, (client) =>
+      client.get('/before-the-empty-log', false),
+    );
+    expect(String(data)).toBe('kept');
   });
 
   it('kill() makes the port refuse connections, and start() brings it back', async () => {

@@ -31,6 +31,7 @@ import {
   type ZookeeperTlsClientAuth,
 } from './zookeeper-testing-tls.js';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
+import { dropUnwrittenLogs } from './unwritten-logs.js';
 
 export interface ZookeeperTestingClusterOptions extends ZookeeperJvmSettings {
   /** Number of voting members. Default 3. */
@@ -135,6 +136,7 @@ export class ZookeeperTestingClusterNode extends ZookeeperProcessHandle {
    */
   async start(): Promise<void> {
     if (this.running) return;
+    await dropUnwrittenLogs(this.dataDir);
     this.jvm = await launchZookeeperJvm({
       installation: this.installation,
       args: this.args,

@@ -26,6 +26,7 @@ import {
 import { LibraryErrorCode } from '../errors/library-errors.js';
 import { ZookeeperError } from '../errors/zookeeper.error.js';
 import { ZookeeperTestingError } from '../errors/library-errors.js';
+import { dropUnwrittenLogs } from './unwritten-logs.js';
 
 export interface ZookeeperTestingServerOptions extends ZookeeperJvmSettings {
   /** Client port on 127.0.0.1; default a free one. */
@@ -218,6 +219,7 @@ export class ZookeeperTestingServer extends ZookeeperProcessHandle {
         this.settings.baseDir ?? (await mkdtemp(join(tmpdir(), 'nestjs-zk-server-')));
       await mkdir(this.dataDir, { recursive: true });
     }
+    await dropUnwrittenLogs(this.dataDir);
     // Made once per server: a restart keeps the certificates clients already trust.
     const clientAuth = this.tlsSettings?.clientAuth;
     const material = clientAuth
