@@ -120,29 +120,37 @@ describe('requests (@MessagePattern)', () => {
 
   it('sends a reply ahead of the acknowledgement of its request', async () => {
     // The server's own calls, observed (passed through to the real server): the reply's create
-    // and the acknowledgement's transaction (which deletes the request item). One session: the
-    // server applies them in the order sent.
+    // and the acknowledgement, which deletes the request item (in a transaction with multi, by a
+    // delete of its own without). One session: the server applies them in the order sent.
     // After the burst of the test before, one lone request first: the outbox batches while
     // replies come in bursts, and sends at once again once they come one at a time.
     expect(await firstValueFrom(client.send('sum', [1, 1]))).toBe(2);
     const order: string[] = [];
-    const { create, multi } = connection;
+    const { create, multi, delete: remove } = connection;
+    const acknowledged = (path: string) => {
+      if (path.includes('/items/') && !order.includes('request acknowledged')) {
+        order.push('request acknowledged');
+      }
+    };
     connection.create = ((...args: Parameters<typeof create>) => {
       if (args[0].includes('/replies/')) order.push('reply sent');
       return create.apply(connection, args);
     }) as typeof create;
     connection.multi = ((ops: Parameters<typeof multi>[0]) => {
-      if (ops.some((op) => op.type === 'delete' && op.path.includes('/items/'))) {
-        order.push('request acknowledged');
-      }
+      for (const op of ops) if (op.type === 'delete') acknowledged(op.path);
       return multi.call(connection, ops);
     }) as typeof multi;
+    connection.delete = ((...args: Parameters<typeof remove>) => {
+      acknowledged(args[0]);
+      return remove.apply(connection, args);
+    }) as typeof remove;
     try {
       expect(await firstValueFrom(client.send('sum', [2, 3]))).toBe(5);
       await until(() => order.length >= 2, { message: 'the acknowledgement' });
     } finally {
       connection.create = create;
       connection.multi = multi;
+      connection.delete = remove;
     }
     // Before: acknowledged first, so a server stopped in between lost the reply (the client
     // waited out its timeout), and the reply's write queued behind the acknowledgement's fsync.
