@@ -85,6 +85,41 @@ const serverErrors: Error[] = [];
 let service: INestMicroservice;
 let client: ClientZookeeper;
 
+/**
+ * The server connection's calls, observed in the order sent (passed through to the real server):
+ * reply creates, and acknowledgements, which delete the request item (in a transaction with
+ * multi, by a delete of its own without). One session: the server applies them in that order.
+ */
+function observeServerCalls(observed: ZookeeperConnection): {
+  order: string[];
+  restore: () => void;
+} {
+  const order: string[] = [];
+  const { create, multi, delete: remove } = observed;
+  const acknowledged = (path: string) => {
+    if (path.includes('/items/')) order.push('request acknowledged');
+  };
+  observed.create = ((...args: Parameters<typeof create>) => {
+    if (args[0].includes('/replies/')) order.push('reply sent');
+    return create.apply(observed, args);
+  }) as typeof create;
+  observed.multi = ((ops: Parameters<typeof multi>[0]) => {
+    const deletes = ops.filter((op) => op.type === 'delete');
+    if (deletes.some((op) => op.path.includes('/items/'))) acknowledged('/items/');
+    return multi.call(observed, ops);
+  }) as typeof multi;
+  observed.delete = ((...args: Parameters<typeof remove>) => {
+    acknowledged(args[0]);
+    return remove.apply(observed, args);
+  }) as typeof remove;
+  const restore = () => {
+    observed.create = create;
+    observed.multi = multi;
+    observed.delete = remove;
+  };
+  return { order, restore };
+}
+
 async function startService(strategy: ServerZookeeper): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice(ServiceModule, { strategy, logger: false });
   await app.listen();
@@ -119,42 +154,59 @@ describe('requests (@MessagePattern)', () => {
   });
 
   it('sends a reply ahead of the acknowledgement of its request', async () => {
-    // The server's own calls, observed (passed through to the real server): the reply's create
-    // and the acknowledgement, which deletes the request item (in a transaction with multi, by a
-    // delete of its own without). One session: the server applies them in the order sent.
     // After the burst of the test before, one lone request first: the outbox batches while
     // replies come in bursts, and sends at once again once they come one at a time.
     expect(await firstValueFrom(client.send('sum', [1, 1]))).toBe(2);
-    const order: string[] = [];
-    const { create, multi, delete: remove } = connection;
-    const acknowledged = (path: string) => {
-      if (path.includes('/items/') && !order.includes('request acknowledged')) {
-        order.push('request acknowledged');
-      }
-    };
-    connection.create = ((...args: Parameters<typeof create>) => {
-      if (args[0].includes('/replies/')) order.push('reply sent');
-      return create.apply(connection, args);
-    }) as typeof create;
-    connection.multi = ((ops: Parameters<typeof multi>[0]) => {
-      for (const op of ops) if (op.type === 'delete') acknowledged(op.path);
-      return multi.call(connection, ops);
-    }) as typeof multi;
-    connection.delete = ((...args: Parameters<typeof remove>) => {
-      acknowledged(args[0]);
-      return remove.apply(connection, args);
-    }) as typeof remove;
+    const calls = observeServerCalls(connection);
     try {
       expect(await firstValueFrom(client.send('sum', [2, 3]))).toBe(5);
-      await until(() => order.length >= 2, { message: 'the acknowledgement' });
+      await until(() => calls.order.length >= 2, { message: 'the acknowledgement' });
     } finally {
-      connection.create = create;
-      connection.multi = multi;
-      connection.delete = remove;
+      calls.restore();
     }
     // Before: acknowledged first, so a server stopped in between lost the reply (the client
     // waited out its timeout), and the reply's write queued behind the acknowledgement's fsync.
-    expect(order).toEqual(['reply sent', 'request acknowledged']);
+    expect(calls.order).toEqual(['reply sent', 'request acknowledged']);
+  });
+
+  it('sends every value of a lone streamed reply ahead of the acknowledgement', async () => {
+    expect(await firstValueFrom(client.send('sum', [1, 1]))).toBe(2);
+    const calls = observeServerCalls(connection);
+    try {
+      expect(await lastValueFrom(client.send('count', 3).pipe(toArray()))).toEqual([1, 2, 3]);
+      await until(() => calls.order.includes('request acknowledged'), {
+        message: 'the acknowledgement',
+      });
+    } finally {
+      calls.restore();
+    }
+    // The first value goes at once, the others queue behind its write: before, the request
+    // settled then, and its acknowledgement went ahead of the batch with the last values.
+    expect(calls.order.at(-1)).toBe('request acknowledged');
+    expect(calls.order.filter((call) => call === 'reply sent').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers with an error when a raw handler rejects, and settles the request', async () => {
+    const root = '/svc-raw';
+    const raw = new ServerZookeeper({ connection, root });
+    const errors: Error[] = [];
+    raw.on('error', (error) => errors.push(error));
+    raw.addHandler('raw-reject', () => Promise.reject(new Error('raw handler failed')));
+    await new Promise<void>((resolve, reject) =>
+      raw.listen((error) => (error ? reject(error) : resolve())),
+    );
+    const caller = new ClientZookeeper({ connection, root, requestTimeoutMs: 20_000 });
+    try {
+      // Before: no reply and an unsettled request; the caller waited for its timeout.
+      await expect(firstValueFrom(caller.send('raw-reject', 1))).rejects.toEqual({
+        status: 'error',
+        message: 'Internal server error',
+      });
+      expect(errors.map((error) => error.message)).toContain('raw handler failed');
+    } finally {
+      await caller.close();
+      await raw.close();
+    }
   });
 
   it('streams an Observable result and completes', async () => {

@@ -1,3 +1,4 @@
+import type { WritePacket } from '@nestjs/microservices';
 import { Subscription } from 'rxjs';
 import { joinPath } from '../connection/paths.js';
 import { ZookeeperConnection } from '../connection/zookeeper-connection.js';
@@ -35,9 +36,12 @@ export async function removeReplyFolder(
   });
 }
 
+/** Reply batches a client reads side by side. */
+const READ_AHEAD = 16;
+
 /** The replies to one request (see ReplyOutbox.open). */
 export interface RequestReplies {
-  send(reply: unknown): void;
+  send(reply: WritePacket): void;
   settled(): Promise<void>;
 }
 
@@ -56,29 +60,47 @@ export class ReplyOutbox {
   ) {}
 
   /**
-   * The replies to one request, taken from `clientId`: `send` queues each (not awaited: replies
-   * are batched, and the next request must not wait for this write; a failed write goes to
-   * `failed`), and `settled()` resolves when the request may be acknowledged.
+   * The replies to one request, taken from `clientId`: `send` serializes and queues each (not
+   * awaited: replies are batched, and the next request must not wait for this write; a failed
+   * serialization or write goes to `failed`), and `settled()` resolves when the request may be
+   * acknowledged.
    *
-   * While replies to the client come one at a time (its outbox quiet), a reply is sent at once
+   * While replies to the client come one at a time (its outbox quiet: nothing in flight, and the
+   * last batch went alone, so not for the first request after a burst), a reply is sent at once
    * and the request settles a turn later, once the create has reached the driver: the
    * acknowledgement then goes to the server after it (one session, applied in order) instead of
    * the reply waiting behind that fsync, and a server stopped in between has not applied the
-   * acknowledgement alone. Under load, replies are batched (one write for many) and requests
-   * settle at once: the ack may go first.
+   * acknowledgement alone. Values of such a request's stream queued behind its first are
+   * awaited before it settles (rare: a lone streaming request). Under load, replies are batched
+   * (one write for many) and requests settle at once: the ack may go first.
    */
-  open(clientId: string, failed: (error: unknown) => void): RequestReplies {
-    let sentNow = false;
+  open(
+    clientId: string,
+    serialize: (reply: WritePacket) => unknown,
+    failed: (error: unknown) => void,
+  ): RequestReplies {
+    let firstSentNow = false;
+    let lastSentNow = false;
+    let last: Promise<unknown> = Promise.resolve();
     let settled: Promise<void> | undefined;
     return {
       send: (reply) => {
-        const sent = this.send(clientId, reply);
-        sent.written.catch(failed);
-        sentNow = sent.sentNow;
+        let bytes: unknown;
+        try {
+          bytes = serialize(reply);
+        } catch (error) {
+          // Reported; the request still settles (its caller times out).
+          return failed(error);
+        }
+        const sent = this.send(clientId, bytes);
+        last = sent.written.catch(failed);
+        if (!settled) firstSentNow ||= sent.sentNow;
+        lastSentNow = sent.sentNow;
       },
       settled: () =>
         (settled ??= new Promise<void>((resolve) => {
-          if (sentNow) setImmediate(resolve);
+          if (lastSentNow) setImmediate(resolve);
+          else if (firstSentNow) void last.then(() => resolve());
           else resolve();
         })),
     };
@@ -104,8 +126,10 @@ export class ReplyOutbox {
     }
     const sentNow = appender.quiet;
     const written = appender.publish(reply).catch((error: unknown) => {
-      // The client is gone (its folder with it): forget its appender.
-      if (error instanceof NoNodeError) this.appenders.delete(clientId);
+      // The client is gone (its folder with it): forget its appender (not a newer one).
+      if (error instanceof NoNodeError && this.appenders.get(clientId) === appender) {
+        this.appenders.delete(clientId);
+      }
       throw error;
     });
     if (sentNow) void appender.flush();
@@ -163,18 +187,24 @@ export class ReplyInbox {
   }
 
   private async readNew(): Promise<void> {
-    const reads = parseBatchEntries(this.names)
-      .filter(({ name }) => !this.done.has(name))
-      .map(({ name }) => {
-        const path = joinPath(this.folder, name);
-        const data = this.connection.get(path).then(
-          (read) => read.data,
-          (error: unknown) => (error instanceof NoNodeError ? undefined : Promise.reject(error)),
-        );
-        // Awaited in order below; one that fails first leaves the others unawaited.
-        data.catch(() => undefined);
-        return { name, path, data };
-      });
+    const fresh = parseBatchEntries(this.names).filter(({ name }) => !this.done.has(name));
+    // A window at a time: a backlog (after an outage) is not held in memory all at once.
+    for (let start = 0; start < fresh.length; start += READ_AHEAD) {
+      await this.readWindow(fresh.slice(start, start + READ_AHEAD));
+    }
+  }
+
+  private async readWindow(entries: readonly { name: string }[]): Promise<void> {
+    const reads = entries.map(({ name }) => {
+      const path = joinPath(this.folder, name);
+      const data = this.connection.get(path).then(
+        (read) => read.data,
+        (error: unknown) => (error instanceof NoNodeError ? undefined : Promise.reject(error)),
+      );
+      // Awaited in order below; one that fails first leaves the others unawaited.
+      data.catch(() => undefined);
+      return { name, path, data };
+    });
     for (const { name, path, data } of reads) {
       const bytes = await data;
       this.done.add(name);

@@ -38,6 +38,8 @@ const DEFAULT_BROADCAST_ATTEMPTS = 5;
 const RESUBSCRIBE_DELAY_MS = 1000;
 /** Replies and relayed messages write at once; batches still form under load. */
 const PUBLISHING = { lingerMs: 0 };
+/** What Nest's RPC exception filter answers for an unknown error. */
+const INTERNAL_ERROR = { status: 'error', message: 'Internal server error' };
 
 /** Nest's transport id for this strategy (`ctx` hooks and `instrument` see it). */
 export const ZOOKEEPER_TRANSPORT = Symbol('ZOOKEEPER_TRANSPORT');
@@ -331,33 +333,35 @@ export class ServerZookeeper
     if (packet.deadline < Date.now() || this.withdrawals.has(packet.replyTo, packet.id)) {
       return Promise.resolve();
     }
-    const replies = this.outbox!.open(packet.replyTo, (error) => this.report(error));
-    const respond = (reply: WritePacket) =>
-      replies.send(this.serializer.serialize({ ...reply, id: packet.id }));
+    const replies = this.outbox!.open(
+      packet.replyTo,
+      (reply) => this.serializer.serialize({ ...reply, id: packet.id }),
+      (error) => this.report(error),
+    );
     const handler = this.handlerOf(packet.pattern);
     if (!handler) {
-      respond({ id: packet.id, status: 'error', err: NO_MESSAGE_HANDLER } as WritePacket);
+      replies.send({ id: packet.id, status: 'error', err: NO_MESSAGE_HANDLER } as WritePacket);
       return replies.settled();
     }
-    const context = new ZookeeperContext([
-      {
-        pattern,
-        path,
-        index: item.index,
-        attempt: 1,
-        sessionId: this.sessionId(),
-        metadata: packet.metadata,
-      },
-    ]);
+    const info = { pattern, path, index: item.index, attempt: 1, sessionId: this.sessionId() };
+    const context = new ZookeeperContext([{ ...info, metadata: packet.metadata }]);
     return new Promise<void>((resolve) => {
-      this.handleRequest(
+      const respond = (reply: WritePacket) => {
+        replies.send(reply);
+        if (reply.isDisposed || reply.err !== undefined) void replies.settled().then(resolve);
+      };
+      const handling: unknown = this.handleRequest(
         context,
         async () => this.transformToObservable(await handler(packet.data, context)),
-        (reply) => {
-          respond(reply);
-          if (reply.isDisposed || reply.err !== undefined) void replies.settled().then(resolve);
-        },
+        respond,
       );
+      // A processing hook or a raw handler that rejects: an error reply, and the request settles.
+      if (handling instanceof Promise) {
+        handling.catch((error: unknown) => {
+          this.report(error);
+          respond({ err: INTERNAL_ERROR, isDisposed: true } as WritePacket);
+        });
+      }
     });
   }
 

@@ -102,7 +102,8 @@ export class ItemListing {
           }
         : undefined;
     const known = this.known;
-    /** The follower's emissions when the newest segment's entries were taken from it. */
+    /** The follower the newest segment's entries were taken from, and its emissions then. */
+    let takenFrom: FollowedSegment | undefined;
     let followedAt: number | undefined;
     const entriesOf = (index: number, newest: boolean): Promise<SegmentEntry[]> => {
       if (!newest || !follow)
@@ -113,6 +114,7 @@ export class ItemListing {
       // Until the follower's first listing is in, one listing of our own (its first emission
       // then marks this copy stale, so nothing that changed in between is missed).
       if (!followed.names) return this.segments.segmentEntries(index);
+      takenFrom = followed;
       followedAt = followed.changes;
       return Promise.resolve(
         parseSegmentEntries(followed.names, this.segments.folder(index), index),
@@ -136,10 +138,13 @@ export class ItemListing {
       const listed = new Set(this.entries.map((entry) => entry.name));
       for (const name of this.gone) if (!listed.has(name)) this.gone.delete(name);
     }
+    // Armed only by the very follower the copy came from (a newer segment's new follower has a
+    // count of its own), while it has not emitted since.
     const followed = this.followed;
     this.armed = follow
       ? this.parentArmed &&
         followed !== undefined &&
+        followed === takenFrom &&
         followed.index === indices.at(-1) &&
         followed.changes === followedAt
       : watch && this.parentArmed && this.fired !== generation;
