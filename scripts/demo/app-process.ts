@@ -35,9 +35,18 @@ export class AppProcess {
     this.logFile = join(logDir, `${name}-${this.pid}.log`);
     const log = createWriteStream(this.logFile);
     this.proc.stderr?.pipe(log, { end: false });
+    // Lines go to the file once per turn of the event loop, not one write each: at the bench's
+    // rates the apps print thousands of lines a second, and each write is a trip through libuv's
+    // thread pool on the cores the apps under test share.
+    let unwritten = '';
+    const writeLines = () => {
+      log.write(unwritten);
+      unwritten = '';
+    };
     this.url = new Promise<string>((resolve, reject) => {
       createInterface({ input: this.proc.stdout! }).on('line', (line) => {
-        log.write(`${line}\n`);
+        if (unwritten === '') setImmediate(writeLines);
+        unwritten += `${line}\n`;
         const url = /^listening on (\S+)/.exec(line)?.[1];
         if (url) resolve(url);
         onLine(this, line);
