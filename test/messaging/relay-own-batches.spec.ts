@@ -9,31 +9,15 @@ import {
 } from 'nestjs-zookeeper';
 import { useTestConnections } from '../support/connect.js';
 import { until } from '../support/until.js';
+import { readWholeLog } from './support.js';
 
 const connections = useTestConnections('relay-own-batches');
 
 type Sent = { producer: string; n: number };
 
 /** Every message of the log, in log order (a subscriber from the earliest offset). */
-async function logMessages(zk: ZookeeperConnection, topic: string, count: number) {
-  const log = new BroadcastLog<Sent>(zk, topic);
-  const messages: Sent[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const sub = log.deliveries('reader', { from: 'earliest', autoAck: true }).subscribe({
-      next: ({ message }) => {
-        messages.push(message);
-        if (messages.length === count) {
-          sub.unsubscribe();
-          resolve();
-        }
-      },
-      error: reject,
-    });
-  });
-  await log.removeSubscriber('reader');
-  await log.close();
-  return messages;
-}
+const logMessages = (zk: ZookeeperConnection, topic: string, count: number) =>
+  readWholeLog<Sent>(zk, topic, count);
 
 /** The paths `get` was called with on `zk` from now on (the real call still runs). */
 function recordReads(zk: ZookeeperConnection): string[] {

@@ -147,3 +147,34 @@ export async function within<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Every message of the log `topic`, in log order: a throwaway subscriber from the earliest offset
+ * reads `count` messages (default: as many as the log holds now), then is removed.
+ */
+export async function readWholeLog<T>(
+  zk: ZookeeperConnection,
+  topic: string,
+  count?: number,
+): Promise<T[]> {
+  const log = new BroadcastLog<T>(zk, topic);
+  const expected = count ?? (await log.stats()).messages;
+  const messages: T[] = [];
+  if (expected > 0) {
+    await new Promise<void>((resolve, reject) => {
+      const sub = log.deliveries('reader', { from: 'earliest', autoAck: true }).subscribe({
+        next: ({ message }) => {
+          messages.push(message);
+          if (messages.length === expected) {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+        error: reject,
+      });
+    });
+  }
+  await log.removeSubscriber('reader');
+  await log.close();
+  return messages;
+}

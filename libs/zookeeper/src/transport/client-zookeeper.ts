@@ -40,6 +40,8 @@ export interface TransportRelayOptions {
   fence: TransactionFence;
   /** How the source's messages are serialized. Default JSON (a WorkQueue's default). */
   serializer?: Serializer;
+  /** See RelayOptions.lingerMs. Default 0. */
+  lingerMs?: number;
 }
 
 interface PendingRequest {
@@ -156,6 +158,7 @@ export class ClientZookeeper extends ClientProxy<ZookeeperEvents> {
     const serializer = options.serializer ?? new JsonSerializer();
     return this.log(this.paths.broadcastLog(name)).relay(source, {
       fence: options.fence,
+      lingerMs: options.lingerMs,
       map: (payload) => this.eventPacket({ pattern: name, data: serializer.deserialize(payload) }),
     });
   }

@@ -44,6 +44,13 @@ export interface RelayOptions<T> {
   map?: (payload: Buffer) => T;
   /** Upper bound of one relayed log batch. Default: this log's `maxBatchBytes`. */
   maxBatchBytes?: number;
+  /**
+   * Relay steps start at least this long apart. After a quiet spell a step goes at once; under
+   * load, what comes within the interval (direct appends, queue batches) shares one step: fewer,
+   * bigger log batches, so fewer server writes and subscriber reads per message, for up to
+   * `lingerMs` more latency. Default 0 (each step as soon as the previous one ended).
+   */
+  lingerMs?: number;
 }
 
 /** What a log holds at one moment (after retention). */
@@ -213,6 +220,7 @@ export class BroadcastLog<T = unknown> {
       throw new InvalidOptionsError(`a relay into ${this.topic} needs a source on its connection`);
     if (!this.connection.capabilities.multi)
       throw new CapabilityMissingError('multi', this.connection.driver, 'BroadcastLog.relay');
+    check.nonNegativeMs(`the relay into ${this.topic}`, 'lingerMs', options.lingerMs);
     const { map } = options;
     const serializer = this.appender.serializer;
     const relay = new LogRelay(source, {
@@ -220,6 +228,7 @@ export class BroadcastLog<T = unknown> {
       maxBatchBytes: options.maxBatchBytes ?? this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
       transform: map ? (payload) => serializer.serialize(map(payload)) : (payload) => payload,
       fence: options.fence,
+      lingerMs: options.lingerMs ?? 0,
       ready: () => this.ready(),
       appended: () => this.appended(),
     });

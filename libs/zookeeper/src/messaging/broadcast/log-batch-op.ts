@@ -12,13 +12,19 @@ import {
 /**
  * Adds to `tx` the append of one log batch holding `payloads` (in order): a persistent
  * sequential `<log>/m<count>-<seq>` znode in the batch format every BroadcastLog reads, the same
- * entry a `publish` writes. Unprotected: inside a transaction the other operations (e.g. the
- * delete of what was relayed) make a retry safe, not a uuid prefix.
+ * entry a `publish` writes. Unprotected unless `createId` is given: inside a transaction the
+ * other operations (e.g. the delete of what was relayed) make a retry safe; a transaction with no
+ * such operation names its batch `_c_<createId>-…` so a lost reply can be looked up.
  */
-export function appendLogBatch(tx: Transaction, logFolder: string, payloads: readonly Buffer[]) {
-  return tx.create(joinPath(logFolder, batchNamePrefix(payloads.length)), encodeBatch(payloads), {
-    mode: CreateMode.PERSISTENT_SEQUENTIAL,
-  });
+export function appendLogBatch(
+  tx: Transaction,
+  logFolder: string,
+  payloads: readonly Buffer[],
+  createId?: string,
+) {
+  const name = batchNamePrefix(payloads.length);
+  const path = joinPath(logFolder, createId === undefined ? name : `_c_${createId}-${name}`);
+  return tx.create(path, encodeBatch(payloads), { mode: CreateMode.PERSISTENT_SEQUENTIAL });
 }
 
 /** The size of the batch znode `payloads` would make. */

@@ -1,66 +1,26 @@
 import { Observable, Subject, Subscription } from 'rxjs';
 import { nodeName } from '../../connection/paths.js';
-import { Transaction } from '../../connection/transaction.js';
-import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import { JsonSerializer } from '../../codec/serializers.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { ignoreNoNode } from '../../internal/no-node.js';
 import { SerialRunner } from '../../internal/serial-runner.js';
 import { sleep } from '../../internal/sleep.js';
-import { WrittenBatch } from '../shared/batch-appender.js';
-import { SegmentEntry } from '../shared/entry-names.js';
-import { SegmentedFolder, SegmentListing } from '../shared/segmented-folder.js';
+import { parseBatchEntry, SegmentEntry } from '../shared/entry-names.js';
+import { SegmentListing } from '../shared/segmented-folder.js';
 import { BATCH_HEADER_BYTES, decodeBatch } from '../shared/message-batch.js';
+import { MessageTooLargeError, NotAppendedError } from '../shared/messaging-errors.js';
+import {
+  DirectAppend,
+  DirectAppends,
+  DirectStepContext,
+  writeDirectBatch,
+} from './direct-appends.js';
 import { appendLogBatch, batchHasRoom, logBatchBytes } from './log-batch-op.js';
 import { OwnBatches } from './own-batches.js';
 import { RelayedCreates } from './relayed-creates.js';
+import { LogRelayEvent, RelaySource, RelayTarget, TransactionFence } from './relay-types.js';
 
-/**
- * Makes a transaction conditional on the caller's right to write, e.g. a LeaderElection
- * (`election.fenced(tx)` adds a check of the leader's own node).
- */
-export interface TransactionFence {
-  fenced(tx: Transaction): Transaction;
-  /** Whether a failure of a fenced transaction means the right to write is gone. */
-  isDeposed?(error: unknown): boolean;
-}
-
-/** A folder of batch znodes to relay from: a WorkQueue (its `items/` segments). */
-export interface RelaySource {
-  readonly connection: ZookeeperConnection;
-  readonly segments: SegmentedFolder;
-  /**
-   * The batches this process appends to the source, as they are written (a WorkQueue's): the
-   * relay takes them at once, with their bytes (see OwnBatches). Without it, every batch is
-   * learned from the source's children watch and read.
-   */
-  readonly writtenBatches$?: Observable<WrittenBatch>;
-}
-
-export type LogRelayEvent =
-  /** One transaction: `items` source batches became the log batch `entry` of `messages`. */
-  | { type: 'relayed'; items: number; messages: number; entry: string }
-  /** The fence refused a step (no longer leading): nothing was written; tried again later. */
-  | { type: 'deposed'; error: unknown }
-  /** A step failed (nothing, or everything, of it applied); the relay reads again and goes on. */
-  | { type: 'relay-failed'; error: unknown }
-  /** One source batch is above `maxBatchBytes` once mapped: it stays in the source. */
-  | { type: 'item-too-large'; item: string; bytes: number }
-  /**
-   * A source batch that is a publisher's retried copy of one already relayed (see
-   * RelayedCreates): deleted without being appended.
-   */
-  | { type: 'duplicate-dropped'; item: string };
-
-/** What a relay needs from its BroadcastLog. */
-export interface RelayTarget {
-  readonly log: SegmentedFolder;
-  readonly maxBatchBytes: number;
-  /** Maps one source payload to the log's payload. */
-  readonly transform: (payload: Buffer) => Buffer;
-  readonly fence: TransactionFence;
-  ready(): Promise<void>;
-  appended(): void;
-}
+export type { LogRelayEvent, RelaySource, RelayTarget, TransactionFence };
 
 interface ReadItem {
   entry: SegmentEntry;
@@ -70,6 +30,17 @@ interface ReadItem {
   payloads: Buffer[];
 }
 
+const DEFAULT_SERIALIZER = new JsonSerializer();
+/** How long a stopping relay still looks for a direct step whose reply was lost. */
+const STOP_SEARCH_GRACE_MS = 2000;
+
+/** How a pass over the source ended. */
+type PassOutcome =
+  /** Everything listed was relayed. */
+  | 'done'
+  /** It stopped at a batch too large to append, which stays in the source. */
+  | 'stuck'
+  | 'stopped';
 const READ_AHEAD = 16;
 /** Source batches per transaction at most: bounds the request and its delete list. */
 const MAX_ITEMS_PER_STEP = 256;
@@ -103,7 +74,22 @@ export class LogRelay {
   );
   private stopped = false;
   private count = 0;
+  private lastStepAt = -Infinity;
+  /** The newest log batch this relay appended (its sequence), -1 before the first. */
+  private lastSequence = -1;
+  /**
+   * A listing that came after start() was relayed: batches of the source this process wrote
+   * before the relay started (which it never saw as written) are in the log.
+   */
+  private caughtUp = false;
+  private abandonSearches?: () => void;
+  /** Resolves a grace period after stop(): a lost reply's search gives up then. */
+  private readonly searchesAbandoned = new Promise<void>(
+    (resolve) => (this.abandonSearches = resolve),
+  );
   private readonly relayedCreates = new RelayedCreates();
+  private readonly direct = new DirectAppends();
+
   private ended?: () => void;
   /** Resolves once stopped. */
   readonly closed = new Promise<void>((resolve) => (this.ended = resolve));
@@ -141,11 +127,45 @@ export class LogRelay {
     );
   }
 
+  /**
+   * Appends `message` to the log through this relay's fenced steps, exactly once, without storing
+   * it in the source first: one write instead of two, for a process that relays and also accepts
+   * messages. It lands after every source batch this process wrote before the call (the ones
+   * writtenBatches$ reported, and those from before start(): appends wait until the first
+   * listing is relayed) and after the earlier calls; a publish to the source still in flight
+   * when this is called may land after it. Resolves once the message is in the log. Rejects
+   * with NotAppendedError when it is not and never will be (the relay stopped; its fence or the
+   * server refused the step; a step of source batches before it failed; an earlier append
+   * failed): publish it to the source instead. After a lost reply the log is searched for the
+   * step's batch first; AppendOutcomeUnknownError when the search cannot tell (the relay
+   * stopped, or retention may have deleted the batch first). MessageTooLargeError, at once, for
+   * a message above the log's batch limit.
+   */
+  append(message: unknown): Promise<void> {
+    if (this.stopped) return Promise.reject(new NotAppendedError('stopped'));
+    let payload: Buffer;
+    try {
+      const serializer = this.source.serializer ?? DEFAULT_SERIALIZER;
+      payload = this.target.transform(serializer.serialize(message));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const bytes = logBatchBytes([payload]);
+    if (bytes > this.target.maxBatchBytes) {
+      return Promise.reject(new MessageTooLargeError(bytes, this.target.maxBatchBytes));
+    }
+    const appended = this.direct.add(payload);
+    this.passes.kick();
+    return appended;
+  }
+
   /** Stops after the step in flight (which applies whole or not at all). */
   async stop(): Promise<void> {
     this.stopped = true;
+    setTimeout(() => this.abandonSearches?.(), STOP_SEARCH_GRACE_MS).unref();
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
     await this.passes.idle();
+    this.direct.rejectAll(new NotAppendedError('stopped'));
     this.own.clear();
     this.relayedPaths.clear();
     this.events.complete();
@@ -158,27 +178,54 @@ export class LogRelay {
    * came just as the last pass was ending.
    */
   private async pass(): Promise<void> {
+    const hasWork = this.latest || this.own.size > 0 || this.direct.size > 0;
+    const wait = this.lastStepAt + this.target.lingerMs - performance.now();
+    // Under load, what comes meanwhile shares the step; after a quiet spell it goes at once.
+    if (hasWork && wait > 0 && !this.stopped) await sleep(wait);
     const listing = this.latest;
     this.latest = undefined;
-    if ((!listing && this.own.size === 0) || this.stopped) return;
+    // Taken with the own batches (same turn): each direct append comes after every own batch
+    // written before it. Until the first listing is relayed, or while an own batch waits for a
+    // listing, they wait.
+    const directReady = this.caughtUp && this.own.inOrder;
+    const direct = directReady ? this.direct.take() : [];
+    if ((!listing && this.own.size === 0 && direct.length === 0) || this.stopped) {
+      return this.direct.putBack(direct);
+    }
     try {
-      const complete = await this.relayAll(withOwn(this.unrelayed(listing), this.own.entries()));
-      if (listing && complete) this.own.listingRelayed(listing.entries);
+      const outcome = await this.relayAll(withOwn(this.unrelayed(listing), this.own.entries()));
+      if (listing && outcome !== 'stopped') {
+        // Past a batch too large to append as well: it stays in the source for good, and the
+        // batches behind it with it; appends waiting on them would wait for ever.
+        this.own.listingRelayed(listing.entries);
+        this.caughtUp = true;
+      }
+      await this.appendDirect(direct.splice(0));
       // Older source segments emptied by the relay go (rare: one per roll-over).
       if (listing && listing.indices.length > 1) {
         await this.source.segments.removeEmpty([], listing.indices);
       }
     } catch (error) {
-      if (this.stopped) return;
+      if (this.stopped) return this.direct.putBack(direct);
       // Whatever failed, the own batches are read from the server from now on.
       this.own.distrust();
       const deposed = this.target.fence.isDeposed?.(error) ?? false;
       this.events.next({ type: deposed ? 'deposed' : 'relay-failed', error });
+      // Nothing of the direct appends was written: their callers publish them to the source
+      // (waiting here, they would wait as long as the failure lasts), and so do the later ones,
+      // which would otherwise overtake them.
+      const refused = new NotAppendedError(deposed ? 'deposed' : 'failed', error);
+      for (const append of direct) append.reject(refused);
+      this.direct.rejectAll(refused);
       // Read the same list again (read items that are gone are skipped), unless a newer came.
       this.latest ??= listing;
       await sleep(RETRY_DELAY_MS);
       this.passes.kick();
+      return;
     }
+    // Appends held back by this pass's start may go now.
+    const nowReady = this.caughtUp && this.own.inOrder;
+    if (!directReady && nowReady && this.direct.size > 0 && !this.stopped) this.passes.kick();
   }
 
   /** The listing's entries not relayed yet; forgets relayed batches the listing no longer has. */
@@ -191,8 +238,8 @@ export class LogRelay {
     return listing.entries.filter((entry) => !this.relayedPaths.has(entry.path));
   }
 
-  /** Relays the entries in order; false when it stopped before the last one. */
-  private async relayAll(entries: readonly SegmentEntry[]): Promise<boolean> {
+  /** Relays the entries in order. */
+  private async relayAll(entries: readonly SegmentEntry[]): Promise<PassOutcome> {
     const reads = new Map<number, Promise<ReadItem | undefined>>();
     const readAt = (index: number) => {
       for (let ahead = index; ahead < Math.min(index + READ_AHEAD, entries.length); ahead++) {
@@ -226,14 +273,14 @@ export class LogRelay {
         if (step.length === 0 && BATCH_HEADER_BYTES + bytes > this.target.maxBatchBytes) {
           const size = BATCH_HEADER_BYTES + bytes;
           this.events.next({ type: 'item-too-large', item: item.path, bytes: size });
-          return false;
+          return 'stuck';
         }
         step.push(item);
         payloads.push(...mapped);
         size += bytes;
       }
       if (step.length > 0 && !this.stopped) await this.commit(step, payloads);
-      return !this.stopped;
+      return this.stopped ? 'stopped' : 'done';
     } finally {
       // Reads left behind by a failure or a stop must not surface as unhandled.
       for (const read of reads.values()) read.catch(() => undefined);
@@ -263,8 +310,73 @@ export class LogRelay {
     }
   }
 
+  /**
+   * Appends the direct appends in order, in as few log batches as the limits allow, each in its
+   * own fenced step. A step that fails rejects its appends and every later one (they would not
+   * keep their order behind it); the callers publish them to the source.
+   */
+  private async appendDirect(appends: readonly DirectAppend[]): Promise<void> {
+    let next = 0;
+    while (next < appends.length) {
+      if (this.stopped) return this.direct.putBack(appends.slice(next));
+      const step = [appends[next]];
+      let size = logBatchBytes([appends[next].payload]);
+      for (next++; next < appends.length && batchHasRoom(step.length); next++) {
+        const bytes = logBatchBytes([appends[next].payload]) - BATCH_HEADER_BYTES;
+        if (size + bytes > this.target.maxBatchBytes) break;
+        step.push(appends[next]);
+        size += bytes;
+      }
+      const payloads = step.map((append) => append.payload);
+      this.lastStepAt = performance.now();
+      let written: { path: string; segment: number };
+      try {
+        written = await writeDirectBatch(this.directContext, payloads);
+      } catch (error) {
+        const cause = error instanceof NotAppendedError ? error.cause : error;
+        const deposed = error instanceof NotAppendedError && error.reason === 'deposed';
+        this.events.next({ type: deposed ? 'deposed' : 'relay-failed', error: cause });
+        for (const append of step) append.reject(error);
+        // The later ones too, waiting or not yet taken: they would overtake these on their way
+        // to the source.
+        const later =
+          error instanceof NotAppendedError ? error : new NotAppendedError('failed', error);
+        for (const append of appends.slice(next)) append.reject(later);
+        this.direct.rejectAll(later);
+        return;
+      }
+      // Counted before the appends resolve; the batch stands whatever happens next (a failed
+      // roll-over is retried by a later write).
+      const rolled = this.appended(written.path, written.segment, 0, payloads.length);
+      for (const append of step) append.resolve();
+      await rolled.catch((error: unknown) => this.events.next({ type: 'relay-failed', error }));
+    }
+  }
+
+  private get directContext(): DirectStepContext {
+    const { source, target } = this;
+    return {
+      connection: source.connection,
+      log: target.log,
+      fence: target.fence,
+      lastSequence: this.lastSequence,
+      abandoned: this.searchesAbandoned,
+    };
+  }
+
+  /** A log batch is in: rolls over when due, counts, reports. */
+  private async appended(path: string, segment: number, items: number, messages: number) {
+    const sequence = parseBatchEntry(nodeName(path), segment)?.sequence ?? -1;
+    this.lastSequence = Math.max(this.lastSequence, sequence);
+    this.count += messages;
+    this.events.next({ type: 'relayed', items, messages, entry: path });
+    this.target.appended();
+    await this.target.log.created(segment, path);
+  }
+
   private async commit(items: readonly ReadItem[], payloads: readonly Buffer[]): Promise<void> {
     const log = this.target.log;
+    this.lastStepAt = performance.now();
     // A log that rolled over meanwhile refuses the step whole: it goes again to the new segment.
     const { value: results, segment } = await log.writeTo((folder) => {
       const tx = this.target.fence.fenced(this.source.connection.transaction());
@@ -278,15 +390,8 @@ export class LogRelay {
       this.relayedPaths.add(item.path);
     }
     const created = results.find((result) => result.type === 'create');
-    if (created?.type === 'create') await log.created(segment, created.path);
-    this.count += payloads.length;
-    this.events.next({
-      type: 'relayed',
-      items: items.length,
-      messages: payloads.length,
-      entry: created?.type === 'create' ? created.path : '?',
-    });
-    this.target.appended();
+    const path = created?.type === 'create' ? created.path : '?';
+    await this.appended(path, segment, items.length, payloads.length);
   }
 }
 

@@ -53,6 +53,14 @@ export class OwnBatches {
     return this.batches.size;
   }
 
+  /**
+   * No refused batch is waiting for a listing: every own batch written so far is held here or
+   * relayed, so something appended after them (a direct append) keeps the publisher's order.
+   */
+  get inOrder(): boolean {
+    return this.refusedThrough === undefined;
+  }
+
   /** The entries not relayed yet, in sequence order. */
   entries(): SegmentEntry[] {
     return [...this.batches.values()]

@@ -1,6 +1,7 @@
 import { Observable, Subject } from 'rxjs';
 import { joinPath, validatePath } from '../../connection/paths.js';
 import { ZookeeperConnection } from '../../connection/zookeeper-connection.js';
+import type { Serializer } from '../../codec/serializers.js';
 import { InvalidOptionsError } from '../../errors/library-errors.js';
 import { NoNodeError } from '../../errors/zookeeper-errors.js';
 import { byteLimit, nonNegativeMs, positiveInteger } from '../../internal/option-checks.js';
@@ -137,6 +138,11 @@ export class WorkQueue<T = unknown> {
    */
   get writtenBatches$(): Observable<WrittenBatch> {
     return this.written.asObservable();
+  }
+
+  /** How this queue stores a message (a relay of it encodes its direct appends with it). */
+  get serializer(): Serializer {
+    return this.appender.serializer;
   }
 
   /** Failed runs, dead letters, abandoned items and background errors. */

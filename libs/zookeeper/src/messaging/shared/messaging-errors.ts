@@ -86,3 +86,45 @@ export class DeliveryReleasedError extends ZookeeperError {
     super(LibraryErrorCode.DELIVERY_RELEASED, 'delivery released unacknowledged');
   }
 }
+
+const NOT_APPENDED_REASONS = {
+  stopped: 'the relay stopped',
+  deposed: 'the fence refused it: no longer leading',
+  failed: 'the step failed',
+} as const;
+
+/**
+ * A relay's direct append (LogRelay.append) did not put the message in the log, and never will:
+ * the relay stopped first, its fence refused the step (`reason: 'deposed'`), or the step failed
+ * with an answer from the server. Publish the message to the relay's source instead (the next
+ * relay takes it from there).
+ */
+export class NotAppendedError extends ZookeeperError {
+  constructor(
+    readonly reason: keyof typeof NOT_APPENDED_REASONS,
+    cause?: unknown,
+  ) {
+    super(
+      LibraryErrorCode.NOT_APPENDED,
+      `not appended to the log (${NOT_APPENDED_REASONS[reason]}); publish it to the source instead`,
+      { operation: 'relay append', cause },
+    );
+  }
+}
+
+/**
+ * A relay's direct append whose step lost its reply (the connection dropped while it was in
+ * flight), and the relay stopped, or its connection closed, before it could look whether the
+ * step applied: the message may be in the log or not. Publishing it to the source again may
+ * append it twice.
+ */
+export class AppendOutcomeUnknownError extends ZookeeperError {
+  constructor(cause?: unknown) {
+    super(
+      LibraryErrorCode.APPEND_OUTCOME_UNKNOWN,
+      'the reply to the append was lost and the relay stopped before it could learn whether ' +
+        'the message reached the log; it may be there or not',
+      { operation: 'relay append', cause },
+    );
+  }
+}
