@@ -3,8 +3,8 @@
 // scripts/demo.ts starts them. A message's latency runs from its POST being sent to its delivery
 // line reaching the bench from a consumer's stdout; a message counts as delivered once all 3
 // consumers printed it. Unpaced (64 POSTs in flight) and paced at 500/s, one line each:
-// `flow: <n> msgs/s to each of 3 consumers, p50 <x> ms, p99 <y> ms`. The unpaced workload runs
-// twice and the second round is the one measured (the first one's rate and CPU are printed too).
+// `flow: <n> msgs/s to each of 3 consumers, p50 <x> ms, p99 <y> ms`. Each workload runs twice and
+// the second round is the one measured (the first one's figures and CPU are printed too).
 // The POSTs go through an undici Pool of keep-alive connections (one request per message, no
 // pipelining): the global fetch spent ~490 µs of the bench's CPU per request (WHATWG streams,
 // Request/Response objects), the Pool ~55 µs, on cores the apps under test share.
@@ -238,8 +238,8 @@ export async function benchFlow({
       `the demo's apps from dist/ as processes: one producer (the elected master, which accepts ` +
         `the POSTs) and ${CONSUMERS.length} consumers, driver ${driver}; latency from a POST ` +
         `being sent to its delivery line from a consumer; delivered once all ` +
-        `${CONSUMERS.length} consumers printed it; unpaced: the second of two rounds (the ` +
-        `first, with the JITs compiling, in the notes)`,
+        `${CONSUMERS.length} consumers printed it; unpaced and paced: each the second of two ` +
+        `rounds (the first, with the JITs compiling, in the notes)`,
     );
     record.workload({
       name: `unpaced, ${UNPACED.messages} messages, ${UNPACED.inFlight} POSTs in flight`,

@@ -203,6 +203,11 @@ describe('demo apps: the master/client flow', () => {
     expect(producer.relayed).toBe(25);
     expect(producer.log.lastOffset).toBe(consumer.received.lastOffset);
     expect(producer.queues).toEqual({ inbox: 0, jobs: 0 });
+    // The master's own POSTs went straight into the log (wire: relay.append), never through the
+    // inbox: its items folder never had a child. Without transactions they go through it.
+    const inboxItems = await connections.zk.exists(`${DEMO_PATHS.inbox}/items`);
+    if (connections.zk.capabilities.multi) expect(inboxItems?.cversion).toBe(0);
+    else expect(inboxItems?.cversion).toBeGreaterThan(0);
     expect(producer.consumerStats.answer).toEqual({
       name: 'consumer-t',
       pid: process.pid,

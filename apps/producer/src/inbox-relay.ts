@@ -3,12 +3,21 @@ import type { ClientProxy } from '@nestjs/microservices';
 import type { LeaderElection, QueueConsumer, WorkQueue } from 'nestjs-zookeeper';
 import type { ClientZookeeper } from 'nestjs-zookeeper/transport';
 import { lastValueFrom } from 'rxjs';
-import { DEMO_PATTERNS, type DemoMessage } from '../../shared/src/demo-topology.js';
+import {
+  DEMO_PATTERNS,
+  DEMO_RELAY_LINGER_MS,
+  type DemoMessage,
+} from '../../shared/src/demo-topology.js';
 import { mono } from '../../shared/src/monotonic.js';
 
 /** The master's relay while it runs: messages it appended, and how to stop it. */
 export interface InboxRelay {
   readonly relayed: number;
+  /**
+   * The fenced relay only: appends a message this instance accepted straight to the log (see
+   * LogRelay.append); NotAppendedError means it is not there, and it goes to the inbox instead.
+   */
+  append?(message: DemoMessage): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,7 +35,10 @@ export async function startFencedRelay(
   // The term's fencing token (its election node's czxid, growing from master to master): each
   // appended batch is logged with it, so scripts/chaos.ts can check the log's order of terms.
   const term = election.fencingToken?.czxid ?? '?';
-  const relay = await consumers.relay(DEMO_PATTERNS.messages, inbox, { fence: election });
+  const relay = await consumers.relay(DEMO_PATTERNS.messages, inbox, {
+    fence: election,
+    lingerMs: DEMO_RELAY_LINGER_MS,
+  });
   relay.events$.subscribe((event) => {
     if (event.type === 'relayed') {
       const entry = event.entry.split('/').pop();

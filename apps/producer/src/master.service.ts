@@ -44,6 +44,8 @@ import { InboxRelay, startEmittingRelay, startFencedRelay } from './inbox-relay.
  * declared broadcast in the client's options (demoClientOptions), so the relay never depends on a
  * consumer having declared it first. On the native driver (no transactions) the relay consumes the
  * inbox and emits each message: at-least-once, a master crash may append a message twice.
+ * While it relays (wire driver), the POSTs this instance accepts skip the inbox: `directAppend`
+ * puts each straight into the log through the same fenced steps (InboxPublisher).
  */
 @Injectable()
 export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -78,6 +80,15 @@ export class MasterService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The current master's instance name, as this instance last saw it. */
   get currentMaster(): string | null {
     return this.leaderInfo?.id ?? null;
+  }
+
+  /**
+   * While this instance is master on a driver with transactions: appends a message it accepted
+   * straight to the log, fenced by its election node (InboxPublisher falls back to the inbox).
+   */
+  get directAppend(): ((message: DemoMessage) => Promise<void>) | undefined {
+    const relay = this.relay;
+    return relay?.append && ((message) => relay.append!(message));
   }
 
   /** Messages this instance appended to the log while it was master. */

@@ -86,6 +86,18 @@ export const DEMO_MESSAGING_OPTIONS: {
   messages: { lingerMs: 0 },
 };
 
+/**
+ * The master's relay steps start at least this far apart: under load, the POSTs it accepts and the
+ * inbox batches that come within it share one log batch (one fenced write, and one read by each
+ * consumer, for several messages). A lone POST after a quiet spell is not held. On the bench's 2
+ * cores, paced at 500/s, the machine ran out of CPU with a step per message or two (ZooKeeper
+ * alone used ~1.4 ms of CPU per message), and queueing behind it made the tail: 3 alternating
+ * rounds each of `npx tsx bench/run.ts --only flow --no-write` gave p99 229/196/233 ms with 0 ms,
+ * 94/78/40 ms with 10 ms, 76/32/30 ms with 20 ms (ZooKeeper ~0.6 ms per message), for a p50 of
+ * 16 ms instead of 7-13 ms.
+ */
+export const DEMO_RELAY_LINGER_MS = 20;
+
 /** A message as it travels through the inbox and the log (and a job through the jobs queue). */
 export interface DemoMessage {
   id: string;
