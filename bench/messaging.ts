@@ -439,8 +439,8 @@ export async function benchMessaging({
   console.log('primitive              raw msg/s   ours msg/s   ours/raw   writes/msg raw / ours');
   record.setting(
     `end to end: publish ${count} messages (${IN_FLIGHT} in flight), consume all; medians of ` +
-      `${END_TO_END_ROUNDS} rounds alternating which side goes first (the fan-out: of ` +
-      `${END_TO_END_ROUNDS} rounds); ` +
+      `${END_TO_END_ROUNDS} rounds alternating which side goes first (the fan-out: ` +
+      `${END_TO_END_ROUNDS} rounds alternating with rounds of the batched queue, its baseline); ` +
       `raw: a sequential znode per message, listed, read and deleted one by one; writes/msg: ` +
       `the zxid advance over the run per message`,
   );
@@ -468,15 +468,25 @@ export async function benchMessaging({
     if ('unavailable' in connection) throw new Error(`bench messaging: ${connection.unavailable}`);
     return connection;
   });
+  // Against rounds of the batched queue alternating with these (not its rounds of the pair
+  // above, minutes earlier): the machine's load moves both the same way.
   const fanoutRounds: number[] = [];
+  const queueRounds: number[] = [];
   for (let round = 0; round < END_TO_END_ROUNDS; round++) {
-    fanoutRounds.push(await oursFanout(readers, ours, `${root}/fanout-${round}`, count));
+    for (const side of rotated(['queue', 'fanout'] as const, round)) {
+      if (side === 'fanout') {
+        fanoutRounds.push(await oursFanout(readers, ours, `${root}/fanout-${round}`, count));
+      } else {
+        const path = `${root}/fanout-queue-${round}`;
+        queueRounds.push(await rate(count, () => oursQueue(ours, path, count)));
+      }
+    }
   }
   const fanout = median(fanoutRounds);
   await Promise.all(
     subscribers.map((connection) => 'unavailable' in connection || connection.close()),
   );
-  const queueRate = results[0].oursRate;
+  const queueRate = median(queueRounds);
   record.workload({
     name: 'broadcast fan-out to 3 subscribers (rate per subscriber) vs the batched work queue',
     unit: 'msgs/s',
