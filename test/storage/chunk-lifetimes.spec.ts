@@ -53,7 +53,12 @@ describe('chunk generations', () => {
       await assertIntact(...args);
       if (checks++ > 0) return;
       await expireSession(writerZk);
-      collected = (await reader.gc()).generationsRemoved;
+      // The owner hears of the expiry once the server has marked the session closing, which can
+      // be before the close has deleted its ephemeral marker: collect until the marker is gone.
+      collected = 0;
+      await until(async () => (collected += (await reader.gc()).generationsRemoved) > 0, {
+        message: "the collector to take the expired writer's generation",
+      });
     };
     const value = randomBytes(5 * CHUNK_BYTES);
     await writer.set('fenced', value);
