@@ -88,17 +88,30 @@ async function rawLog(raw: ZooKeeper, path: string, count: number): Promise<void
   });
 }
 
-async function oursQueue(ours: ZookeeperConnection, path: string, count: number): Promise<void> {
+/**
+ * Ours: publish `count` (64 in flight), then consume them all (concurrency 4), through one
+ * WorkQueue instance, or with the consumer on `consumerConnection` (its own client, as each
+ * subscriber of the fan-out is).
+ */
+async function oursQueue(
+  ours: ZookeeperConnection,
+  path: string,
+  count: number,
+  consumerConnection?: ZookeeperConnection,
+): Promise<void> {
   const queue = new WorkQueue<ReturnType<typeof message>>(ours, path);
+  const consumerQueue = consumerConnection
+    ? new WorkQueue<ReturnType<typeof message>>(consumerConnection, path)
+    : queue;
   await pool(count, (i) => queue.publish(message(i)));
   let consumed = 0;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
-  await queue.consume({ concurrency: 4 }, () => {
+  await consumerQueue.consume({ concurrency: 4 }, () => {
     if (++consumed === count) finished();
   });
   await done;
-  await queue.close();
+  await Promise.all([queue.close(), consumerQueue.close()]);
 }
 
 async function oursLog(ours: ZookeeperConnection, path: string, count: number): Promise<void> {
@@ -446,7 +459,8 @@ export async function benchMessaging({
   record.setting(
     `end to end: publish ${count} messages (${IN_FLIGHT} in flight), consume all; medians of ` +
       `${END_TO_END_ROUNDS} rounds alternating which side goes first (the fan-out: ` +
-      `${END_TO_END_ROUNDS} rounds alternating with rounds of the batched queue, its baseline); ` +
+      `${END_TO_END_ROUNDS} rounds alternating with rounds of the batched queue, its baseline, ` +
+      `whose consumer is then on a connection of its own like each subscriber); ` +
       `raw: a sequential znode per message, listed, read and deleted one by one; writes/msg: ` +
       `the zxid advance over the run per message`,
   );
@@ -482,8 +496,10 @@ export async function benchMessaging({
   for (let round = 0; round < END_TO_END_ROUNDS; round++) {
     for (const side of rotated(['queue', 'fanout', 'overlapped'] as const, round)) {
       const path = `${root}/fanout-${side}-${round}`;
-      if (side === 'queue') queueRounds.push(await rate(count, () => oursQueue(ours, path, count)));
-      else if (side === 'fanout')
+      if (side === 'queue') {
+        // Its consumer on a client of its own, like each subscriber.
+        queueRounds.push(await rate(count, () => oursQueue(ours, path, count, readers[0])));
+      } else if (side === 'fanout')
         fanoutRounds.push(await oursFanout(readers, ours, path, count, false));
       else overlappedRounds.push(await oursFanout(readers, ours, path, count, true));
     }
