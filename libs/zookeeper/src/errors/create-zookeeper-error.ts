@@ -31,9 +31,6 @@ const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClas
   [Code.AUTH_FAILED, AuthFailedError],
   [Code.CONNECTION_LOSS, ConnectionLossError],
   [Code.SESSION_EXPIRED, SessionExpiredError],
-  // The server had already dropped the session: the same outcome as an expiry, and handled as one
-  // (a TreeCache read after an expiry failed with it on the native driver instead of re-reading).
-  [Code.UNKNOWN_SESSION, SessionExpiredError],
   [Code.SESSION_MOVED, SessionMovedError],
   [Code.OPERATION_TIMEOUT, OperationTimeoutError],
   [Code.NO_CHILDREN_FOR_EPHEMERALS, NoChildrenForEphemeralsError],

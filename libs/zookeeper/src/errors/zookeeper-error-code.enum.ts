@@ -9,11 +9,6 @@ export enum ZookeeperErrorCode {
   OPERATION_TIMEOUT = -7,
   BAD_ARGUMENTS = -8,
   INVALID_STATE = -9,
-  /**
-   * The server's UNKNOWNSESSION ("internal server use only"): a request that reached the server
-   * after it had dropped the session. Reported as SessionExpiredError.
-   */
-  UNKNOWN_SESSION = -12,
   API_ERROR = -100,
   NO_NODE = -101,
   NO_AUTH = -102,
